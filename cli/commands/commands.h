@@ -1,0 +1,27 @@
+// The command table. Every `cairn` command is one file in cli/commands/ that parses its
+// options, calls core and prints; it registers itself with one function listed here.
+//
+// To add a command:
+//   1. write cli/commands/<name>.cc with `void Register<Name>(CLI::App&, Context&)`:
+//      an options struct with every member initialised, a Run function that returns an
+//      exit code (ReportError for failures), `--json` on every read command;
+//   2. declare it below and add it to kCommands in main.cc (the order is the help order);
+//   3. add unit tests for any new core behaviour and an end-to-end test in tests/e2e/;
+//   4. document it in docs/cli.md (synopsis, options, output, exit codes).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "context.h"
+
+namespace cairn::cli {
+
+void RegisterInit(CLI::App& app, Context& ctx);
+void RegisterSnapshot(CLI::App& app, Context& ctx);
+void RegisterShow(CLI::App& app, Context& ctx);
+void RegisterCat(CLI::App& app, Context& ctx);
+void RegisterDiff(CLI::App& app, Context& ctx);
+void RegisterValidate(CLI::App& app, Context& ctx);
+void RegisterFsck(CLI::App& app, Context& ctx);
+
+}  // namespace cairn::cli

@@ -1,0 +1,147 @@
+// cairn diff REV REV [--stat] [--json]
+#include <cairn/diff.h>
+#include <cairn/revision.h>
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "output.h"
+
+namespace cairn::cli {
+namespace {
+
+struct DiffCmdOptions {
+  std::string from;
+  std::string to;
+  bool stat = false;
+  bool json = false;
+  int context = 3;
+};
+
+char Letter(ChangeType t) {
+  switch (t) {
+    case ChangeType::kAdded: return 'A';
+    case ChangeType::kRemoved: return 'D';
+    case ChangeType::kModified: return 'M';
+  }
+  return '?';
+}
+
+Json ComponentDiffJson(const ComponentDiff& d) {
+  Json j = {{"path", d.path}, {"kind", KindName(d.kind)}, {"change", ChangeTypeName(d.type)}};
+  if (d.old_digest) j["old_digest"] = d.old_digest->ToString();
+  if (d.new_digest) j["new_digest"] = d.new_digest->ToString();
+  j["old_size"] = d.old_size;
+  j["new_size"] = d.new_size;
+  if (!d.unified.empty()) {
+    j["unified"] = d.unified;
+    j["lines_added"] = d.lines_added;
+    j["lines_removed"] = d.lines_removed;
+  }
+  if (!d.fields.empty()) {
+    Json fields = Json::array();
+    for (const auto& f : d.fields) {
+      fields.push_back({{"pointer", f.pointer}, {"before", f.before}, {"after", f.after}});
+    }
+    j["fields"] = fields;
+  }
+  if (!d.schema.empty()) {
+    Json changes = Json::array();
+    for (const auto& c : d.schema) {
+      changes.push_back({{"pointer", c.pointer}, {"change", c.description},
+                         {"breaking", c.breaking}});
+    }
+    j["schema_changes"] = changes;
+    j["breaking"] = d.breaking;
+  }
+  if (d.documents) {
+    j["documents"] = {{"added", d.documents->added},
+                      {"removed", d.documents->removed},
+                      {"changed", d.documents->changed}};
+  }
+  return j;
+}
+
+std::string Detail(const ComponentDiff& d) {
+  if (d.documents) {
+    return fmt::format("documents: {} added, {} removed, {} changed", d.documents->added,
+                       d.documents->removed, d.documents->changed);
+  }
+  if (!d.schema.empty()) return d.breaking ? "BREAKING schema change" : "compatible schema change";
+  if (d.lines_added + d.lines_removed > 0) {
+    return fmt::format("+{} -{}", d.lines_added, d.lines_removed);
+  }
+  return "";
+}
+
+void PrintHuman(const SnapshotDiff& diff, bool stat) {
+  fmt::print("diff {}..{}\n", diff.from.Short(), diff.to.Short());
+  if (diff.components.empty()) {
+    fmt::print("no component changed{}\n", diff.same_content ? " (identical content)" : "");
+    return;
+  }
+  for (const auto& d : diff.components) {
+    fmt::print("{} {:<9} {}  {}\n", Letter(d.type), KindName(d.kind), d.path, Detail(d));
+  }
+  if (stat) return;
+  for (const auto& d : diff.components) {
+    if (d.fields.empty() && d.schema.empty() && d.unified.empty()) continue;
+    fmt::print("\n=== {} ({})\n", d.path, KindName(d.kind));
+    for (const auto& f : d.fields) {
+      if (f.added) {
+        fmt::print("  + {}: {}\n", f.pointer, f.after.dump());
+      } else if (f.removed) {
+        fmt::print("  - {}: {}\n", f.pointer, f.before.dump());
+      } else {
+        fmt::print("  ~ {}: {} -> {}\n", f.pointer, f.before.dump(), f.after.dump());
+      }
+    }
+    for (const auto& c : d.schema) {
+      fmt::print("  {} {}\n", c.breaking ? "BREAKING  " : "compatible", c.description);
+    }
+    if (d.schema.empty() && d.fields.empty()) fmt::print("{}", d.unified);
+  }
+}
+
+int RunDiff(const DiffCmdOptions& o, const Context& ctx) {
+  auto store = ctx.OpenForRead();
+  if (!store.ok()) return ReportError(store.status());
+  Snapshot snapshots[2];
+  const std::string* revs[2] = {&o.from, &o.to};
+  for (int i = 0; i < 2; ++i) {
+    auto id = ResolveRevision(**store, *revs[i]);
+    if (!id.ok()) return ReportError(id.status());
+    auto s = LoadSnapshot(**store, *id);
+    if (!s.ok()) return ReportError(s.status());
+    snapshots[i] = std::move(*s);
+  }
+  DiffOptions options;
+  options.details = !o.stat || o.json;
+  options.context_lines = o.context;
+  auto diff = DiffSnapshots(**store, snapshots[0], snapshots[1], options);
+  if (!diff.ok()) return ReportError(diff.status());
+  if (o.json) {
+    Json list = Json::array();
+    for (const auto& d : diff->components) list.push_back(ComponentDiffJson(d));
+    PrintJson({{"from", diff->from.Hex()}, {"to", diff->to.Hex()},
+               {"same_content", diff->same_content}, {"components", list}});
+  } else {
+    PrintHuman(*diff, o.stat);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterDiff(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<DiffCmdOptions>();
+  auto* cmd = app.add_subcommand("diff", "Show what changed between two snapshots");
+  cmd->add_option("from", o->from, "Older snapshot")->required();
+  cmd->add_option("to", o->to, "Newer snapshot")->required();
+  cmd->add_flag("--stat", o->stat, "Only list the changed components");
+  cmd->add_flag("--json", o->json, "Print as JSON (always with details)");
+  cmd->add_option("-U,--context", o->context, "Lines of context in text diffs (default 3)")
+      ->check(CLI::Range(0, 1000));
+  cmd->callback([o, &ctx] { ctx.exit_code = RunDiff(*o, ctx); });
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,147 @@
+// cairn snapshot show REV [--json]   (also: cairn show REV)
+#include <cairn/clock.h>
+#include <cairn/revision.h>
+#include <cairn/snapshot.h>
+#include <fmt/format.h>
+
+#include <map>
+
+#include "commands.h"
+#include "output.h"
+
+namespace cairn::cli {
+namespace {
+
+struct ShowOptions {
+  std::string rev;
+  bool json = false;
+};
+
+std::string Join(const Json& list, const char* sep = ", ") {
+  std::string out;
+  if (!list.is_array()) return out;
+  for (const auto& v : list) out += (out.empty() ? "" : sep) + v.get<std::string>();
+  return out;
+}
+
+// One short phrase of the component's facts.
+std::string Summary(const Component& c) {
+  const Json& f = c.facts;
+  switch (c.kind) {
+    case ComponentKind::kPrompt:
+      return f.contains("variables") && !f["variables"].empty()
+                 ? "variables: " + Join(f["variables"])
+                 : "";
+    case ComponentKind::kModel: {
+      std::string pin = f.value("pinned", false)
+                            ? "pinned " + f.value("revision", f.value("digest", ""))
+                            : "NOT pinned";
+      return fmt::format("{}/{} ({})", f.value("provider", "?"), f.value("model", "?"), pin);
+    }
+    case ComponentKind::kTool: {
+      std::string params;
+      std::set<std::string> required;
+      if (f.contains("required")) {
+        for (const auto& r : f["required"]) required.insert(r.get<std::string>());
+      }
+      if (f.contains("parameters")) {
+        for (const auto& p : f["parameters"]) {
+          std::string name = p.get<std::string>();
+          params += (params.empty() ? "" : ", ") + name + (required.contains(name) ? "*" : "");
+        }
+      }
+      return fmt::format("{}({})", f.value("name", "?"), params);
+    }
+    case ComponentKind::kKnowledge:
+      return fmt::format("{} documents, embedding {}", f.value("documents", 0),
+                         f.value("embedding_model", "?"));
+    case ComponentKind::kConfig:
+      return "";
+  }
+  return "";
+}
+
+Json SnapshotJson(const Snapshot& s, const std::vector<SnapshotId>& same) {
+  Json j = ManifestJson(s);
+  j["id"] = s.id.Hex();
+  Json ids = Json::array();
+  for (const auto& id : same) ids.push_back(id.Hex());
+  j["same_content_as"] = ids;
+  j["size"] = s.TotalSize();
+  return j;
+}
+
+void PrintHuman(const Snapshot& s, const std::vector<SnapshotId>& same) {
+  fmt::print("snapshot {}\n", s.id.Hex());
+  fmt::print("app:      {}\n", s.app);
+  fmt::print("author:   {}\n", s.author);
+  fmt::print("created:  {}\n", FormatTime(s.created_micros));
+  if (s.parent) fmt::print("parent:   {}\n", s.parent->Hex());
+  if (s.source.is_object()) {
+    std::string where = s.source.value("path", s.source.value("repo", ""));
+    fmt::print("source:   {} {}\n", s.source.value("type", "?"), where);
+  }
+  fmt::print("content:  {}\n", s.content.ToString());
+  if (!same.empty()) {
+    std::string ids;
+    for (const auto& id : same) ids += (ids.empty() ? "" : ", ") + id.Short();
+    fmt::print("          identical content to {}\n", ids);
+  }
+  for (const auto& [k, v] : s.labels) fmt::print("label:    {}={}\n", k, v);
+  if (!s.description.empty()) fmt::print("about:    {}\n", s.description);
+  fmt::print("\n    {}\n\n", s.message);
+
+  // Knowledge documents are folded into one line per knowledge base.
+  std::map<std::string, std::pair<size_t, uint64_t>> documents;
+  size_t width = 0;
+  for (const auto& c : s.components) width = std::max(width, c.path.size());
+  width = std::min<size_t>(width, 48);
+  fmt::print("components ({}, {}):\n", s.components.size(), HumanBytes(s.TotalSize()));
+  for (const auto& c : s.components) {
+    if (c.facts.contains("knowledge_base")) {
+      auto& d = documents[c.facts["knowledge_base"].get<std::string>()];
+      ++d.first;
+      d.second += c.size;
+      continue;
+    }
+    fmt::print("  {:<9}  {:<{}}  {:>9}  {}  {}\n", KindName(c.kind), c.path, width,
+               HumanBytes(c.size), c.digest.Hex().substr(0, 12), Summary(c));
+  }
+  for (const auto& [kb, d] : documents) {
+    fmt::print("  {:<9}  {:<{}}  {:>9}  {} document files\n", "knowledge",
+               "knowledge/" + kb + "/", width, HumanBytes(d.second), d.first);
+  }
+}
+
+int RunShow(const ShowOptions& o, const Context& ctx) {
+  auto store = ctx.OpenForRead();
+  if (!store.ok()) return ReportError(store.status());
+  auto id = ResolveRevision(**store, o.rev);
+  if (!id.ok()) return ReportError(id.status());
+  auto snapshot = LoadSnapshot(**store, *id);
+  if (!snapshot.ok()) return ReportError(snapshot.status());
+  auto same = SnapshotsWithSameContent(**store, *snapshot);
+  if (!same.ok()) return ReportError(same.status());
+  if (o.json) {
+    PrintJson(SnapshotJson(*snapshot, *same));
+  } else {
+    PrintHuman(*snapshot, *same);
+  }
+  return kExitOk;
+}
+
+CLI::App* AddShow(CLI::App& parent, const char* name, Context& ctx) {
+  auto o = std::make_shared<ShowOptions>();
+  auto* cmd = parent.add_subcommand(name, "Show a snapshot: metadata and components");
+  cmd->add_option("rev", o->rev, "Snapshot id or unique prefix (>= 8 hex digits)")->required();
+  cmd->add_flag("--json", o->json, "Print the manifest and id as JSON");
+  cmd->callback([o, &ctx] { ctx.exit_code = RunShow(*o, ctx); });
+  return cmd;
+}
+
+}  // namespace
+
+void RegisterSnapshotShow(CLI::App& group, Context& ctx) { AddShow(group, "show", ctx); }
+void RegisterShow(CLI::App& app, Context& ctx) { AddShow(app, "show", ctx); }
+
+}  // namespace cairn::cli

@@ -1,0 +1,46 @@
+#include "context.h"
+
+#include <fmt/format.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+namespace cairn::cli {
+
+Result<std::string> Context::StorePath() const {
+  std::error_code ec;
+  std::string cwd = std::filesystem::current_path(ec).string();
+  if (ec) return Status::IO("cannot read the working directory: " + ec.message());
+  return Store::Locate(global.store, std::getenv("CAIRN_STORE"), cwd);
+}
+
+Result<std::unique_ptr<Store>> Context::OpenForRead() const {
+  CAIRN_ASSIGN_OR_RETURN(std::string path, StorePath());
+  StoreOpenOptions o;
+  o.read_only = true;
+  return Store::Open(path, o);
+}
+
+Result<std::unique_ptr<Store>> Context::OpenForWrite() const {
+  CAIRN_ASSIGN_OR_RETURN(std::string path, StorePath());
+  StoreOpenOptions o;
+  o.read_only = false;
+  o.lock_timeout = std::chrono::milliseconds(global.lock_timeout_ms);
+  o.on_wait = [](const std::string& what) { fmt::print(stderr, "cairn: {}\n", what); };
+  return Store::Open(path, o);
+}
+
+std::string Context::Actor() const {
+  if (!global.actor.empty()) return global.actor;
+  if (const char* env = std::getenv("CAIRN_ACTOR"); env && *env) return env;
+  std::string user = "unknown";
+  if (const passwd* pw = getpwuid(geteuid()); pw && pw->pw_name) user = pw->pw_name;
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  return fmt::format("{}@{}", user, host);
+}
+
+}  // namespace cairn::cli

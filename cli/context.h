@@ -1,0 +1,33 @@
+// What every command shares: the global options and how to open the store.
+#pragma once
+
+#include <cairn/store.h>
+
+#include <memory>
+#include <string>
+
+namespace cairn::cli {
+
+struct GlobalOptions {
+  std::string store;          // --store DIR (the store directory itself)
+  std::string actor;          // --actor NAME
+  int lock_timeout_ms = 10000;  // --lock-timeout MS
+  bool no_progress = false;   // --no-progress
+};
+
+class Context {
+ public:
+  GlobalOptions global;
+  int exit_code = 0;  // set by the command that ran
+
+  // The store directory (from --store, CAIRN_STORE or the working directory).
+  Result<std::string> StorePath() const;
+  // Opens the store read-only: never waits on a writer.
+  Result<std::unique_ptr<Store>> OpenForRead() const;
+  // Opens the store for writing, waiting for the writer lock up to --lock-timeout.
+  Result<std::unique_ptr<Store>> OpenForWrite() const;
+  // --actor, else $CAIRN_ACTOR, else user@host.
+  std::string Actor() const;
+};
+
+}  // namespace cairn::cli

@@ -1,0 +1,100 @@
+#include "output.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "cairn/clock.h"
+
+namespace cairn::cli {
+
+int ExitCodeFor(Code code) {
+  switch (code) {
+    case Code::kOk: return kExitOk;
+    case Code::kUsage: return kExitUsage;
+    case Code::kNotFound: return kExitNotFound;
+    case Code::kInvalidInput: return kExitInvalidInput;
+    case Code::kCorruption: return kExitIntegrity;
+    case Code::kConflict: return kExitConflict;
+    case Code::kGateBlocked: return kExitGateBlocked;
+    case Code::kBusy: return kExitBusy;
+    case Code::kIO:
+    case Code::kInternal: return kExitFailure;
+  }
+  return kExitFailure;
+}
+
+int ReportError(const Status& status) {
+  fmt::print(stderr, "cairn: {}: {}\n", CodeName(status.code()), status.message());
+  return ExitCodeFor(status.code());
+}
+
+int ReportProblems(const Status& status, const std::vector<Problem>& problems) {
+  for (const auto& p : problems) fmt::print(stderr, "{}\n", p.ToString());
+  return ReportError(status);
+}
+
+void PrintJson(const Json& value) {
+  std::string text = value.dump(2, ' ', false, Json::error_handler_t::replace);
+  fmt::print("{}\n", text);
+}
+
+Json ProblemsJson(const std::vector<Problem>& problems) {
+  Json out = Json::array();
+  for (const auto& p : problems) {
+    out.push_back({{"path", p.path}, {"location", p.location}, {"rule", p.rule},
+                   {"message", p.message}});
+  }
+  return out;
+}
+
+std::string HumanBytes(uint64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  if (bytes < 1024) return fmt::format("{} B", bytes);
+  double v = static_cast<double>(bytes);
+  int unit = 0;
+  while (v >= 1024 && unit < 4) {
+    v /= 1024;
+    ++unit;
+  }
+  return fmt::format("{:.1f} {}", v, kUnits[unit]);
+}
+
+std::string ShortTime(int64_t micros) {
+  std::string full = FormatTime(micros);  // 2026-11-24T10:00:01.123456Z
+  return full.substr(0, 10) + " " + full.substr(11, 8) + "Z";
+}
+
+TerminalProgress::TerminalProgress(bool enabled) : enabled_(enabled && ::isatty(2) == 1) {}
+TerminalProgress::~TerminalProgress() { Finish(); }
+
+void TerminalProgress::Update(const ProgressUpdate& u) {
+  if (!enabled_) return;
+  int64_t now = std::chrono::duration_cast<std::chrono::microseconds>(
+                    std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+  if (now - last_draw_us_ < 100000) return;
+  last_draw_us_ = now;
+  std::string line = u.total > 0 ? fmt::format("{}: {}/{} files", u.phase, u.done, u.total)
+                                 : fmt::format("{}: {}", u.phase, u.done);
+  if (u.bytes_total > 0) {
+    line += fmt::format(", {} / {}", HumanBytes(u.bytes_done), HumanBytes(u.bytes_total));
+  } else if (u.bytes_done > 0) {
+    line += fmt::format(", {}", HumanBytes(u.bytes_done));
+  }
+  fmt::print(stderr, "\r\033[K{}", line);
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+void TerminalProgress::Finish() {
+  if (enabled_ && drawn_) {
+    fmt::print(stderr, "\r\033[K");
+    std::fflush(stderr);
+  }
+  drawn_ = false;
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,61 @@
+// Everything the CLI prints goes through here: errors and their exit codes, JSON, sizes,
+// times, and progress on a terminal (nothing in a pipe).
+#pragma once
+
+#include <cairn/canonical_json.h>
+#include <cairn/progress.h>
+#include <cairn/status.h>
+#include <cairn/validate.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cairn::cli {
+
+// The stable exit codes (docs/cli.md, "Exit codes").
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailure = 1,       // I/O or internal error
+  kExitUsage = 2,         // bad command line, malformed or ambiguous revision
+  kExitNotFound = 3,      // no such snapshot, path, object or store
+  kExitInvalidInput = 4,  // the release directory broke a validation rule
+  kExitIntegrity = 5,     // stored data does not match its digest; fsck found problems
+  kExitConflict = 6,      // the state moved under you (already exists, changed while reading)
+  kExitGateBlocked = 7,   // a policy gate refused the operation
+  kExitBusy = 8,          // another writer held the store lock past --lock-timeout
+};
+
+int ExitCodeFor(Code code);
+
+// Prints "cairn: <code name>: <message>" to stderr and returns the exit code.
+int ReportError(const Status& status);
+// Prints each problem on its own line to stderr, then the status; returns the exit code.
+int ReportProblems(const Status& status, const std::vector<Problem>& problems);
+
+// Writes `value` as pretty JSON to stdout, with a final newline.
+void PrintJson(const Json& value);
+Json ProblemsJson(const std::vector<Problem>& problems);
+
+// "1.2 KiB", "650.0 MiB".
+std::string HumanBytes(uint64_t bytes);
+// "2026-11-24 10:00:01Z" (seconds precision, for tables).
+std::string ShortTime(int64_t micros);
+
+// A progress line on stderr, redrawn at most 10 times a second, only when stderr is a
+// terminal and not disabled.
+class TerminalProgress : public ProgressSink {
+ public:
+  explicit TerminalProgress(bool enabled);
+  ~TerminalProgress() override;
+  void Update(const ProgressUpdate& update) override;
+  void Finish() override;
+  bool active() const { return enabled_; }
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  int64_t last_draw_us_ = 0;
+};
+
+}  // namespace cairn::cli

@@ -1,0 +1,65 @@
+// Store: a cairn store on disk — a directory holding one RocksDB database and hooks/.
+//
+// A Store object owns the database handle; pass it explicitly. Open it read-only for
+// reading (never waits on writers, sees what was durable when it opened) or read-write
+// (one writer process at a time; the open waits for the lock up to a bound, then fails
+// with kBusy). One Store may be used by several threads at once.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "cairn/clock.h"
+#include "cairn/status.h"
+
+namespace cairn {
+
+// Version of the on-disk format this build writes (docs/format.md).
+inline constexpr int kStoreFormatVersion = 1;
+// Name of the store directory found by walking up from the working directory.
+inline constexpr const char* kStoreDirName = ".cairn";
+
+struct StoreOpenOptions {
+  bool read_only = true;
+  // How long a writer waits for another writer to finish (`--lock-timeout`).
+  std::chrono::milliseconds lock_timeout{10000};
+  // Told once, with a human sentence, when the open starts waiting for the lock.
+  std::function<void(const std::string&)> on_wait;
+  // Where time comes from; nullptr means SystemClock().
+  const Clock* clock = nullptr;
+};
+
+class Store {
+ public:
+  // Creates a new, empty store in directory `path` (created if missing; must be empty if
+  // it exists). Writes the format version, creates hooks/, fsyncs.
+  static Result<std::unique_ptr<Store>> Init(const std::string& path);
+
+  // Opens the store at `path` (the store directory itself).
+  static Result<std::unique_ptr<Store>> Open(const std::string& path,
+                                             const StoreOpenOptions& options);
+
+  // Finds the store directory: `explicit_path` if not empty, else `env_value`
+  // ($CAIRN_STORE) if not null/empty, else the nearest ".cairn" walking up from `cwd`.
+  // kNotFound with advice on how to create one when there is none.
+  static Result<std::string> Locate(const std::string& explicit_path, const char* env_value,
+                                    const std::string& cwd);
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::string& path() const;
+  bool read_only() const;
+  const Clock& clock() const;
+
+ private:
+  friend class StoreInternal;
+  struct Rep;
+  explicit Store(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace cairn

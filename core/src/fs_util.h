@@ -1,0 +1,23 @@
+// Small POSIX helpers for durable file-system changes, reporting errors as Status.
+#pragma once
+
+#include <string>
+
+#include "cairn/status.h"
+
+namespace cairn {
+
+// fsync(2) of a directory, so a rename or create inside it survives a crash.
+Status FsyncDir(const std::string& dir);
+// mkdir(2) with `mode`; an existing directory is fine when `exist_ok`.
+Status MakeDir(const std::string& path, bool exist_ok, unsigned mode = 0755);
+// Writes `data` to a new file `path` (must not exist) and fsyncs it.
+Status WriteNewFile(const std::string& path, std::string_view data, unsigned mode = 0644);
+// "<op> <path>: <strerror(errno_value)>" as kIO.
+Status ErrnoStatus(const std::string& op, const std::string& path, int errno_value);
+// Removes a directory tree without following symlinks; best effort, for cleanup only.
+void RemoveTreeQuietly(const std::string& path);
+// The parent directory of `path` ("." when it has none).
+std::string ParentDir(const std::string& path);
+
+}  // namespace cairn

@@ -1,0 +1,41 @@
+// Object records in the `objects` family (docs/format.md, "objects"):
+//   key   = 32 raw digest bytes
+//   value = tag byte, then
+//     0x00 raw:     the object's bytes
+//     0x01 zstd:    le64 size, one zstd frame
+//     0x02 chunked: le64 size, le32 chunk size, N x 32-byte chunk digests
+// Chunk objects are ordinary raw/zstd records of at most the chunk size.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/digest.h"
+#include "cairn/object.h"
+
+namespace cairn {
+
+class Compressor;
+class Decompressor;
+
+struct ObjectRecord {
+  ObjectEncoding encoding = ObjectEncoding::kRaw;
+  uint64_t size = 0;
+  std::string_view payload;     // raw bytes or zstd frame (views into the value)
+  uint32_t chunk_size = 0;      // kChunked
+  std::vector<Digest> chunks;   // kChunked
+};
+
+// Encodes a small object (<= kChunkSize): compressed when that saves at least 1/16.
+Status EncodeInlineObject(std::string_view data, Compressor& compressor, std::string* out);
+// Encodes a chunk list.
+std::string EncodeChunkedObject(uint64_t size, uint32_t chunk_size,
+                                const std::vector<Digest>& chunks);
+// Parses a stored value; kCorruption naming `digest` when it is malformed.
+Result<ObjectRecord> DecodeObjectRecord(const Digest& digest, std::string_view value);
+// The bytes of an inline record, verified against `digest`.
+Status InlineObjectBytes(const Digest& digest, const ObjectRecord& record,
+                         Decompressor& decompressor, std::string* out);
+
+}  // namespace cairn

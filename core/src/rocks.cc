@@ -1,0 +1,229 @@
+#include "rocks.h"
+
+#include <fmt/format.h>
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <thread>
+
+namespace cairn {
+namespace {
+
+constexpr const char* kCfNames[] = {"default", "objects", "snapshots", "snapshot_log",
+                                    "stat_cache", "content_index"};
+static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
+
+Status FromRocks(const rocksdb::Status& s, std::string_view op) {
+  if (s.ok()) return Status::OK();
+  std::string msg = fmt::format("RocksDB {} failed: {}", op, s.ToString());
+  if (s.IsNotFound()) return Status::NotFound(msg);
+  if (s.IsCorruption()) return Status::Corruption(msg);
+  if (s.IsBusy() || s.IsTimedOut()) return Status::Busy(msg);
+  return Status::IO(msg);
+}
+
+// A held LOCK file is reported by RocksDB as an IOError mentioning the lock.
+bool IsLockHeld(const rocksdb::Status& s) {
+  std::string text = s.ToString();
+  return s.IsIOError() && (text.find("lock") != std::string::npos ||
+                           text.find("Resource temporarily unavailable") != std::string::npos);
+}
+
+rocksdb::ColumnFamilyOptions OptionsFor(std::string_view name) {
+  rocksdb::ColumnFamilyOptions o;
+  o.compression = rocksdb::kZSTD;
+  if (name == "objects") {
+    // Object values arrive already compressed by cairn (zstd) and keys are digests:
+    // RocksDB compression would only burn CPU. Values above 4 KiB live in blob files so
+    // compaction moves small keys, never rewrites large values.
+    o.compression = rocksdb::kNoCompression;
+    o.enable_blob_files = true;
+    o.min_blob_size = 4096;
+    o.blob_file_size = 256ull << 20;
+    o.blob_compression_type = rocksdb::kNoCompression;
+    o.enable_blob_garbage_collection = true;
+    o.write_buffer_size = 64ull << 20;
+    o.max_write_buffer_number = 3;
+  } else {
+    o.write_buffer_size = 16ull << 20;
+  }
+  return o;
+}
+
+rocksdb::DBOptions BaseOptions() {
+  rocksdb::DBOptions o;
+  o.paranoid_checks = true;
+  o.max_background_jobs = 2;
+  o.keep_log_file_num = 2;
+  o.info_log_level = rocksdb::WARN_LEVEL;
+  o.max_manifest_file_size = 16ull << 20;
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  return o;
+}
+
+}  // namespace
+
+const char* CfName(Cf cf) { return kCfNames[static_cast<size_t>(cf)]; }
+
+// ---- Batch ----
+Batch::Batch(const Db& db) : db_(&db), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
+Batch::~Batch() = default;
+Batch::Batch(Batch&&) noexcept = default;
+Batch& Batch::operator=(Batch&&) noexcept = default;
+size_t Batch::ByteSize() const { return batch_->GetDataSize(); }
+size_t Batch::Count() const { return static_cast<size_t>(batch_->Count()); }
+void Batch::Clear() { batch_->Clear(); }
+
+// WriteBatch only fails to record an operation when it exceeds its size limit, which
+// cairn's batches never set.
+void Batch::Put(Cf cf, std::string_view key, std::string_view value) {
+  batch_->Put(db_->Handle(cf), rocksdb::Slice(key.data(), key.size()),
+              rocksdb::Slice(value.data(), value.size()))
+      .PermitUncheckedError();
+}
+
+void Batch::Delete(Cf cf, std::string_view key) {
+  batch_->Delete(db_->Handle(cf), rocksdb::Slice(key.data(), key.size()))
+      .PermitUncheckedError();
+}
+
+// ---- Cursor ----
+Cursor::Cursor(std::unique_ptr<rocksdb::Iterator> it) : it_(std::move(it)) {}
+Cursor::~Cursor() = default;
+void Cursor::SeekToFirst() { it_->SeekToFirst(); }
+void Cursor::SeekToLast() { it_->SeekToLast(); }
+void Cursor::Seek(std::string_view key) { it_->Seek(rocksdb::Slice(key.data(), key.size())); }
+bool Cursor::Valid() const { return it_->Valid(); }
+void Cursor::Next() { it_->Next(); }
+void Cursor::Prev() { it_->Prev(); }
+std::string_view Cursor::key() const {
+  rocksdb::Slice k = it_->key();
+  return {k.data(), k.size()};
+}
+std::string_view Cursor::value() const {
+  rocksdb::Slice v = it_->value();
+  return {v.data(), v.size()};
+}
+Status Cursor::status() const { return FromRocks(it_->status(), "iterate"); }
+
+// ---- Db ----
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOpenOptions& options) {
+  rocksdb::DBOptions db_options = BaseOptions();
+  db_options.create_if_missing = options.create;
+  db_options.error_if_exists = options.create;
+  db_options.create_missing_column_families = !options.read_only;
+
+  // Open every family that exists (a newer cairn may have added some) plus ours.
+  std::vector<std::string> names(std::begin(kCfNames), std::end(kCfNames));
+  if (!options.create) {
+    std::vector<std::string> existing;
+    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, path, &existing);
+    if (!s.ok()) return FromRocks(s, fmt::format("open of {}", path));
+    for (const auto& name : existing) {
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+    if (options.read_only) {
+      // A read-only open cannot create families: use only those that exist.
+      std::vector<std::string> present;
+      for (const auto& name : names) {
+        if (std::find(existing.begin(), existing.end(), name) != existing.end()) {
+          present.push_back(name);
+        }
+      }
+      names = present;
+    }
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& name : names) descriptors.emplace_back(name, OptionsFor(name));
+
+  auto db = std::unique_ptr<Db>(new Db());
+  db->read_only_ = options.read_only;
+  rocksdb::DB* raw = nullptr;
+  auto deadline = std::chrono::steady_clock::now() + options.lock_timeout;
+  bool announced = false;
+  for (;;) {
+    rocksdb::Status s =
+        options.read_only
+            ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &db->all_handles_, &raw)
+            : rocksdb::DB::Open(db_options, path, descriptors, &db->all_handles_, &raw);
+    if (s.ok()) break;
+    if (options.read_only || !IsLockHeld(s)) return FromRocks(s, fmt::format("open of {}", path));
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::Busy(fmt::format(
+          "another cairn process is writing to the store at {} and did not finish within {} ms "
+          "(raise --lock-timeout to wait longer)",
+          path, options.lock_timeout.count()));
+    }
+    if (!announced && options.on_wait) {
+      options.on_wait(fmt::format("waiting for another cairn process to release the store lock "
+                                  "(up to {} ms)",
+                                  options.lock_timeout.count()));
+      announced = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  db->db_.reset(raw);
+  db->handles_.assign(static_cast<size_t>(Cf::kCount), nullptr);
+  for (size_t i = 0; i < names.size(); ++i) {
+    for (size_t c = 0; c < static_cast<size_t>(Cf::kCount); ++c) {
+      if (names[i] == kCfNames[c]) db->handles_[c] = db->all_handles_[i];
+    }
+  }
+  return db;
+}
+
+Db::~Db() {
+  if (!db_) return;
+  for (auto* h : all_handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  db_->Close().PermitUncheckedError();
+}
+
+rocksdb::ColumnFamilyHandle* Db::Handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
+
+Result<std::optional<std::string>> Db::Get(Cf cf, std::string_view key) const {
+  auto* h = Handle(cf);
+  if (h == nullptr) return std::optional<std::string>();  // family not created yet: empty
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, fmt::format("read from {}", CfName(cf)));
+  return std::optional<std::string>(std::move(value));
+}
+
+Result<bool> Db::Contains(Cf cf, std::string_view key) const {
+  auto* h = Handle(cf);
+  if (h == nullptr) return false;
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return false;
+  if (!s.ok()) return FromRocks(s, fmt::format("read from {}", CfName(cf)));
+  return true;
+}
+
+
+Status Db::Write(Batch& batch, bool sync, bool no_wal) {
+  if (read_only_) return Status::Internal("write to a store opened read-only");
+  if (batch.db_ != this) return Status::Internal("batch written to a database it was not made for");
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  wo.disableWAL = no_wal;
+  return FromRocks(db_->Write(wo, batch.batch_.get()), "write");
+}
+
+Status Db::Flush(Cf cf) {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return FromRocks(db_->Flush(fo, Handle(cf)), fmt::format("flush of {}", CfName(cf)));
+}
+
+Cursor Db::NewCursor(Cf cf) const {
+  rocksdb::ReadOptions ro;
+  ro.total_order_seek = true;
+  return Cursor(std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, Handle(cf))));
+}
+
+}  // namespace cairn

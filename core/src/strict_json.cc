@@ -1,0 +1,175 @@
+// Strict JSON input: one SAX pass that checks depth, duplicate keys and number range
+// while parsing (no tree yet, so no recursion on hostile nesting), then a tree build of
+// input already known to be bounded.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <set>
+
+#include "cairn/validate.h"
+
+namespace cairn {
+namespace {
+
+constexpr size_t kMaxProblemsPerFile = 20;
+
+std::string EscapePointerToken(const std::string& token) {
+  std::string out;
+  for (char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+class StrictSax {
+ public:
+  using number_integer_t = Json::number_integer_t;
+  using number_unsigned_t = Json::number_unsigned_t;
+  using number_float_t = Json::number_float_t;
+  using string_t = Json::string_t;
+  using binary_t = Json::binary_t;
+
+  StrictSax(std::string_view text, const std::string& path, JsonLimits limits,
+            std::vector<Problem>* problems)
+      : text_(text), path_(path), limits_(limits), problems_(problems) {}
+
+  bool null() { return Value(); }
+  bool boolean(bool) { return Value(); }
+  bool number_integer(number_integer_t) { return Value(); }
+  bool number_unsigned(number_unsigned_t) { return Value(); }
+  bool number_float(number_float_t value, const string_t& literal) {
+    if (!Value()) return false;
+    bool integer_literal = literal.find_first_of(".eE") == std::string::npos;
+    if (integer_literal) {
+      Add("number-range", Pointer(), fmt::format("integer {} does not fit in 64 bits", literal));
+    } else if (!std::isfinite(value)) {
+      Add("number-range", Pointer(), fmt::format("number {} overflows a double", literal));
+    }
+    return Continue();
+  }
+  bool string(string_t&) { return Value(); }
+  bool binary(binary_t&) { return Value(); }
+
+  bool start_object(std::size_t) { return Open(/*is_array=*/false); }
+  bool end_object() { return Close(); }
+  bool start_array(std::size_t) { return Open(/*is_array=*/true); }
+  bool end_array() { return Close(); }
+
+  bool key(string_t& key) {
+    Frame& top = frames_.back();
+    top.token = key;
+    if (!top.keys.insert(key).second) {
+      Add("duplicate-key", Pointer(), fmt::format("key \"{}\" appears twice in one object", key));
+    }
+    return Continue();
+  }
+
+  bool parse_error(std::size_t position, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& ex) {
+    std::string what = ex.what();
+    // nlohmann's message is "[json.exception.parse_error.101] parse error at line 1, ...";
+    // keep the part after the last ": " which says what was expected.
+    auto colon = what.rfind(": ");
+    if (colon != std::string::npos) what = what.substr(colon + 2);
+    size_t offset = position == 0 ? 0 : position - 1;
+    Add("malformed-json", LineColumn(text_, std::min(offset, text_.size())), what);
+    return false;
+  }
+
+  bool failed() const { return failed_; }
+
+ private:
+  struct Frame {
+    bool is_array = false;
+    size_t next_index = 0;
+    std::string token;
+    std::set<std::string> keys;
+  };
+
+  // Called at the start of every value: sets the pointer token for array elements.
+  bool Value() {
+    if (!frames_.empty() && frames_.back().is_array) {
+      frames_.back().token = std::to_string(frames_.back().next_index++);
+    }
+    return Continue();
+  }
+
+  bool Open(bool is_array) {
+    Value();
+    if (static_cast<int>(frames_.size()) >= limits_.max_depth) {
+      Add("too-deep", Pointer(),
+          fmt::format("nesting deeper than {} arrays/objects", limits_.max_depth));
+      return false;  // stop: nothing deeper is looked at
+    }
+    frames_.push_back(Frame{is_array, 0, "", {}});
+    return Continue();
+  }
+
+  bool Close() {
+    frames_.pop_back();
+    return Continue();
+  }
+
+  std::string Pointer() const {
+    std::string out;
+    for (const Frame& f : frames_) out += "/" + EscapePointerToken(f.token);
+    return out.empty() ? "/" : out;
+  }
+
+  void Add(const char* rule, std::string location, std::string message) {
+    failed_ = true;
+    if (count_++ < kMaxProblemsPerFile) {
+      problems_->push_back(Problem{path_, std::move(location), rule, std::move(message)});
+    }
+  }
+
+  bool Continue() const { return count_ < kMaxProblemsPerFile; }
+
+  std::string_view text_;
+  const std::string& path_;
+  JsonLimits limits_;
+  std::vector<Problem>* problems_;
+  std::vector<Frame> frames_;
+  size_t count_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+std::optional<Json> ParseStrictJson(std::string_view bytes, const std::string& path,
+                                    std::vector<Problem>* problems, JsonLimits limits) {
+  size_t bad = 0;
+  if (!IsValidUtf8(bytes, &bad)) {
+    problems->push_back(Problem{path, LineColumn(bytes, bad), "invalid-utf8",
+                                fmt::format("byte 0x{:02x} at offset {} is not UTF-8",
+                                            static_cast<unsigned char>(bytes[bad]), bad)});
+    return std::nullopt;
+  }
+  StrictSax sax(bytes, path, limits, problems);
+  bool ok = false;
+  try {
+    ok = Json::sax_parse(bytes.begin(), bytes.end(), &sax, Json::input_format_t::json,
+                         /*strict=*/true, /*ignore_comments=*/false);
+  } catch (const Json::exception& e) {
+    problems->push_back(Problem{path, "", "malformed-json", e.what()});
+    return std::nullopt;
+  }
+  if (!ok || sax.failed()) {
+    if (!sax.failed()) problems->push_back(Problem{path, "", "malformed-json", "parse failed"});
+    return std::nullopt;
+  }
+  try {
+    return Json::parse(bytes.begin(), bytes.end());
+  } catch (const Json::exception& e) {
+    problems->push_back(Problem{path, "", "malformed-json", e.what()});
+    return std::nullopt;
+  }
+}
+
+}  // namespace cairn
