@@ -305,7 +305,7 @@ class Ingest {
   Status StoreObjects() {
     std::map<Digest, size_t> unique;
     for (size_t i = 0; i < tree_.files.size(); ++i) {
-      if (tree_.files[i].is_snapshot_json || states_[i].from_cache) continue;
+      if (states_[i].from_cache) continue;
       unique.emplace(states_[i].digest, i);
     }
     std::vector<size_t> todo;
@@ -403,10 +403,7 @@ class Ingest {
                    : options_.source;
     for (size_t i = 0; i < tree_.files.size(); ++i) {
       const ReleaseFile& f = tree_.files[i];
-      if (f.is_snapshot_json) {
-        if (states_[i].tree) ReadSnapshotJson(*states_[i].tree, &s);
-        continue;
-      }
+      if (f.is_snapshot_json && states_[i].tree) ReadSnapshotJson(*states_[i].tree, &s);
       s.components.push_back(Component{f.path, f.kind, states_[i].digest,
                                        f.size, states_[i].facts});
     }

@@ -15,7 +15,7 @@ namespace cairn {
 struct ReleaseFile {
   std::string path;                  // relative, '/'-separated
   ComponentKind kind = ComponentKind::kConfig;
-  bool is_snapshot_json = false;     // the optional root snapshot.json (not a component)
+  bool is_snapshot_json = false;     // the optional root snapshot.json (a config component)
   std::string knowledge_base;        // for documents under knowledge/<name>/: <name>
   uint64_t size = 0;
   struct stat st {};

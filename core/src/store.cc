@@ -72,6 +72,8 @@ Result<std::unique_ptr<Store>> Store::Init(const std::string& path) {
     fs::remove(path, ec);  // an empty directory: replaced by the rename below
   }
   std::string parent = ParentDir(path);
+  fs::create_directories(parent, ec);
+  if (ec) return Status::IO(fmt::format("create directory {}: {}", parent, ec.message()));
   std::string tmp = fmt::format("{}/.cairn-init-{}", parent, ::getpid());
   RemoveTreeQuietly(tmp);
   auto cleanup_on_error = [&](Status s) {

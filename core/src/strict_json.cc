@@ -78,6 +78,10 @@ class StrictSax {
     auto colon = what.rfind(": ");
     if (colon != std::string::npos) what = what.substr(colon + 2);
     size_t offset = position == 0 ? 0 : position - 1;
+    if (ex.id == 406) {  // out_of_range.406: a number literal overflows a double
+      Add("number-range", LineColumn(text_, std::min(offset, text_.size())), what);
+      return false;
+    }
     Add("malformed-json", LineColumn(text_, std::min(offset, text_.size())), what);
     return false;
   }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The main job, end to end, on the sample releases in fixtures/: builds cairn, creates a
+# fresh store in out/demo, snapshots the support bot's v1, v2 and v3, and shows what a
+# release engineer would look at. Safe to run again: out/demo is recreated each time.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/scripts/build.sh" >/dev/null
+cairn="$root/build/bin/cairn"
+work="$root/out/demo"
+rm -rf "$work"
+mkdir -p "$work"
+# Fixtures are read-only: work on copies.
+cp -r "$root/fixtures/releases" "$work/releases"
+export CAIRN_STORE="$work/store"
+export CAIRN_ACTOR="release-bot@demo"
+
+run() {
+  printf '\n$ cairn %s\n' "$*"
+  "$cairn" "$@"
+}
+
+run init "$work"
+export CAIRN_STORE="$work/.cairn"
+run validate "$work/releases/v1"
+# snap VERSION MESSAGE: snapshot releases/VERSION, print the id, keep it in $id.
+snap() {
+  printf '\n$ cairn snapshot create releases/%s -m "%s" -q\n' "$1" "$2"
+  id=$("$cairn" snapshot create "$work/releases/$1" -m "$2" -q)
+  printf '%s\n' "$id"
+}
+snap v1 "v1: first support-bot release"; v1=$id
+snap v2 "v2: reworded system prompt, refund KB refresh"; v2=$id
+snap v3 "v3: more concise answers"; v3=$id
+run snapshot list
+run show "${v2:0:12}"
+run diff --stat "$v1" "$v2"
+run diff "$v2" "$v3"
+run cat "${v3:0:12}:models/primary.json"
+run fsck
+printf '\nDone. The store is in %s (set CAIRN_STORE=%s to explore it).\n' "$work/.cairn" "$work/.cairn"

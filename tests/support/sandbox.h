@@ -1,0 +1,68 @@
+// Test support: a fresh temporary directory per test (fixtures are copied in, never used
+// in place), and running the real `cairn` binary.
+#pragma once
+
+#include <sys/resource.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cairn::testing {
+
+// A temporary directory removed when the Sandbox goes out of scope.
+class Sandbox {
+ public:
+  Sandbox();
+  ~Sandbox();
+  Sandbox(const Sandbox&) = delete;
+  Sandbox& operator=(const Sandbox&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+  // Copies fixtures/<rel> to <sandbox>/<dest> (symlinks copied as symlinks).
+  std::string CopyFixture(const std::string& rel, const std::string& dest) const;
+  void Write(const std::string& rel, const std::string& data) const;
+  std::string Read(const std::string& rel) const;
+
+ private:
+  std::string path_;
+};
+
+std::string FixturePath(const std::string& rel);
+
+struct RunResult {
+  int exit_code = -1;  // -1 if killed by a signal
+  int signal = 0;
+  std::string out;
+  std::string err;
+  long max_rss_kb = 0;  // peak resident memory of the child
+};
+
+struct RunOptions {
+  std::string cwd;                            // default: inherit
+  std::map<std::string, std::string> env;     // added to a minimal environment
+  std::string stdin_data;
+  int kill_after_ms = -1;                     // SIGKILL the child after this long
+  bool capture_stdout = true;
+  // When set, standard output is streamed here instead of collected in RunResult::out.
+  std::function<void(std::string_view)> stdout_sink;
+};
+
+// Runs the cairn binary with `args` (argv[0] is added).
+RunResult RunCairn(const std::vector<std::string>& args, const RunOptions& options = {});
+// Runs any program.
+RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+// SHA-256 of a file's bytes, as "sha256:<hex>".
+std::string FileDigest(const std::string& path);
+
+}  // namespace cairn::testing
+
+namespace cairn::testing {
+// Writes a small valid release (one prompt, model, tool, knowledge base, config) into
+// <sandbox>/<dir> and returns its path.
+std::string WriteMinimalRelease(const Sandbox& box, const std::string& dir,
+                                const std::string& app = "demo");
+}  // namespace cairn::testing

@@ -1,0 +1,83 @@
+#include <gtest/gtest.h>
+
+#include "cairn/validate.h"
+
+namespace cairn {
+namespace {
+
+std::vector<Problem> Parse(const std::string& text, int depth = 64) {
+  std::vector<Problem> problems;
+  auto v = ParseStrictJson(text, "f.json", &problems, JsonLimits{depth});
+  EXPECT_EQ(v.has_value(), problems.empty());
+  return problems;
+}
+
+TEST(StrictJson, AcceptsOrdinaryJson) {
+  EXPECT_TRUE(Parse(R"({"a": [1, -2, 3.5, "x", true, null, {"b": {}}]})").empty());
+}
+
+TEST(StrictJson, DuplicateKeyDeepInsideIsFoundWithItsPointer) {
+  auto p = Parse(R"({"a": {"b": [{"c": 1, "c": 2}]}})");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].rule, "duplicate-key");
+  EXPECT_EQ(p[0].location, "/a/b/0/c");
+}
+
+TEST(StrictJson, SameKeyInSiblingObjectsIsFine) {
+  EXPECT_TRUE(Parse(R"([{"a": 1}, {"a": 2}])").empty());
+}
+
+TEST(StrictJson, DepthAtTheLimitPassesOneMoreFails) {
+  EXPECT_TRUE(Parse(std::string(64, '[') + std::string(64, ']')).empty());
+  auto p = Parse(std::string(65, '[') + std::string(65, ']'));
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].rule, "too-deep");
+}
+
+TEST(StrictJson, HostileNestingDoesNotRecurse) {
+  // A million levels would overflow the stack of a recursive parser or dump().
+  auto p = Parse(std::string(1000000, '['));
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].rule, "too-deep");
+}
+
+TEST(StrictJson, IntegerThatDoesNotFitIsRefused) {
+  auto p = Parse(R"({"n": 99999999999999999999999})");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].rule, "number-range");
+  EXPECT_EQ(p[0].location, "/n");
+  EXPECT_TRUE(Parse(R"({"n": 18446744073709551615, "m": -9223372036854775808})").empty());
+  EXPECT_EQ(Parse(R"({"n": -9223372036854775809})").at(0).rule, "number-range");
+}
+
+TEST(StrictJson, FloatOverflowIsRefused) {
+  auto p = Parse(R"([1e999])");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].rule, "number-range");
+}
+
+TEST(StrictJson, SyntaxErrorNamesLineAndColumn) {
+  auto p = Parse("{\n  \"a\": 1,\n}\n");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].rule, "malformed-json");
+  EXPECT_EQ(p[0].location.rfind("line 3", 0), 0u) << p[0].location;
+}
+
+TEST(StrictJson, InvalidUtf8IsItsOwnRule) {
+  auto p = Parse("{\"a\": \"\xff\"}");
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].rule, "invalid-utf8");
+}
+
+TEST(Utf8, RejectsOverlongsSurrogatesAndTruncation) {
+  EXPECT_TRUE(IsValidUtf8("héllo €𝄞"));
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
+  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // above U+10FFFF
+  size_t bad = 0;
+  EXPECT_FALSE(IsValidUtf8("ab\xe2\x82", &bad));
+  EXPECT_EQ(bad, 2u);
+}
+
+}  // namespace
+}  // namespace cairn

@@ -1,0 +1,94 @@
+// One test per validation rule, each on its fixtures/bad/<rule> directory: the rule is
+// reported, exactly once, naming the right file — and nothing else is reported.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "cairn/ingest.h"
+#include "support/sandbox.h"
+
+namespace cairn {
+namespace {
+
+using testing::Sandbox;
+
+class ValidationRule : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ValidationRule, BadFixtureReportsExactlyThatRule) {
+  std::string rule = GetParam();
+  Sandbox box;
+  std::string dir = box.CopyFixture("bad/" + rule, "rel");
+  if (rule == "special-file") {
+    ASSERT_EQ(::mkfifo((dir + "/prompts/pipe").c_str(), 0644), 0);
+  }
+  std::vector<Problem> problems;
+  ASSERT_TRUE(ValidateRelease(dir, &problems).ok());
+  ASSERT_EQ(problems.size(), 1u) << [&] {
+    std::string all;
+    for (const auto& p : problems) all += p.ToString() + "\n";
+    return all;
+  }();
+  EXPECT_EQ(problems[0].rule, rule) << problems[0].ToString();
+  EXPECT_FALSE(problems[0].message.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllRules, ValidationRule,
+    ::testing::Values("symlink", "special-file", "bad-name", "unknown-entry", "empty-release",
+                      "invalid-utf8", "nul-byte", "malformed-json", "duplicate-key", "too-deep",
+                      "number-range", "template", "snapshot-json", "model-ref",
+                      "floating-model", "tool-schema", "knowledge-manifest", "escaping-path",
+                      "digest-mismatch", "unlisted-document"),
+    [](const ::testing::TestParamInfo<const char*>& info) {
+      std::string name = info.param;
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
+    });
+
+TEST(ValidationRules, EverySampleReleaseIsValid) {
+  for (const char* v : {"v1", "v2", "v3"}) {
+    std::vector<Problem> problems;
+    ASSERT_TRUE(ValidateRelease(testing::FixturePath(std::string("releases/") + v), &problems).ok());
+    EXPECT_TRUE(problems.empty()) << v << ": " << problems.front().ToString();
+  }
+}
+
+TEST(ValidationRules, EveryBadFixtureDirectoryIsCovered) {
+  size_t dirs = 0;
+  for (const auto& e : std::filesystem::directory_iterator(testing::FixturePath("bad"))) {
+    dirs += e.is_directory() ? 1 : 0;
+  }
+  EXPECT_EQ(dirs, 20u) << "a new fixtures/bad/<rule> needs a line in AllRules";
+}
+
+TEST(ValidationRules, FloatingModelWithPinnedFalseIsAccepted) {
+  Sandbox box;
+  std::string dir = testing::WriteMinimalRelease(box, "rel");
+  box.Write("rel/models/experimental.json",
+            R"({"provider": "openai", "model": "gpt-4o", "pinned": false})");
+  std::vector<Problem> problems;
+  ASSERT_TRUE(ValidateRelease(dir, &problems).ok());
+  EXPECT_TRUE(problems.empty());
+  box.Write("rel/models/experimental.json",
+            R"({"provider": "openai", "model": "gpt-4o-latest", "revision": "latest"})");
+  ASSERT_TRUE(ValidateRelease(dir, &problems).ok());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].rule, "floating-model");
+}
+
+TEST(ValidationRules, ToolSchemaChecksNestedSchemas) {
+  Sandbox box;
+  std::string dir = testing::WriteMinimalRelease(box, "rel");
+  box.Write("rel/tools/lookup.json", R"({"name": "t", "parameters": {"type": "object",
+    "properties": {"a": {"type": "object", "properties": {"b": {"type": "strng"}}}},
+    "required": ["a", "zz"]}})");
+  std::vector<Problem> problems;
+  ASSERT_TRUE(ValidateRelease(dir, &problems).ok());
+  ASSERT_EQ(problems.size(), 2u);
+  EXPECT_EQ(problems[0].location, "/parameters/properties/a/properties/b/type");
+  EXPECT_EQ(problems[1].location, "/parameters/required/1");
+}
+
+}  // namespace
+}  // namespace cairn
