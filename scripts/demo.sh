@@ -33,8 +33,8 @@ snap v2 "v2: reworded system prompt, refund KB refresh"; v2=$id
 snap v3 "v3: more concise answers"; v3=$id
 run snapshot list
 run show "${v2:0:12}"
-run diff --stat "$v1" "$v2"
-run diff "$v2" "$v3"
+run diff --stat "${v1:0:12}" "${v2:0:12}"
+run diff "${v2:0:12}" "${v3:0:12}"
 run cat "${v3:0:12}:models/primary.json"
 run fsck
 printf '\nDone. The store is in %s (set CAIRN_STORE=%s to explore it).\n' "$work/.cairn" "$work/.cairn"

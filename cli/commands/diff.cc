@@ -115,7 +115,7 @@ int RunDiff(const DiffCmdOptions& o, const Context& ctx) {
     snapshots[i] = std::move(*s);
   }
   DiffOptions options;
-  options.details = !o.stat || o.json;
+  options.details = true;  // --stat still shows breaking changes and document counts
   options.context_lines = o.context;
   auto diff = DiffSnapshots(**store, snapshots[0], snapshots[1], options);
   if (!diff.ok()) return ReportError(diff.status());
