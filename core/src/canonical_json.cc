@@ -27,6 +27,34 @@ Result<std::string> CanonicalJson(const Json& value) {
   }
 }
 
+Result<std::string> CanonicalJsonWithRawMember(const Json& object, std::string_view key,
+                                               std::string_view raw_value) {
+  if (!object.is_object() || object.contains(key)) {
+    return Status::Internal("CanonicalJsonWithRawMember needs an object without the key");
+  }
+  std::string out = "{";
+  bool inserted = false;
+  auto append_member = [&](std::string_view k, std::string_view value) -> Status {
+    CAIRN_ASSIGN_OR_RETURN(std::string name, CanonicalJson(Json(std::string(k))));
+    if (out.size() > 1) out += ',';
+    out += name;
+    out += ':';
+    out += value;
+    return Status::OK();
+  };
+  for (const auto& [k, v] : object.items()) {  // std::map: byte order
+    if (!inserted && std::string_view(k) > key) {
+      CAIRN_RETURN_IF_ERROR(append_member(key, raw_value));
+      inserted = true;
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::string value, CanonicalJson(v));
+    CAIRN_RETURN_IF_ERROR(append_member(k, value));
+  }
+  if (!inserted) CAIRN_RETURN_IF_ERROR(append_member(key, raw_value));
+  out += '}';
+  return out;
+}
+
 Result<Json> ParseCanonicalJson(std::string_view bytes, std::string_view what) {
   Json value;
   try {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
 
 #include "cairn/object.h"
@@ -21,10 +22,13 @@ class Checker {
 
   Result<FsckReport> Run() {
     CAIRN_RETURN_IF_ERROR(CheckObjects());
+    CAIRN_RETURN_IF_ERROR(CheckObjectMeta());
     CAIRN_RETURN_IF_ERROR(CheckSnapshots());
     CAIRN_RETURN_IF_ERROR(CheckSnapshotLog());
-    for (const auto& d : top_level_) {
-      if (!referenced_.contains(d)) ++report_.unreferenced_objects;
+    for (const auto& [digest, size] : records_) {
+      if (!chunk_of_.contains(digest) && !referenced_.contains(digest)) {
+        ++report_.unreferenced_objects;
+      }
     }
     if (progress_) progress_->Finish();
     return std::move(report_);
@@ -36,7 +40,8 @@ class Checker {
   }
 
   // Every record: decodes, inline bytes hash to the key; chunk lists are checked whole by
-  // streaming (which verifies each chunk as well).
+  // streaming (which verifies each chunk as well). Records are remembered with their size
+  // for the meta and snapshot checks.
   Status CheckObjects() {
     Decompressor dec;
     std::string bytes;
@@ -54,21 +59,44 @@ class Checker {
         Problem(what, record.status().message());
         continue;
       }
+      records_[*digest] = record->size;
       if (record->encoding == ObjectEncoding::kChunked) {
-        top_level_.insert(*digest);
         for (const auto& c : record->chunks) chunk_of_.insert(c);
         Status s = StreamObject(store_, *digest, [](std::string_view) { return Status::OK(); });
         if (!s.ok()) Problem(what, s.message());
       } else {
         Status s = InlineObjectBytes(*digest, *record, dec, &bytes);
         if (!s.ok()) Problem(what, s.message());
-        if (!chunk_of_.contains(*digest)) top_level_.insert(*digest);
       }
       report_.bytes_checked += record->size;
       Tick("objects", report_.objects);
     }
-    // Chunks seen before their list was reached are not top-level objects.
-    for (const auto& c : chunk_of_) top_level_.erase(c);
+    return cur.status();
+  }
+
+  // object_meta must describe exactly the records present. A record without meta is
+  // harmless (an interrupted write; it is rewritten when needed); meta without a record
+  // would make a new snapshot skip writing the object, so it is a problem.
+  Status CheckObjectMeta() {
+    Cursor cur = db_.NewCursor(Cf::kObjectMeta);
+    for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
+      auto digest = Digest::FromRaw(cur.key());
+      if (!digest.ok()) {
+        Problem("object meta key", digest.status().message());
+        continue;
+      }
+      std::string what = "object " + digest->ToString();
+      auto info = DecodeObjectMeta(*digest, cur.value());
+      auto record = records_.find(*digest);
+      if (!info.ok()) {
+        Problem(what, info.status().message());
+      } else if (record == records_.end()) {
+        Problem(what, "is listed in object_meta but has no record");
+      } else if (record->second != info->size) {
+        Problem(what, fmt::format("object_meta says {} bytes, the record holds {}", info->size,
+                                  record->second));
+      }
+    }
     return cur.status();
   }
 
@@ -94,13 +122,13 @@ class Checker {
       }
       for (const auto& c : snapshot->components) {
         referenced_.insert(c.digest);
-        auto info = StatObject(store_, c.digest);
-        if (!info.ok()) {
-          Problem(what, fmt::format("component {} references object {}: {}", c.path,
-                                    c.digest.ToString(), info.status().message()));
-        } else if (info->size != c.size) {
+        auto record = records_.find(c.digest);
+        if (record == records_.end()) {
+          Problem(what, fmt::format("component {} references object {}, which is missing",
+                                    c.path, c.digest.ToString()));
+        } else if (record->second != c.size) {
           Problem(what, fmt::format("component {} says {} bytes but object {} has {}", c.path,
-                                    c.size, c.digest.ToString(), info->size));
+                                    c.size, c.digest.ToString(), record->second));
         }
       }
       snapshot_ids_.insert(id);
@@ -133,7 +161,8 @@ class Checker {
   const Db& db_;
   ProgressSink* progress_;
   FsckReport report_;
-  std::set<Digest> top_level_, chunk_of_, referenced_;
+  std::map<Digest, uint64_t> records_;  // every record's digest and size
+  std::set<Digest> chunk_of_, referenced_;
   std::set<SnapshotId> snapshot_ids_;
 };
 

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -63,6 +65,12 @@ Result<size_t> ReadChunk(int fd, const std::string& path, std::string* buf) {
   return have;
 }
 
+// One read buffer per worker thread, allocated once (not once per file).
+std::string& ChunkBuffer() {
+  thread_local std::string buf(kChunkSize, '\0');
+  return buf;
+}
+
 class FdCloser {
  public:
   explicit FdCloser(int fd) : fd_(fd) {}
@@ -80,7 +88,10 @@ struct FileState {
   std::vector<Problem> problems;
   StatFingerprint fingerprint;
   bool from_cache = false;
-  bool cacheable = false;
+  // Timestamps at least kRacyWindowNs older than the hash and unchanged while it was read:
+  // the same fingerprint later means the same bytes (the stat cache's rule).
+  bool stable = false;
+  bool cacheable = false;  // stable and opaque: recorded in the stat cache
   int64_t hashed_at_ns = 0;
 };
 
@@ -119,6 +130,7 @@ class Ingest {
       return Status::Usage("a snapshot needs a message (-m MSG): say what changed and why");
     }
     CAIRN_RETURN_IF_ERROR(ScanAndValidate(problems));
+    Trace("hash+validate");
     if (!problems->empty()) {
       return Status::InvalidInput(fmt::format("{} is not a valid release: {} problem{}",
                                               options_.dir, problems->size(),
@@ -126,12 +138,16 @@ class Ingest {
     }
     CAIRN_ASSIGN_OR_RETURN(std::string app, ResolveApp());
     CAIRN_RETURN_IF_ERROR(StoreObjects());
-    return Commit(app);
+    Trace("store objects");
+    auto result = Commit(app);
+    Trace("commit");
+    return result;
   }
 
   // Pass 1: everything that can be checked without writing.
   Status ScanAndValidate(std::vector<Problem>* problems) {
     CAIRN_RETURN_IF_ERROR(ScanRelease(options_.dir, &tree_, problems));
+    Trace("scan");
     states_.resize(tree_.files.size());
     for (const auto& f : tree_.files) bytes_total_ += f.size;
     CAIRN_RETURN_IF_ERROR(ParallelFor(
@@ -154,6 +170,16 @@ class Ingest {
   }
 
  private:
+  // CAIRN_TRACE_PERF=1 prints how long each phase took (stderr), like GIT_TRACE_PERFORMANCE.
+  void Trace(const char* phase) {
+    static const bool enabled = std::getenv("CAIRN_TRACE_PERF") != nullptr;
+    if (!enabled) return;
+    auto now = std::chrono::steady_clock::now();
+    auto ms = std::chrono::duration<double, std::milli>(now - trace_start_).count();
+    fmt::print(stderr, "cairn: perf: {:<20} {:8.1f} ms\n", phase, ms);
+    trace_start_ = now;
+  }
+
   void Report(const char* phase, uint64_t done, uint64_t total) {
     if (!options_.progress) return;
     options_.progress->Update(ProgressUpdate{phase, done, total, bytes_done_.load(), bytes_total_});
@@ -180,7 +206,7 @@ class Ingest {
     uint64_t read = 0;
     if (opaque) {
       Sha256 h;
-      std::string buf(kChunkSize, '\0');
+      std::string& buf = ChunkBuffer();
       for (;;) {
         CAIRN_ASSIGN_OR_RETURN(size_t n, ReadChunk(fd.get(), full, &buf));
         if (n == 0) break;
@@ -218,8 +244,8 @@ class Ingest {
       return Status::Conflict(fmt::format("{} changed while it was being read; try again", full));
     }
     if (!f.knowledge_base.empty()) st.facts["knowledge_base"] = f.knowledge_base;
-    st.cacheable = opaque && StableEnoughToCache(st.fingerprint, StatFingerprint::Of(after),
-                                                 st.hashed_at_ns);
+    st.stable = StableEnoughToCache(st.fingerprint, StatFingerprint::Of(after), st.hashed_at_ns);
+    st.cacheable = opaque && st.stable;
     ++files_done_;
     return Status::OK();
   }
@@ -318,7 +344,9 @@ class Ingest {
     CAIRN_RETURN_IF_ERROR(ParallelFor(
         todo.size(), options_.threads, [&](size_t k) { return StoreFile(todo[k]); },
         [&] { Report("storing", files_done_, todo.size()); }));
-    if (!todo.empty()) CAIRN_RETURN_IF_ERROR(db_->Flush(Cf::kObjects));
+    if (!todo.empty()) {
+      CAIRN_RETURN_IF_ERROR(db_->Flush({Cf::kObjects, Cf::kObjectMeta}));
+    }
     return Status::OK();
   }
 
@@ -328,9 +356,14 @@ class Ingest {
     CAIRN_ASSIGN_OR_RETURN(int raw_fd, OpenReleaseFile(tree_, f));
     FdCloser fd(raw_fd);
     std::string full = tree_.root + "/" + f.path;
+    // A file whose fingerprint is unchanged since a stable pass-1 read holds the bytes that
+    // were hashed then; anything else is re-hashed and compared before it is committed.
+    struct stat now {};
+    if (::fstat(fd.get(), &now) != 0) return ErrnoStatus("stat", full, errno);
+    bool verify = !(states_[i].stable && StatFingerprint::Of(now) == states_[i].fingerprint);
     auto compressor = pool_.Take();
     Batch batch(*db_);
-    std::string buf(kChunkSize, '\0');
+    std::string& buf = ChunkBuffer();
     std::string record;
     Sha256 whole;
     std::vector<Digest> chunks;
@@ -350,7 +383,7 @@ class Ingest {
       }
       std::string_view data(buf.data(), *n);
       if (*n == 0 && size > 0) break;
-      whole.Update(data);
+      if (verify) whole.Update(data);
       size += *n;
       bytes_done_ += *n;
       if (chunks.empty() && *n < kChunkSize) {
@@ -367,7 +400,7 @@ class Ingest {
       }
       if (!*present) {
         if (!(status = EncodeInlineObject(data, *compressor, &record)).ok()) break;
-        batch.Put(Cf::kObjects, key.Raw(), record);
+        if (!(status = AddObjectToBatch(batch, key, record, data.size())).ok()) break;
         bytes_written_ += record.size();
       }
       if (batch.ByteSize() >= kBatchBytes && !(status = flush()).ok()) break;
@@ -375,18 +408,15 @@ class Ingest {
     }
     pool_.Give(std::move(compressor));
     CAIRN_RETURN_IF_ERROR(status);
-    if (whole.Finish() != expected) {
+    if (size != states_[i].fingerprint.size || (verify && whole.Finish() != expected)) {
       return Status::Conflict(
           fmt::format("{} changed while the snapshot was being taken; try again", full));
     }
-    if (chunks.empty()) {
-      batch.Put(Cf::kObjects, expected.Raw(), record);
-      bytes_written_ += record.size();
-    } else {
-      std::string list = EncodeChunkedObject(size, static_cast<uint32_t>(kChunkSize), chunks);
-      batch.Put(Cf::kObjects, expected.Raw(), list);
-      bytes_written_ += list.size();
+    if (!chunks.empty()) {
+      record = EncodeChunkedObject(size, static_cast<uint32_t>(kChunkSize), chunks);
     }
+    CAIRN_RETURN_IF_ERROR(AddObjectToBatch(batch, expected, record, size));
+    bytes_written_ += record.size();
     ++objects_written_;
     ++files_done_;
     return flush();
@@ -407,14 +437,16 @@ class Ingest {
       s.components.push_back(Component{f.path, f.kind, states_[i].digest,
                                        f.size, states_[i].facts});
     }
-    CAIRN_ASSIGN_OR_RETURN(s.content, ContentDigest(s.components));
+    CAIRN_ASSIGN_OR_RETURN(std::string components, CanonicalComponents(s.components));
+    s.content = Digest::Of(components);
     CAIRN_ASSIGN_OR_RETURN(auto head, db_->Get(Cf::kMeta, keys::AppHead(app)));
     if (head) {
       CAIRN_ASSIGN_OR_RETURN(Digest parent, Digest::FromRaw(*head));
       s.parent = SnapshotId(parent);
     }
-    CAIRN_ASSIGN_OR_RETURN(std::string manifest, CanonicalJson(ManifestJson(s)));
+    CAIRN_ASSIGN_OR_RETURN(std::string manifest, CanonicalManifest(s, &components));
     s.id = SnapshotId(Digest::Of(manifest));
+    Trace("manifest");
 
     CreateSnapshotResult result;
     CAIRN_ASSIGN_OR_RETURN(result.same_content, SnapshotsWithSameContent(*store_, s));
@@ -463,6 +495,7 @@ class Ingest {
   std::atomic<uint64_t> objects_written_{0};
   std::atomic<uint64_t> bytes_written_{0};
   uint64_t bytes_total_ = 0;
+  std::chrono::steady_clock::time_point trace_start_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace

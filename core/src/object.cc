@@ -38,19 +38,13 @@ Status ChunkBytes(const Store& store, const Digest& parent, const Digest& chunk,
 }  // namespace
 
 Result<ObjectInfo> StatObject(const Store& store, const Digest& digest) {
-  CAIRN_ASSIGN_OR_RETURN(auto value, GetRecord(store, digest));
-  CAIRN_ASSIGN_OR_RETURN(auto record, DecodeObjectRecord(digest, value));
-  ObjectInfo info;
-  info.digest = digest;
-  info.size = record.size;
-  info.stored_bytes = value.size();
-  info.encoding = record.encoding;
-  info.chunks = record.chunks.size();
-  return info;
+  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kObjectMeta, digest.Raw()));
+  if (!value) return Status::NotFound(fmt::format("object {} is not in the store", digest.ToString()));
+  return DecodeObjectMeta(digest, *value);
 }
 
 Result<bool> HasObject(const Store& store, const Digest& digest) {
-  return StoreInternal::db(store).Contains(Cf::kObjects, digest.Raw());
+  return StoreInternal::db(store).Contains(Cf::kObjectMeta, digest.Raw());
 }
 
 Result<std::string> ReadObject(const Store& store, const Digest& digest, uint64_t max_size) {
@@ -70,8 +64,16 @@ Result<std::string> ReadObject(const Store& store, const Digest& digest, uint64_
 
 Status StreamObject(const Store& store, const Digest& digest,
                     const std::function<Status(std::string_view)>& sink) {
-  CAIRN_ASSIGN_OR_RETURN(auto value, GetRecord(store, digest));
-  CAIRN_ASSIGN_OR_RETURN(auto record, DecodeObjectRecord(digest, value));
+  auto value = GetRecord(store, digest);
+  if (!value.ok() && value.status().IsNotFound()) {
+    CAIRN_ASSIGN_OR_RETURN(bool listed, HasObject(store, digest));
+    if (listed) {
+      return Status::Corruption(fmt::format("object {} is listed but its record is missing",
+                                            digest.ToString()));
+    }
+  }
+  if (!value.ok()) return value.status();
+  CAIRN_ASSIGN_OR_RETURN(auto record, DecodeObjectRecord(digest, *value));
   Decompressor dec;
   std::string bytes;
   if (record.encoding != ObjectEncoding::kChunked) {

@@ -113,4 +113,41 @@ Status InlineObjectBytes(const Digest& digest, const ObjectRecord& record,
   return Status::OK();
 }
 
+std::string EncodeObjectMeta(const ObjectInfo& info) {
+  std::string out;
+  keys::AppendLe64(&out, info.size);
+  out.push_back(static_cast<char>(info.encoding));
+  keys::AppendLe64(&out, info.stored_bytes);
+  keys::AppendLe32(&out, static_cast<uint32_t>(info.chunks));
+  return out;
+}
+
+Result<ObjectInfo> DecodeObjectMeta(const Digest& digest, std::string_view value) {
+  if (value.size() != 21 || static_cast<uint8_t>(value[8]) > 2) {
+    return Malformed(digest, "bad object_meta entry");
+  }
+  ObjectInfo info;
+  info.digest = digest;
+  info.size = keys::ReadLe64(value.data());
+  info.encoding = static_cast<ObjectEncoding>(value[8]);
+  info.stored_bytes = keys::ReadLe64(value.data() + 9);
+  info.chunks = keys::ReadLe32(value.data() + 17);
+  return info;
+}
+
+Status AddObjectToBatch(Batch& batch, const Digest& digest, std::string_view record,
+                        uint64_t size) {
+  CAIRN_ASSIGN_OR_RETURN(ObjectRecord decoded, DecodeObjectRecord(digest, record));
+  if (decoded.size != size) return Status::Internal("object record and size disagree");
+  ObjectInfo info;
+  info.digest = digest;
+  info.size = size;
+  info.encoding = decoded.encoding;
+  info.stored_bytes = record.size();
+  info.chunks = decoded.chunks.size();
+  batch.Put(Cf::kObjects, digest.Raw(), record);
+  batch.Put(Cf::kObjectMeta, digest.Raw(), EncodeObjectMeta(info));
+  return Status::OK();
+}
+
 }  // namespace cairn

@@ -5,6 +5,12 @@
 //     0x01 zstd:    le64 size, one zstd frame
 //     0x02 chunked: le64 size, le32 chunk size, N x 32-byte chunk digests
 // Chunk objects are ordinary raw/zstd records of at most the chunk size.
+//
+// Every record has an entry in `object_meta` written in the same batch (docs/format.md):
+//   key   = 32 raw digest bytes
+//   value = le64 size, u8 encoding (0 raw, 1 zstd, 2 chunked), le64 stored bytes,
+//           le32 chunk count
+// Existence and size checks read only this small family, never the (blob) record.
 #pragma once
 
 #include <string>
@@ -13,6 +19,7 @@
 
 #include "cairn/digest.h"
 #include "cairn/object.h"
+#include "rocks.h"
 
 namespace cairn {
 
@@ -37,5 +44,13 @@ Result<ObjectRecord> DecodeObjectRecord(const Digest& digest, std::string_view v
 // The bytes of an inline record, verified against `digest`.
 Status InlineObjectBytes(const Digest& digest, const ObjectRecord& record,
                          Decompressor& decompressor, std::string* out);
+
+std::string EncodeObjectMeta(const ObjectInfo& info);
+Result<ObjectInfo> DecodeObjectMeta(const Digest& digest, std::string_view value);
+
+// Adds an object's record and its meta entry to `batch`. `record` must be an encoded
+// record (EncodeInlineObject / EncodeChunkedObject) of an object of `size` bytes.
+Status AddObjectToBatch(Batch& batch, const Digest& digest, std::string_view record,
+                        uint64_t size);
 
 }  // namespace cairn

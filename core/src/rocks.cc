@@ -12,7 +12,7 @@ namespace cairn {
 namespace {
 
 constexpr const char* kCfNames[] = {"default", "objects", "snapshots", "snapshot_log",
-                                    "stat_cache", "content_index"};
+                                    "stat_cache", "content_index", "object_meta"};
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 
 Status FromRocks(const rocksdb::Status& s, std::string_view op) {
@@ -60,6 +60,16 @@ rocksdb::DBOptions BaseOptions() {
   o.info_log_level = rocksdb::WARN_LEVEL;
   o.max_manifest_file_size = 16ull << 20;
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // Objects are written without the WAL; an object's record and its meta entry must
+  // become durable together, whichever memtable fills first.
+  o.atomic_flush = true;
+  // Open table files on the calling thread: spawning openers costs more than it saves for
+  // a short-lived command on a small machine.
+  o.max_file_opening_threads = 1;
+  o.skip_stats_update_on_db_open = true;
+  // Replaying the log into memtables is enough; writing them out as tiny L0 files at
+  // every open would make each command pay for the previous one.
+  o.avoid_flush_during_recovery = true;
   return o;
 }
 
@@ -214,10 +224,12 @@ Status Db::Write(Batch& batch, bool sync, bool no_wal) {
   return FromRocks(db_->Write(wo, batch.batch_.get()), "write");
 }
 
-Status Db::Flush(Cf cf) {
+Status Db::Flush(std::initializer_list<Cf> cfs) {
   rocksdb::FlushOptions fo;
   fo.wait = true;
-  return FromRocks(db_->Flush(fo, Handle(cf)), fmt::format("flush of {}", CfName(cf)));
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  for (Cf cf : cfs) handles.push_back(Handle(cf));
+  return FromRocks(db_->Flush(fo, handles), "flush");
 }
 
 Cursor Db::NewCursor(Cf cf) const {

@@ -33,6 +33,7 @@ enum class Cf {
   kSnapshotLog,  // be64 sequence -> snapshot id (creation order)
   kStatCache,    // absolute file path -> stat fingerprint + digest
   kContentIndex,  // content digest + snapshot id -> "" (snapshots with equal components)
+  kObjectMeta,   // digest -> size, encoding, stored bytes, chunks (small: no blob reads)
   kCount,
 };
 const char* CfName(Cf cf);
@@ -101,8 +102,9 @@ class Db {
   // Applies the batch atomically. `sync` fsyncs the write-ahead log before returning;
   // `no_wal` skips the log entirely (the caller must Flush() before relying on it).
   Status Write(Batch& batch, bool sync, bool no_wal = false);
-  // Persists the column family's memtable to table and blob files, fsynced.
-  Status Flush(Cf cf);
+  // Persists the families' memtables to table and blob files, fsynced, atomically
+  // (the database uses atomic_flush: families written together become durable together).
+  Status Flush(std::initializer_list<Cf> cfs);
 
   Cursor NewCursor(Cf cf) const;
 

@@ -89,12 +89,33 @@ class ManifestReader {
 };
 }  // namespace
 
+Result<std::string> CanonicalComponents(const std::vector<Component>& components) {
+  // Members in byte order: digest, facts, kind, path, size.
+  std::string out = "[";
+  for (const auto& c : components) {
+    if (out.size() > 1) out += ',';
+    out += "{\"digest\":\"" + c.digest.ToString() + "\"";
+    if (!c.facts.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(std::string facts, CanonicalJson(c.facts));
+      out += ",\"facts\":" + facts;
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::string path, CanonicalJson(Json(c.path)));
+    out += ",\"kind\":\"";
+    out += KindName(c.kind);
+    out += "\",\"path\":" + path + ",\"size\":" + std::to_string(c.size) + "}";
+  }
+  out += ']';
+  return out;
+}
+
 Result<Digest> ContentDigest(const std::vector<Component>& components) {
-  CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(ComponentsJson(components)));
+  CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalComponents(components));
   return Digest::Of(bytes);
 }
 
-Json ManifestJson(const Snapshot& s) {
+namespace {
+// Every manifest member except "components".
+Json MetadataJson(const Snapshot& s) {
   Json labels = Json::object();
   for (const auto& [k, v] : s.labels) labels[k] = v;
   Json m = {{"format", s.format},
@@ -105,10 +126,23 @@ Json ManifestJson(const Snapshot& s) {
             {"labels", labels},
             {"parent", s.parent ? Json(s.parent->Hex()) : Json(nullptr)},
             {"source", s.source},
-            {"content", s.content.ToString()},
-            {"components", ComponentsJson(s.components)}};
+            {"content", s.content.ToString()}};
   if (!s.description.empty()) m["description"] = s.description;
   return m;
+}
+}  // namespace
+
+Json ManifestJson(const Snapshot& s) {
+  Json m = MetadataJson(s);
+  m["components"] = ComponentsJson(s.components);
+  return m;
+}
+
+Result<std::string> CanonicalManifest(const Snapshot& s, const std::string* components) {
+  Json m = MetadataJson(s);
+  if (components) return CanonicalJsonWithRawMember(m, "components", *components);
+  CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalComponents(s.components));
+  return CanonicalJsonWithRawMember(m, "components", bytes);
 }
 
 Result<Snapshot> SnapshotFromManifest(const SnapshotId& id, std::string_view bytes) {

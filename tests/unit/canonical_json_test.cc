@@ -31,3 +31,50 @@ TEST(CanonicalJson, ParseAcceptsOnlyCanonicalBytes) {
 
 }  // namespace
 }  // namespace cairn
+
+#include "cairn/snapshot.h"
+
+namespace cairn {
+namespace {
+
+TEST(CanonicalManifest, DirectSerialisationEqualsTheJsonTreeOne) {
+  Snapshot s;
+  s.app = "demo";
+  s.author = "ü \"quoted\" \\ author";
+  s.message = "line1\nline2\t\x01";
+  s.labels = {{"b", "2"}, {"a", "1"}};
+  s.created_micros = 1795528980123456;
+  s.description = "d";
+  s.parent = SnapshotId(Digest::Of("p"));
+  s.source = {{"type", "directory"}, {"path", "/tmp/x"}};
+  for (const char* path : {"config/\"odd\".json", "knowledge/é/ü.md", "prompts/a\x7f.md"}) {
+    Component c;
+    c.path = path;
+    c.kind = ComponentKind::kPrompt;
+    c.digest = Digest::Of(path);
+    c.size = 42;
+    if (std::string(path).starts_with("prompts")) c.facts = {{"variables", {"x", "y"}}};
+    s.components.push_back(c);
+  }
+  s.content = *ContentDigest(s.components);
+  auto direct = CanonicalManifest(s);
+  auto tree = CanonicalJson(ManifestJson(s));
+  ASSERT_TRUE(direct.ok());
+  ASSERT_TRUE(tree.ok());
+  EXPECT_EQ(*direct, *tree);
+  s.components.clear();
+  s.content = *ContentDigest(s.components);
+  s.description.clear();
+  EXPECT_EQ(*CanonicalManifest(s), *CanonicalJson(ManifestJson(s)));
+}
+
+TEST(CanonicalJson, RawMemberIsInsertedInKeyOrder) {
+  Json obj = {{"a", 1}, {"z", 2}};
+  EXPECT_EQ(*CanonicalJsonWithRawMember(obj, "m", "[3]"), R"({"a":1,"m":[3],"z":2})");
+  EXPECT_EQ(*CanonicalJsonWithRawMember(obj, "zz", "0"), R"({"a":1,"z":2,"zz":0})");
+  EXPECT_EQ(*CanonicalJsonWithRawMember(Json::object(), "k", "0"), R"({"k":0})");
+  EXPECT_FALSE(CanonicalJsonWithRawMember(obj, "a", "0").ok());
+}
+
+}  // namespace
+}  // namespace cairn

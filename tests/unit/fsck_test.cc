@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cairn/ingest.h"
+#include "object_codec.h"
 #include "store_internal.h"
 #include "support/sandbox.h"
 
@@ -68,6 +69,7 @@ TEST_F(FsckTest, FlippedByteInAnObjectIsReported) {
 TEST_F(FsckTest, MissingObjectIsReportedAgainstTheSnapshot) {
   const Digest& d = snapshot_.Find("tools/lookup.json")->digest;
   Delete(Cf::kObjects, d.Raw());
+  Delete(Cf::kObjectMeta, d.Raw());
   auto r = Fsck(*store_);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->problems.size(), 1u);
@@ -85,8 +87,22 @@ TEST_F(FsckTest, EditedManifestIsReported) {
   EXPECT_NE(r->problems[0].message.find("different id"), std::string::npos);
 }
 
+TEST_F(FsckTest, MetaWithoutRecordIsReported) {
+  const Digest& d = snapshot_.Find("prompts/system.md")->digest;
+  Delete(Cf::kObjects, d.Raw());
+  auto r = Fsck(*store_);
+  ASSERT_TRUE(r.ok());
+  bool found = false;
+  for (const auto& p : r->problems) found |= p.message.find("has no record") != std::string::npos;
+  EXPECT_TRUE(found);
+}
+
 TEST_F(FsckTest, UnreferencedObjectsAreCountedNotErrors) {
-  Put(Cf::kObjects, Digest::Of("orphan").Raw(), std::string("\0orphan", 7));
+  Db& db = StoreInternal::db(*store_);
+  Batch b(db);
+  Digest orphan = Digest::Of("orphan");
+  ASSERT_TRUE(AddObjectToBatch(b, orphan, std::string("\0orphan", 7), 6).ok());
+  ASSERT_TRUE(db.Write(b, true).ok());
   auto r = Fsck(*store_);
   ASSERT_TRUE(r.ok());
   EXPECT_TRUE(r->ok());

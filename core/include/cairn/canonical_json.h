@@ -18,6 +18,11 @@ using Json = nlohmann::json;
 // that is not UTF-8: a manifest must never be built from unvalidated input.
 Result<std::string> CanonicalJson(const Json& value);
 
+// The canonical bytes of `object` with one more member `key` whose value is given as
+// bytes that are already canonical (a large array serialised once and reused).
+Result<std::string> CanonicalJsonWithRawMember(const Json& object, std::string_view key,
+                                               std::string_view raw_value);
+
 // Parses bytes that must already be canonical (a stored manifest). Fails with kCorruption
 // when the bytes do not parse or do not re-serialize to exactly themselves.
 Result<Json> ParseCanonicalJson(std::string_view bytes, std::string_view what);

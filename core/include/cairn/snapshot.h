@@ -68,8 +68,15 @@ struct Snapshot {
 
 // The manifest JSON of `snapshot` (without its id, which derives from it).
 Json ManifestJson(const Snapshot& snapshot);
-// The canonical components array and its digest (the snapshot's `content`).
+// The canonical bytes of the components array, written directly (no JSON tree is built:
+// manifests of large releases hold tens of thousands of components).
+Result<std::string> CanonicalComponents(const std::vector<Component>& components);
+// SHA-256 of CanonicalComponents (the snapshot's `content`).
 Result<Digest> ContentDigest(const std::vector<Component>& components);
+// The canonical manifest bytes of `snapshot`, whose SHA-256 is its id. Pass the result
+// of CanonicalComponents when it is at hand, to avoid serialising the components twice.
+Result<std::string> CanonicalManifest(const Snapshot& snapshot,
+                                      const std::string* canonical_components = nullptr);
 // Parses a stored manifest; kCorruption naming `id` when it does not follow the schema.
 Result<Snapshot> SnapshotFromManifest(const SnapshotId& id, std::string_view bytes);
 
