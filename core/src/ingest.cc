@@ -33,6 +33,10 @@ namespace {
 constexpr uint64_t kMaxTextFile = 16ull << 20;
 // Object writes are grouped into batches of about this many bytes.
 constexpr size_t kBatchBytes = 8ull << 20;
+// When the new objects add up to at most this many bytes (before compression), they are
+// written in the snapshot's own synced batch instead of being flushed separately: one
+// fsynced log write instead of table and blob files for a handful of changed files.
+constexpr uint64_t kInlineCommitBytes = 8ull << 20;
 
 bool IsOpaque(const ReleaseFile& f) {
   return !f.is_snapshot_json && ValidatorFor(f.kind, f.path, !f.knowledge_base.empty()) == nullptr;
@@ -335,16 +339,21 @@ class Ingest {
       unique.emplace(states_[i].digest, i);
     }
     std::vector<size_t> todo;
+    uint64_t todo_bytes = 0;
     for (const auto& [digest, i] : unique) {
       CAIRN_ASSIGN_OR_RETURN(bool present, HasObject(*store_, digest));
-      if (!present) todo.push_back(i);
+      if (!present) {
+        todo.push_back(i);
+        todo_bytes += tree_.files[i].size;
+      }
     }
+    if (todo_bytes <= kInlineCommitBytes) commit_batch_.emplace(*db_);
     files_done_ = 0;
     bytes_done_ = 0;
     CAIRN_RETURN_IF_ERROR(ParallelFor(
         todo.size(), options_.threads, [&](size_t k) { return StoreFile(todo[k]); },
         [&] { Report("storing", files_done_, todo.size()); }));
-    if (!todo.empty()) {
+    if (!todo.empty() && !commit_batch_) {
       CAIRN_RETURN_IF_ERROR(db_->Flush({Cf::kObjects, Cf::kObjectMeta}));
     }
     return Status::OK();
@@ -370,7 +379,13 @@ class Ingest {
     uint64_t size = 0;
     auto flush = [&]() -> Status {
       if (batch.Count() == 0) return Status::OK();
-      Status s = db_->Write(batch, /*sync=*/false, /*no_wal=*/true);
+      Status s;
+      if (commit_batch_) {
+        std::lock_guard<std::mutex> lock(commit_mu_);
+        s = commit_batch_->Append(batch);
+      } else {
+        s = db_->Write(batch, /*sync=*/false, /*no_wal=*/true);
+      }
       batch.Clear();
       return s;
     };
@@ -453,8 +468,10 @@ class Ingest {
     CAIRN_ASSIGN_OR_RETURN(auto seq_bytes, db_->Get(Cf::kMeta, keys::kNextSnapshotSeq));
     uint64_t seq = seq_bytes ? keys::DecodeBe64(*seq_bytes).value_or(0) : 0;
 
-    // One synced batch: the snapshot, its indexes and the stat cache appear together.
+    // One synced batch: the snapshot, its indexes and the stat cache appear together (with
+    // the new objects too, when they were few enough to travel in it).
     Batch batch(*db_);
+    if (commit_batch_) batch = std::move(*commit_batch_);
     batch.Put(Cf::kSnapshots, s.id.digest().Raw(), manifest);
     batch.Put(Cf::kSnapshotLog, keys::EncodeBe64(seq), EncodeSnapshotLogValue(s));
     batch.Put(Cf::kMeta, keys::kNextSnapshotSeq, keys::EncodeBe64(seq + 1));
@@ -467,6 +484,8 @@ class Ingest {
                 EncodeStatCacheEntry(st.fingerprint, st.hashed_at_ns, st.digest));
     }
     CAIRN_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/true));
+    // The snapshot is durable now; this only keeps the log short for the next opener.
+    CAIRN_RETURN_IF_ERROR(db_->Checkpoint());
     if (options_.progress) options_.progress->Finish();
 
     result.snapshot = std::move(s);
@@ -488,6 +507,8 @@ class Ingest {
   Db* db_;
   const CreateSnapshotOptions& options_;
   CompressorPool pool_;
+  std::optional<Batch> commit_batch_;  // new objects, when written with the snapshot
+  std::mutex commit_mu_;
   ReleaseTree tree_;
   std::vector<FileState> states_;
   std::atomic<uint64_t> files_done_{0};

@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/transaction_log.h>
 #include <rocksdb/write_batch.h>
 
 #include <thread>
@@ -70,6 +71,9 @@ rocksdb::DBOptions BaseOptions() {
   // Replaying the log into memtables is enough; writing them out as tiny L0 files at
   // every open would make each command pay for the previous one.
   o.avoid_flush_during_recovery = true;
+  // ...but readers replay the log at every open, so keep it short: compressed (manifests
+  // are text), and moved into table files by Checkpoint() once it grows.
+  o.wal_compression = rocksdb::kZSTD;
   return o;
 }
 
@@ -97,6 +101,39 @@ void Batch::Put(Cf cf, std::string_view key, std::string_view value) {
 void Batch::Delete(Cf cf, std::string_view key) {
   batch_->Delete(db_->Handle(cf), rocksdb::Slice(key.data(), key.size()))
       .PermitUncheckedError();
+}
+
+namespace {
+// Replays a batch's operations into another batch of the same database.
+class Replayer : public rocksdb::WriteBatch::Handler {
+ public:
+  Replayer(rocksdb::WriteBatch* out, const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
+      : out_(out), handles_(handles) {}
+  rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& k, const rocksdb::Slice& v) override {
+    auto* h = Find(id);
+    return h ? out_->Put(h, k, v) : rocksdb::Status::InvalidArgument("unknown column family");
+  }
+  rocksdb::Status DeleteCF(uint32_t id, const rocksdb::Slice& k) override {
+    auto* h = Find(id);
+    return h ? out_->Delete(h, k) : rocksdb::Status::InvalidArgument("unknown column family");
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* Find(uint32_t id) const {
+    for (auto* h : handles_) {
+      if (h != nullptr && h->GetID() == id) return h;
+    }
+    return nullptr;
+  }
+  rocksdb::WriteBatch* out_;
+  const std::vector<rocksdb::ColumnFamilyHandle*>& handles_;
+};
+}  // namespace
+
+Status Batch::Append(const Batch& other) {
+  if (other.db_ != db_) return Status::Internal("appending a batch of another database");
+  Replayer replay(batch_.get(), db_->all_handles_);
+  return FromRocks(other.batch_->Iterate(&replay), "batch append");
 }
 
 // ---- Cursor ----
@@ -230,6 +267,21 @@ Status Db::Flush(std::initializer_list<Cf> cfs) {
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   for (Cf cf : cfs) handles.push_back(Handle(cf));
   return FromRocks(db_->Flush(fo, handles), "flush");
+}
+
+Status Db::Checkpoint(uint64_t max_wal_bytes) {
+  rocksdb::VectorLogPtr wals;
+  CAIRN_RETURN_IF_ERROR(FromRocks(db_->GetSortedWalFiles(wals), "list of log files"));
+  uint64_t total = 0;
+  for (const auto& w : wals) total += w->SizeFileBytes();
+  if (total <= max_wal_bytes) return Status::OK();
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  for (auto* h : handles_) {
+    if (h != nullptr) handles.push_back(h);
+  }
+  return FromRocks(db_->Flush(fo, handles), "checkpoint flush");
 }
 
 Cursor Db::NewCursor(Cf cf) const {

@@ -49,6 +49,8 @@ class Batch {
   Batch& operator=(Batch&&) noexcept;
   void Put(Cf cf, std::string_view key, std::string_view value);
   void Delete(Cf cf, std::string_view key);
+  // Adds every operation of `other` (made for the same Db) to this batch.
+  Status Append(const Batch& other);
   size_t ByteSize() const;
   size_t Count() const;
   void Clear();
@@ -105,6 +107,11 @@ class Db {
   // Persists the families' memtables to table and blob files, fsynced, atomically
   // (the database uses atomic_flush: families written together become durable together).
   Status Flush(std::initializer_list<Cf> cfs);
+
+  // Moves everything in the write-ahead log into table files when the log holds more than
+  // `max_wal_bytes`, so that later opens (which replay the log) stay fast. Durability does
+  // not depend on it: it runs after synced writes.
+  Status Checkpoint(uint64_t max_wal_bytes = 4ull << 20);
 
   Cursor NewCursor(Cf cf) const;
 

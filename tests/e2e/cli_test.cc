@@ -147,11 +147,13 @@ TEST_F(CliTest, ValidateNeedsNoStoreAndReportsJson) {
 TEST_F(CliTest, FlippedByteOnDiskIsCaughtByFsckAndCat) {
   Init();
   std::string rel = WriteMinimalRelease(box_, "rel");
-  // An incompressible object is stored verbatim, so its bytes can be found on disk.
+  // An incompressible object is stored verbatim, so its bytes can be found on disk. It is
+  // large enough (> 8 MiB of new objects) to be written to blob files rather than to the
+  // (compressed) log together with the snapshot record.
   std::string marker = "CAIRN-MARKER-";
   std::string blob = marker;
   uint32_t x = 12345;
-  while (blob.size() < 200000) {
+  while (blob.size() < (10u << 20)) {
     x = x * 1103515245 + 12345;
     blob.push_back(static_cast<char>(x >> 16));
   }
