@@ -10,8 +10,10 @@
 namespace {
 using Registrar = void (*)(CLI::App&, cairn::cli::Context&);
 constexpr Registrar kCommands[] = {
-    cairn::cli::RegisterInit,     cairn::cli::RegisterSnapshot, cairn::cli::RegisterShow,
-    cairn::cli::RegisterCat,      cairn::cli::RegisterDiff,     cairn::cli::RegisterValidate,
+    cairn::cli::RegisterInit,    cairn::cli::RegisterSnapshot, cairn::cli::RegisterShow,
+    cairn::cli::RegisterCat,     cairn::cli::RegisterDiff,     cairn::cli::RegisterPromote,
+    cairn::cli::RegisterRollback, cairn::cli::RegisterStatus,  cairn::cli::RegisterLog,
+    cairn::cli::RegisterLive,    cairn::cli::RegisterAudit,    cairn::cli::RegisterValidate,
     cairn::cli::RegisterFsck,
 };
 }  // namespace

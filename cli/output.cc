@@ -18,6 +18,7 @@ int ExitCodeFor(Code code) {
     case Code::kInvalidInput: return kExitInvalidInput;
     case Code::kCorruption: return kExitIntegrity;
     case Code::kConflict: return kExitConflict;
+    case Code::kMoved: return kExitMoved;
     case Code::kGateBlocked: return kExitGateBlocked;
     case Code::kBusy: return kExitBusy;
     case Code::kIO:
@@ -48,6 +49,13 @@ Json ProblemsJson(const std::vector<Problem>& problems) {
                    {"message", p.message}});
   }
   return out;
+}
+
+std::string EventLine(const Event& e) {
+  std::string from = e.from ? e.from->Short() : std::string("(none)      ");
+  return fmt::format("#{:<4} {}  {:<8}  {} -> {}  {}{}  \"{}\"", e.seq, ShortTime(e.time_micros),
+                     ActionName(e.action), from, e.to.Short(), e.actor,
+                     e.forced ? "  [forced]" : "", e.reason);
 }
 
 std::string HumanBytes(uint64_t bytes) {

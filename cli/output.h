@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cairn/canonical_json.h>
+#include <cairn/deployment.h>
 #include <cairn/progress.h>
 #include <cairn/status.h>
 #include <cairn/validate.h>
@@ -21,9 +22,10 @@ enum ExitCode : int {
   kExitNotFound = 3,      // no such snapshot, path, object or store
   kExitInvalidInput = 4,  // the release directory broke a validation rule
   kExitIntegrity = 5,     // stored data does not match its digest; fsck found problems
-  kExitConflict = 6,      // the state moved under you (already exists, changed while reading)
+  kExitConflict = 6,      // not allowed in this state (already exists, already live, changed)
   kExitGateBlocked = 7,   // a policy gate refused the operation
   kExitBusy = 8,          // another writer held the store lock past --lock-timeout
+  kExitMoved = 9,         // --expect lost: the pointer moved under you; nothing changed
 };
 
 int ExitCodeFor(Code code);
@@ -36,6 +38,10 @@ int ReportProblems(const Status& status, const std::vector<Problem>& problems);
 // Writes `value` as pretty JSON to stdout, with a final newline.
 void PrintJson(const Json& value);
 Json ProblemsJson(const std::vector<Problem>& problems);
+
+// One human line for a deployment event:
+// "#3  2026-11-24 14:03:00Z  rollback  5e6f7a8b9c0d -> 1a2b3c4d5e6f  alice@host  \"reason\"".
+std::string EventLine(const Event& e);
 
 // "1.2 KiB", "650.0 MiB".
 std::string HumanBytes(uint64_t bytes);

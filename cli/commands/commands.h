@@ -23,5 +23,11 @@ void RegisterCat(CLI::App& app, Context& ctx);
 void RegisterDiff(CLI::App& app, Context& ctx);
 void RegisterValidate(CLI::App& app, Context& ctx);
 void RegisterFsck(CLI::App& app, Context& ctx);
+void RegisterPromote(CLI::App& app, Context& ctx);
+void RegisterRollback(CLI::App& app, Context& ctx);
+void RegisterStatus(CLI::App& app, Context& ctx);
+void RegisterLog(CLI::App& app, Context& ctx);
+void RegisterLive(CLI::App& app, Context& ctx);
+void RegisterAudit(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli

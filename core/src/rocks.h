@@ -34,6 +34,10 @@ enum class Cf {
   kStatCache,    // absolute file path -> stat fingerprint + digest
   kContentIndex,  // content digest + snapshot id -> "" (snapshots with equal components)
   kObjectMeta,   // digest -> size, encoding, stored bytes, chunks (small: no blob reads)
+  kDeployments,  // name -> canonical JSON of its last event
+  kEvents,       // name \0 be64 seq -> canonical event JSON
+  kEventTime,    // name \0 be64 time be64 seq -> "" (what was live when)
+  kLiveHistory,  // name \0 snapshot id -> le64 first seq, le64 rolled-back seq
   kCount,
 };
 const char* CfName(Cf cf);

@@ -10,6 +10,7 @@ const char* CodeName(Code code) {
     case Code::kInvalidInput: return "invalid input";
     case Code::kCorruption: return "integrity failure";
     case Code::kConflict: return "conflict";
+    case Code::kMoved: return "moved under you";
     case Code::kGateBlocked: return "gate blocked";
     case Code::kBusy: return "store busy";
     case Code::kIO: return "I/O error";

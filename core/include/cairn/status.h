@@ -22,7 +22,8 @@ enum class Code {
   kNotFound,      // a named snapshot, object, path or store does not exist
   kInvalidInput,  // release input broke a validation rule
   kCorruption,    // stored bytes do not match their digest, or a reference is dangling
-  kConflict,      // the state moved under the caller (already exists, compare-and-swap lost)
+  kConflict,      // the state does not allow it (already exists, already live, file changed)
+  kMoved,         // a compare-and-swap lost: the pointer is no longer what the caller expected
   kGateBlocked,   // a policy gate refused the operation
   kBusy,          // the store is locked by another writer beyond the wait limit
   kIO,            // the operating system or a library failed to read or write
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   static Status InvalidInput(std::string m) { return {Code::kInvalidInput, std::move(m)}; }
   static Status Corruption(std::string m) { return {Code::kCorruption, std::move(m)}; }
   static Status Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
+  static Status Moved(std::string m) { return {Code::kMoved, std::move(m)}; }
   static Status GateBlocked(std::string m) { return {Code::kGateBlocked, std::move(m)}; }
   static Status Busy(std::string m) { return {Code::kBusy, std::move(m)}; }
   static Status IO(std::string m) { return {Code::kIO, std::move(m)}; }

@@ -1,0 +1,58 @@
+// cairn promote REV --to DEPLOYMENT --reason TEXT [--expect REV] [--json]
+#include <cairn/deployment.h>
+#include <cairn/revision.h>
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "output.h"
+
+namespace cairn::cli {
+namespace {
+
+struct PromoteOptions {
+  std::string rev;
+  std::string deployment;
+  std::string reason;
+  std::string expect;
+  bool json = false;
+};
+
+int RunPromote(const PromoteOptions& o, const Context& ctx) {
+  auto store = ctx.OpenForWrite();
+  if (!store.ok()) return ReportError(store.status());
+  auto id = ResolveRevision(**store, o.rev);
+  if (!id.ok()) return ReportError(id.status());
+  MoveOptions move;
+  move.actor = ctx.Actor();
+  move.reason = o.reason;
+  if (!o.expect.empty()) {
+    auto expect = ResolveRevision(**store, o.expect);
+    if (!expect.ok()) return ReportError(expect.status().WithContext("--expect"));
+    move.expect = *expect;
+  }
+  auto event = Promote(**store, o.deployment, *id, move);
+  if (!event.ok()) return ReportError(event.status());
+  if (o.json) {
+    PrintJson(event->ToJson());
+  } else {
+    fmt::print("{}: {} -> {} (event #{})\n", o.deployment,
+               event->from ? event->from->Short() : "(nothing)", event->to.Short(), event->seq);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterPromote(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<PromoteOptions>();
+  auto* cmd = app.add_subcommand("promote", "Make a snapshot live on a deployment (one atomic step)");
+  cmd->add_option("rev", o->rev, "Snapshot: id, prefix, deployment, NAME@{N}, NAME@TIME")->required();
+  cmd->add_option("--to", o->deployment, "Deployment to move (created on first promotion)")->required();
+  cmd->add_option("--reason", o->reason, "Why (recorded in the audit log)")->required();
+  cmd->add_option("--expect", o->expect,
+                  "Only if this snapshot is live now (compare-and-swap); else exit 9");
+  cmd->add_flag("--json", o->json, "Print the event as JSON");
+  cmd->callback([o, &ctx] { ctx.exit_code = RunPromote(*o, ctx); });
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,69 @@
+// cairn rollback DEPLOYMENT [--to REV | --steps N] --reason TEXT [--force] [--expect REV]
+#include <cairn/deployment.h>
+#include <cairn/revision.h>
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "output.h"
+
+namespace cairn::cli {
+namespace {
+
+struct RollbackCmdOptions {
+  std::string deployment;
+  std::string to;
+  uint32_t steps = 1;
+  std::string reason;
+  std::string expect;
+  bool force = false;
+  bool json = false;
+};
+
+int RunRollback(const RollbackCmdOptions& o, const Context& ctx) {
+  auto store = ctx.OpenForWrite();
+  if (!store.ok()) return ReportError(store.status());
+  RollbackOptions options;
+  options.move.actor = ctx.Actor();
+  options.move.reason = o.reason;
+  options.steps = o.steps;
+  options.force = o.force;
+  if (!o.to.empty()) {
+    auto to = ResolveRevision(**store, o.to);
+    if (!to.ok()) return ReportError(to.status().WithContext("--to"));
+    options.to = *to;
+  }
+  if (!o.expect.empty()) {
+    auto expect = ResolveRevision(**store, o.expect);
+    if (!expect.ok()) return ReportError(expect.status().WithContext("--expect"));
+    options.move.expect = *expect;
+  }
+  auto event = Rollback(**store, o.deployment, options);
+  if (!event.ok()) return ReportError(event.status());
+  if (o.json) {
+    PrintJson(event->ToJson());
+  } else {
+    fmt::print("{}: rolled back {} -> {} (event #{}){}\n", o.deployment, event->from->Short(),
+               event->to.Short(), event->seq, event->forced ? " [forced]" : "");
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterRollback(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<RollbackCmdOptions>();
+  auto* cmd = app.add_subcommand(
+      "rollback", "Return a deployment to what was live before (walks back, never ping-pongs)");
+  cmd->add_option("deployment", o->deployment, "Deployment to roll back")->required();
+  auto* to = cmd->add_option("--to", o->to, "A snapshot that was live on this deployment before");
+  cmd->add_option("--steps", o->steps, "How many promotions to walk back (default 1)")
+      ->check(CLI::Range(1u, 1000000u))
+      ->excludes(to);
+  cmd->add_option("--reason", o->reason, "Why (recorded in the audit log)")->required();
+  cmd->add_flag("--force", o->force, "With --to: allow a snapshot never live here (audited)");
+  cmd->add_option("--expect", o->expect, "Only if this snapshot is live now; else exit 9");
+  cmd->add_flag("--json", o->json, "Print the event as JSON");
+  cmd->callback([o, &ctx] { ctx.exit_code = RunRollback(*o, ctx); });
+}
+
+}  // namespace cairn::cli

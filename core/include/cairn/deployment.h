@@ -1,0 +1,126 @@
+// Deployments: named pointers (`prod`, `support-bot/beta`) to one snapshot each, moved only
+// by Promote and Rollback. Every move appends one Event to the deployment's hash chain.
+//
+// Atomicity and durability: a move writes the pointer, the event and its index entries in
+// one synced RocksDB batch — after a crash the deployment is in the old state or the new
+// one. Moves need a Store opened read-write (one writer process at a time); reads work on
+// read-only stores and never wait. Functions are safe to call from several threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cairn/canonical_json.h"
+#include "cairn/snapshot.h"
+#include "cairn/store.h"
+
+namespace cairn {
+
+// Allowed deployment names: one to four '/'-separated segments of [a-z0-9][a-z0-9._-]*,
+// at most 128 bytes in all; a name of 8 or more hex digits is refused (it would read as a
+// snapshot id prefix).
+Status ValidateDeploymentName(std::string_view name);
+
+enum class EventAction { kPromote, kRollback };
+const char* ActionName(EventAction action);
+
+// One move of a deployment. `hash` is the SHA-256 of the event's canonical JSON without
+// `hash`; `prev` is the previous event's hash (a chain per deployment).
+struct Event {
+  std::string deployment;
+  uint64_t seq = 0;  // 1, 2, 3, ... per deployment
+  int64_t time_micros = 0;
+  std::string actor;
+  EventAction action = EventAction::kPromote;
+  std::optional<SnapshotId> from;  // none for the first promotion
+  SnapshotId to;
+  std::string reason;
+  bool forced = false;  // a rollback to a snapshot never live here (--force)
+  // Rollback bookkeeping, covered by the hash: `top` is the event whose promotion made
+  // `to` live (the top of the deployment's stack after this event); for a promotion,
+  // `below` is the stack top before it (0: nothing below).
+  uint64_t top = 0;
+  uint64_t below = 0;
+  std::optional<Digest> prev;
+  Digest hash;
+
+  Json ToJson(bool with_hash = true) const;
+  static Result<Event> FromJson(const Json& json);
+  Result<Digest> ComputeHash() const;
+};
+
+// The current state of a deployment.
+struct Deployment {
+  std::string name;
+  SnapshotId live;
+  Event last;  // the event that made `live` live (and the end of the chain)
+};
+
+struct MoveOptions {
+  std::string actor;
+  std::string reason;
+  std::optional<SnapshotId> expect;  // compare-and-swap: fail with kMoved unless live == this
+};
+
+// Makes `snapshot` live on `deployment` (created on first promotion).
+// Errors: kNotFound (no such snapshot), kConflict (already live), kMoved (--expect lost).
+Result<Event> Promote(Store& store, const std::string& deployment, const SnapshotId& snapshot,
+                      const MoveOptions& options);
+
+struct RollbackOptions {
+  MoveOptions move;
+  uint32_t steps = 1;                  // how far back to walk
+  std::optional<SnapshotId> to;        // a snapshot that was live here before
+  bool force = false;                  // allow `to` that was never live here
+};
+
+// Returns the deployment to what was live before the current snapshot was promoted (or
+// `steps` such moves back, or to `to`). Repeated rollbacks keep walking back, never
+// ping-pong. Cost is independent of the deployment's history length.
+// Errors: kNotFound (no deployment / nothing to return to), kUsage (`to` never live here
+// without force), kConflict (`to` is live already), kMoved (--expect lost).
+Result<Event> Rollback(Store& store, const std::string& deployment,
+                       const RollbackOptions& options);
+
+// The deployment's current state; kNotFound if it was never promoted.
+Result<Deployment> GetDeployment(const Store& store, const std::string& deployment);
+// Every deployment, by name.
+Result<std::vector<Deployment>> ListDeployments(const Store& store);
+
+// Events of a deployment in order, optionally within [since, until] (microseconds).
+Result<std::vector<Event>> ReadEvents(const Store& store, const std::string& deployment,
+                                      std::optional<int64_t> since = std::nullopt,
+                                      std::optional<int64_t> until = std::nullopt);
+// One event by sequence number.
+Result<Event> GetEvent(const Store& store, const std::string& deployment, uint64_t seq);
+
+// The event that made the snapshot live at `time_micros` live; kNotFound when nothing was
+// live then (before the first promotion).
+Result<Event> LiveAt(const Store& store, const std::string& deployment, int64_t time_micros);
+
+// Whether `snapshot` was ever live on `deployment`, and whether it was rolled back there.
+struct LiveHistory {
+  bool was_live = false;
+  uint64_t first_seq = 0;
+  uint64_t rolled_back_seq = 0;  // 0: never rolled back here
+};
+Result<LiveHistory> GetLiveHistory(const Store& store, const std::string& deployment,
+                                   const SnapshotId& snapshot);
+
+// `audit verify`: recomputes every chain.
+struct AuditProblem {
+  std::string deployment;
+  uint64_t seq = 0;  // 0: the deployment record itself
+  std::string message;
+};
+struct AuditReport {
+  uint64_t deployments = 0;
+  uint64_t events = 0;
+  std::vector<AuditProblem> problems;  // the first broken link of each deployment
+  bool ok() const { return problems.empty(); }
+};
+Result<AuditReport> AuditVerify(const Store& store, const std::string& deployment = "");
+
+}  // namespace cairn
