@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the sample releases in fixtures/: builds cairn, creates a
-# fresh store in out/demo, snapshots the support bot's v1, v2 and v3, and shows what a
-# release engineer would look at. Safe to run again: out/demo is recreated each time.
+# fresh store in out/demo, snapshots the support bot's v1, v2 and v3, shows what a release
+# engineer would look at, promotes v1 and v2 to prod, rolls back, and shows the audit log.
+# Safe to run again: out/demo is recreated each time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/build.sh" >/dev/null
@@ -15,7 +16,11 @@ export CAIRN_STORE="$work/store"
 export CAIRN_ACTOR="release-bot@demo"
 
 run() {
-  printf '\n$ cairn %s\n' "$*"
+  printf '\n$ cairn'
+  for a in "$@"; do
+    case "$a" in *[\ \{\"]*) printf " '%s'" "$a" ;; *) printf ' %s' "$a" ;; esac
+  done
+  printf '\n'
   "$cairn" "$@"
 }
 
@@ -36,5 +41,15 @@ run show "${v2:0:12}"
 run diff --stat "${v1:0:12}" "${v2:0:12}"
 run diff "${v2:0:12}" "${v3:0:12}"
 run cat "${v3:0:12}:models/primary.json"
+# Deployments: promote v1 and then v2 to prod, find out v2 is bad, roll back.
+run promote "${v1:0:12}" --to prod --reason "launch support-bot v1"
+run promote "${v2:0:12}" --to prod --reason "v2: refreshed refund KB (CX-142)"
+t_v2=$("$cairn" log prod --json | sed -n 's/.*"time": "\(.*\)".*/\1/p' | tail -1)
+run status
+run rollback prod --reason "INC-7: refund answers wrong since v2"
+run log prod
+run live prod --at "$t_v2"
+run diff --stat prod "prod@{1}"
+run audit verify
 run fsck
 printf '\nDone. The store is in %s (set CAIRN_STORE=%s to explore it).\n' "$work/.cairn" "$work/.cairn"
