@@ -318,7 +318,7 @@ Result<Event> Rollback(Store& store, const std::string& name, const RollbackOpti
     e.forced = !h.was_live;
     // Walk down the stack to it if it is there (cost: the distance walked); otherwise it
     // becomes a new stack entry above the current one.
-    uint64_t node = d.last.top;
+    uint64_t node = h.was_live ? d.last.top : 0;  // never live here: not on the stack
     while (node != 0) {
       CAIRN_ASSIGN_OR_RETURN(Event pushed, GetEvent(store, name, node));
       if (pushed.to == *options.to) break;
