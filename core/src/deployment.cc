@@ -138,8 +138,7 @@ Result<Event> GetEvent(const Store& store, const std::string& name, uint64_t seq
 Result<std::vector<Event>> ReadEvents(const Store& store, const std::string& name,
                                       std::optional<int64_t> since,
                                       std::optional<int64_t> until) {
-  CAIRN_ASSIGN_OR_RETURN(Deployment d, GetDeployment(store, name));
-  (void)d;
+  CAIRN_RETURN_IF_ERROR(GetDeployment(store, name).status());  // it must exist
   std::vector<Event> out;
   std::string prefix = DeploymentPrefix(name);
   Cursor cur = StoreInternal::db(store).NewCursor(Cf::kEventTime);
@@ -155,8 +154,7 @@ Result<std::vector<Event>> ReadEvents(const Store& store, const std::string& nam
 }
 
 Result<Event> LiveAt(const Store& store, const std::string& name, int64_t time_micros) {
-  CAIRN_ASSIGN_OR_RETURN(Deployment d, GetDeployment(store, name));
-  (void)d;
+  CAIRN_RETURN_IF_ERROR(GetDeployment(store, name).status());  // it must exist
   // The last event at or before `time`: seek past it, step back once.
   std::string prefix = DeploymentPrefix(name);
   Cursor cur = StoreInternal::db(store).NewCursor(Cf::kEventTime);

@@ -52,7 +52,9 @@ Status ReadAll(int fd, const std::string& path, uint64_t limit, std::string* out
     if (n < 0) return ErrnoStatus("read", path, errno);
     if (n == 0) return Status::OK();
     out->append(buf, static_cast<size_t>(n));
-    if (out->size() > limit) return Status::Internal("file grew past its limit");
+    if (out->size() > limit) {
+      return Status::Conflict(fmt::format("{} grew while it was being read; try again", path));
+    }
   }
 }
 

@@ -65,7 +65,7 @@ Json ComponentsJson(const std::vector<Component>& components) {
 // Schema checks for stored manifests: a failure means the store is damaged.
 class ManifestReader {
  public:
-  ManifestReader(const SnapshotId& id, const Json& json) : id_(id), json_(json) {}
+  explicit ManifestReader(const SnapshotId& id) : id_(id) {}
 
   Result<std::string> String(const Json& obj, const char* field, bool optional = false) {
     auto it = obj.find(field);
@@ -85,7 +85,6 @@ class ManifestReader {
 
  private:
   const SnapshotId& id_;
-  const Json& json_;
 };
 }  // namespace
 
@@ -148,7 +147,7 @@ Result<std::string> CanonicalManifest(const Snapshot& s, const std::string* comp
 Result<Snapshot> SnapshotFromManifest(const SnapshotId& id, std::string_view bytes) {
   CAIRN_ASSIGN_OR_RETURN(Json m, ParseCanonicalJson(bytes, "snapshot " + id.Hex()));
   if (!m.is_object()) return Status::Corruption("snapshot " + id.Hex() + ": not an object");
-  ManifestReader r(id, m);
+  ManifestReader r(id);
   Snapshot s;
   s.id = id;
   if (!m.contains("format") || !m["format"].is_number_integer()) return r.Bad("format");
