@@ -43,4 +43,18 @@ std::string Context::Actor() const {
   return fmt::format("{}@{}", user, host);
 }
 
+Result<std::optional<PrivateKey>> Context::SigningKey(const std::string& key_flag) const {
+  std::string path = key_flag;
+  std::string source = "--key";
+  if (path.empty()) {
+    const char* env = std::getenv("CAIRN_KEY");
+    if (env == nullptr || *env == '\0') return std::optional<PrivateKey>();
+    path = env;
+    source = "CAIRN_KEY";
+  }
+  auto key = PrivateKey::Load(path);
+  if (!key.ok()) return key.status().WithContext(source);
+  return std::optional<PrivateKey>(std::move(*key));
+}
+
 }  // namespace cairn::cli

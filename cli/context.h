@@ -1,9 +1,11 @@
 // What every command shares: the global options and how to open the store.
 #pragma once
 
+#include <cairn/signing.h>
 #include <cairn/store.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace cairn::cli {
@@ -28,6 +30,9 @@ class Context {
   Result<std::unique_ptr<Store>> OpenForWrite() const;
   // --actor, else $CAIRN_ACTOR, else user@host.
   std::string Actor() const;
+  // The actor's signing key: the PEM file `key_flag` (a command's --key) if not empty, else
+  // $CAIRN_KEY if set, else none.
+  Result<std::optional<PrivateKey>> SigningKey(const std::string& key_flag) const;
 };
 
 }  // namespace cairn::cli

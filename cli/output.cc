@@ -58,6 +58,32 @@ std::string EventLine(const Event& e) {
                      e.forced ? "  [forced]" : "", e.reason);
 }
 
+Json SignatureCheckJson(const SignatureCheck& c) {
+  Json names = Json::array();
+  for (const auto& n : c.names) names.push_back({{"name", n.name}, {"roles", n.roles}});
+  return {{"key_id", c.key_id.ToString()},
+          {"status", SignatureStatusName(c.status)},
+          {"names", names},
+          {"roles", c.roles},
+          {"detail", c.detail},
+          {"time", c.time_micros ? Json(FormatTime(c.time_micros)) : Json()},
+          {"actor", c.actor}};
+}
+
+std::string SignatureCheckLine(const SignatureCheck& c) {
+  std::string who;
+  for (const auto& n : c.names) who += (who.empty() ? "" : ", ") + n.name;
+  if (who.empty()) who = "(no trusted name)";
+  std::string roles;
+  for (const auto& r : c.roles) roles += (roles.empty() ? "" : ",") + r;
+  if (!roles.empty()) who += " (" + roles + ")";
+  std::string line = fmt::format("{:<11}  {}  {}", SignatureStatusName(c.status), c.key_id.Short(),
+                                 who);
+  if (c.time_micros != 0) line += fmt::format("  signed {} by {}", ShortTime(c.time_micros), c.actor);
+  if (!c.detail.empty()) line += fmt::format("\n             {}", c.detail);
+  return line;
+}
+
 std::string HumanBytes(uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   if (bytes < 1024) return fmt::format("{} B", bytes);

@@ -5,6 +5,7 @@
 #include <cairn/canonical_json.h>
 #include <cairn/deployment.h>
 #include <cairn/progress.h>
+#include <cairn/signature.h>
 #include <cairn/status.h>
 #include <cairn/validate.h>
 
@@ -42,6 +43,12 @@ Json ProblemsJson(const std::vector<Problem>& problems);
 // One human line for a deployment event:
 // "#3  2026-11-24 14:03:00Z  rollback  5e6f7a8b9c0d -> 1a2b3c4d5e6f  alice@host  \"reason\"".
 std::string EventLine(const Event& e);
+
+// A snapshot signature's verdict as JSON: {"key_id","status","names":[{"name","roles"}],
+// "roles","detail","time","actor"}.
+Json SignatureCheckJson(const SignatureCheck& check);
+// One human line: "valid        alice, ops (release)  sha256:0123456789abcdef  ...".
+std::string SignatureCheckLine(const SignatureCheck& check);
 
 // "1.2 KiB", "650.0 MiB".
 std::string HumanBytes(uint64_t bytes);

@@ -21,20 +21,38 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
   if (o.json) {
     Json problems = Json::array();
     for (const auto& p : report->problems) {
-      problems.push_back({{"deployment", p.deployment}, {"seq", p.seq}, {"message", p.message}});
+      problems.push_back({{"chain", p.chain == AuditChain::kTrust ? "trust" : "deployment"},
+                          {"deployment", p.deployment},
+                          {"seq", p.seq},
+                          {"message", p.message}});
+    }
+    Json signatures = Json::array();
+    for (const auto& s : report->signatures) {
+      signatures.push_back({{"deployment", s.deployment},
+                            {"seq", s.seq},
+                            {"key_id", s.key_id.ToString()},
+                            {"status", SignatureStatusName(s.status)},
+                            {"names", s.names},
+                            {"detail", s.detail}});
     }
     PrintJson({{"ok", report->ok()}, {"deployments", report->deployments},
-               {"events", report->events}, {"problems", problems}});
+               {"events", report->events}, {"trust_events", report->trust_events},
+               {"signatures", signatures}, {"problems", problems}});
   } else {
     for (const auto& p : report->problems) {
+      std::string chain = p.chain == AuditChain::kTrust ? "trust" : p.deployment;
       if (p.seq == 0) {
-        fmt::print("{}: {}\n", p.deployment, p.message);
+        fmt::print("{}: {}\n", chain, p.message);
       } else {
-        fmt::print("{}: event #{}: {}\n", p.deployment, p.seq, p.message);
+        fmt::print("{}: event #{}: {}\n", chain, p.seq, p.message);
       }
     }
-    fmt::print("verified {} deployment{} and {} events: {}\n", report->deployments,
-               report->deployments == 1 ? "" : "s", report->events,
+    size_t valid = 0;
+    for (const auto& s : report->signatures) valid += s.status == SignatureStatus::kValid;
+    fmt::print("verified {} deployment{}, {} events ({} signed, {} valid) and {} trust events: "
+               "{}\n",
+               report->deployments, report->deployments == 1 ? "" : "s", report->events,
+               report->signatures.size(), valid, report->trust_events,
                report->ok() ? "every chain is intact" : "BROKEN");
   }
   return report->ok() ? kExitOk : kExitIntegrity;
@@ -46,7 +64,7 @@ void RegisterAudit(CLI::App& app, Context& ctx) {
   auto* group = app.add_subcommand("audit", "Check the tamper-evident record of deployment moves");
   group->require_subcommand(1);
   auto o = std::make_shared<AuditOptions>();
-  auto* cmd = group->add_subcommand("verify", "Recompute every hash chain; exit 5 if broken");
+  auto* cmd = group->add_subcommand("verify", "Recompute every hash chain (deployments and trust) and event signature; exit 5 if broken");
   cmd->add_option("deployment", o->deployment, "Only this deployment");
   cmd->add_flag("--json", o->json, "Print as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunAuditVerify(*o, ctx); });

@@ -29,5 +29,9 @@ void RegisterStatus(CLI::App& app, Context& ctx);
 void RegisterLog(CLI::App& app, Context& ctx);
 void RegisterLive(CLI::App& app, Context& ctx);
 void RegisterAudit(CLI::App& app, Context& ctx);
+void RegisterKey(CLI::App& app, Context& ctx);
+void RegisterTrust(CLI::App& app, Context& ctx);
+void RegisterSign(CLI::App& app, Context& ctx);
+void RegisterVerify(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli

@@ -1,4 +1,4 @@
-// cairn promote REV --to DEPLOYMENT --reason TEXT [--expect REV] [--json]
+// cairn promote REV --to DEPLOYMENT --reason TEXT [--expect REV] [--key FILE] [--json]
 #include <cairn/deployment.h>
 #include <cairn/revision.h>
 #include <fmt/format.h>
@@ -14,10 +14,13 @@ struct PromoteOptions {
   std::string deployment;
   std::string reason;
   std::string expect;
+  std::string key;
   bool json = false;
 };
 
 int RunPromote(const PromoteOptions& o, const Context& ctx) {
+  auto key = ctx.SigningKey(o.key);
+  if (!key.ok()) return ReportError(key.status());
   auto store = ctx.OpenForWrite();
   if (!store.ok()) return ReportError(store.status());
   auto id = ResolveRevision(**store, o.rev);
@@ -25,6 +28,7 @@ int RunPromote(const PromoteOptions& o, const Context& ctx) {
   MoveOptions move;
   move.actor = ctx.Actor();
   move.reason = o.reason;
+  if (*key) move.key = &**key;
   if (!o.expect.empty()) {
     auto expect = ResolveRevision(**store, o.expect);
     if (!expect.ok()) return ReportError(expect.status().WithContext("--expect"));
@@ -35,8 +39,9 @@ int RunPromote(const PromoteOptions& o, const Context& ctx) {
   if (o.json) {
     PrintJson(event->ToJson());
   } else {
-    fmt::print("{}: {} -> {} (event #{})\n", o.deployment,
-               event->from ? event->from->Short() : "(nothing)", event->to.Short(), event->seq);
+    fmt::print("{}: {} -> {} (event #{}{})\n", o.deployment,
+               event->from ? event->from->Short() : "(nothing)", event->to.Short(), event->seq,
+               event->signed_by ? ", signed by " + event->signed_by->key_id.Short() : "");
   }
   return kExitOk;
 }
@@ -51,6 +56,7 @@ void RegisterPromote(CLI::App& app, Context& ctx) {
   cmd->add_option("--reason", o->reason, "Why (recorded in the audit log)")->required();
   cmd->add_option("--expect", o->expect,
                   "Only if this snapshot is live now (compare-and-swap); else exit 9");
+  cmd->add_option("--key", o->key, "Sign the event with this private key PEM (default: $CAIRN_KEY)");
   cmd->add_flag("--json", o->json, "Print the event as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunPromote(*o, ctx); });
 }

@@ -1,4 +1,5 @@
 // cairn rollback DEPLOYMENT [--to REV | --steps N] --reason TEXT [--force] [--expect REV]
+//                [--key FILE]
 #include <cairn/deployment.h>
 #include <cairn/revision.h>
 #include <fmt/format.h>
@@ -16,15 +17,19 @@ struct RollbackCmdOptions {
   std::string reason;
   std::string expect;
   bool force = false;
+  std::string key;
   bool json = false;
 };
 
 int RunRollback(const RollbackCmdOptions& o, const Context& ctx) {
+  auto key = ctx.SigningKey(o.key);
+  if (!key.ok()) return ReportError(key.status());
   auto store = ctx.OpenForWrite();
   if (!store.ok()) return ReportError(store.status());
   RollbackOptions options;
   options.move.actor = ctx.Actor();
   options.move.reason = o.reason;
+  if (*key) options.move.key = &**key;
   options.steps = o.steps;
   options.force = o.force;
   if (!o.to.empty()) {
@@ -42,8 +47,10 @@ int RunRollback(const RollbackCmdOptions& o, const Context& ctx) {
   if (o.json) {
     PrintJson(event->ToJson());
   } else {
-    fmt::print("{}: rolled back {} -> {} (event #{}){}\n", o.deployment, event->from->Short(),
-               event->to.Short(), event->seq, event->forced ? " [forced]" : "");
+    fmt::print("{}: rolled back {} -> {} (event #{}{}){}\n", o.deployment, event->from->Short(),
+               event->to.Short(), event->seq,
+               event->signed_by ? ", signed by " + event->signed_by->key_id.Short() : "",
+               event->forced ? " [forced]" : "");
   }
   return kExitOk;
 }
@@ -62,6 +69,7 @@ void RegisterRollback(CLI::App& app, Context& ctx) {
   cmd->add_option("--reason", o->reason, "Why (recorded in the audit log)")->required();
   cmd->add_flag("--force", o->force, "With --to: allow a snapshot never live here (audited)");
   cmd->add_option("--expect", o->expect, "Only if this snapshot is live now; else exit 9");
+  cmd->add_option("--key", o->key, "Sign the event with this private key PEM (default: $CAIRN_KEY)");
   cmd->add_flag("--json", o->json, "Print the event as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunRollback(*o, ctx); });
 }

@@ -1,4 +1,4 @@
-// cairn snapshot create DIR -m MSG [--app NAME] [--json|-q]
+// cairn snapshot create DIR -m MSG [--app NAME] [--sign KEYFILE] [--json|-q]
 #include <cairn/ingest.h>
 #include <fmt/format.h>
 
@@ -17,9 +17,16 @@ struct CreateOptions {
   bool no_stat_cache = false;
   unsigned threads = 0;
   int compression_level = 3;
+  std::string sign;
 };
 
 int RunCreate(const CreateOptions& o, const Context& ctx) {
+  std::optional<PrivateKey> key;
+  if (!o.sign.empty()) {
+    auto loaded = PrivateKey::Load(o.sign);
+    if (!loaded.ok()) return ReportError(loaded.status().WithContext("--sign"));
+    key = std::move(*loaded);
+  }
   auto store = ctx.OpenForWrite();
   if (!store.ok()) return ReportError(store.status());
   TerminalProgress progress(!ctx.global.no_progress && !o.quiet && !o.json);
@@ -32,6 +39,7 @@ int RunCreate(const CreateOptions& o, const Context& ctx) {
   options.threads = o.threads;
   options.use_stat_cache = !o.no_stat_cache;
   options.progress = &progress;
+  if (key) options.sign_with = &*key;
   std::vector<Problem> problems;
   auto result = CreateSnapshot(**store, options, &problems);
   progress.Finish();
@@ -56,7 +64,9 @@ int RunCreate(const CreateOptions& o, const Context& ctx) {
                {"files_hashed", result->files_hashed},
                {"objects_written", result->objects_written},
                {"bytes_written", result->bytes_written},
-               {"same_content_as", same}});
+               {"same_content_as", same},
+               {"signed_by", result->signature ? Json(result->signature->key_id.ToString())
+                                                : Json()}});
     return kExitOk;
   }
   if (o.quiet) {
@@ -70,6 +80,7 @@ int RunCreate(const CreateOptions& o, const Context& ctx) {
   if (!result->same_content.empty()) {
     fmt::print("  same content as {}\n", result->same_content.front().Short());
   }
+  if (result->signature) fmt::print("  signed with key {}\n", result->signature->key_id.ToString());
   return kExitOk;
 }
 
@@ -87,6 +98,7 @@ void RegisterSnapshotCreate(CLI::App& group, Context& ctx) {
   cmd->add_option("--threads", o->threads, "Worker threads (default: one per core)");
   cmd->add_option("--compression-level", o->compression_level, "zstd level for new objects")
       ->check(CLI::Range(1, 19));
+  cmd->add_option("--sign", o->sign, "Sign the new snapshot with this private key PEM file");
   cmd->callback([o, &ctx] { ctx.exit_code = RunCreate(*o, ctx); });
 }
 

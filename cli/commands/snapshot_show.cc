@@ -1,6 +1,7 @@
 // cairn snapshot show REV [--json]   (also: cairn show REV)
 #include <cairn/clock.h>
 #include <cairn/revision.h>
+#include <cairn/signature.h>
 #include <cairn/snapshot.h>
 #include <fmt/format.h>
 
@@ -61,8 +62,12 @@ std::string Summary(const Component& c) {
   return "";
 }
 
-Json SnapshotJson(const Snapshot& s, const std::vector<SnapshotId>& same) {
+Json SnapshotJson(const Snapshot& s, const std::vector<SnapshotId>& same,
+                  const std::vector<SignatureCheck>& signatures) {
   Json j = ManifestJson(s);
+  Json sigs = Json::array();
+  for (const auto& c : signatures) sigs.push_back(SignatureCheckJson(c));
+  j["signatures"] = sigs;
   j["id"] = s.id.Hex();
   Json ids = Json::array();
   for (const auto& id : same) ids.push_back(id.Hex());
@@ -71,7 +76,8 @@ Json SnapshotJson(const Snapshot& s, const std::vector<SnapshotId>& same) {
   return j;
 }
 
-void PrintHuman(const Snapshot& s, const std::vector<SnapshotId>& same) {
+void PrintHuman(const Snapshot& s, const std::vector<SnapshotId>& same,
+                const std::vector<SignatureCheck>& signatures) {
   fmt::print("snapshot {}\n", s.id.Hex());
   fmt::print("app:      {}\n", s.app);
   fmt::print("author:   {}\n", s.author);
@@ -90,6 +96,14 @@ void PrintHuman(const Snapshot& s, const std::vector<SnapshotId>& same) {
   for (const auto& [k, v] : s.labels) fmt::print("label:    {}={}\n", k, v);
   if (!s.description.empty()) fmt::print("about:    {}\n", s.description);
   fmt::print("\n    {}\n\n", s.message);
+  if (!signatures.empty()) {
+    fmt::print("signatures ({}, {} valid signer{}):\n", signatures.size(),
+               CountValidSigners(signatures), CountValidSigners(signatures) == 1 ? "" : "s");
+    for (const auto& c : signatures) fmt::print("  {}\n", SignatureCheckLine(c));
+    fmt::print("\n");
+  } else {
+    fmt::print("signatures: none\n\n");
+  }
 
   // Knowledge documents are folded into one line per knowledge base.
   std::map<std::string, std::pair<size_t, uint64_t>> documents;
@@ -122,17 +136,21 @@ int RunShow(const ShowOptions& o, const Context& ctx) {
   if (!snapshot.ok()) return ReportError(snapshot.status());
   auto same = SnapshotsWithSameContent(**store, *snapshot);
   if (!same.ok()) return ReportError(same.status());
+  auto trust = TrustState::Load(**store);
+  if (!trust.ok()) return ReportError(trust.status());
+  auto signatures = CheckSnapshotSignatures(**store, *id, *trust);
+  if (!signatures.ok()) return ReportError(signatures.status());
   if (o.json) {
-    PrintJson(SnapshotJson(*snapshot, *same));
+    PrintJson(SnapshotJson(*snapshot, *same, *signatures));
   } else {
-    PrintHuman(*snapshot, *same);
+    PrintHuman(*snapshot, *same, *signatures);
   }
   return kExitOk;
 }
 
 CLI::App* AddShow(CLI::App& parent, const char* name, Context& ctx) {
   auto o = std::make_shared<ShowOptions>();
-  auto* cmd = parent.add_subcommand(name, "Show a snapshot: metadata and components");
+  auto* cmd = parent.add_subcommand(name, "Show a snapshot: metadata, signatures and components");
   cmd->add_option("rev", o->rev, "Snapshot id or unique prefix (>= 8 hex digits)")->required();
   cmd->add_flag("--json", o->json, "Print the manifest and id as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunShow(*o, ctx); });

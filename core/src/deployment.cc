@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "cairn/clock.h"
+#include "cairn/trust.h"
 #include "deployment_records.h"
 #include "keys.h"
 #include "store_internal.h"
@@ -47,7 +48,16 @@ Json Event::ToJson(bool with_hash) const {
             {"below", below},
             {"prev", prev ? Json(prev->ToString()) : Json()}};
   if (forced) j["forced"] = true;
-  if (with_hash) j["hash"] = hash.ToString();
+  if (signed_by) {
+    j["signed_by"] = {{"key_id", signed_by->key_id.ToString()},
+                      {"trust_seq", signed_by->trust_seq}};
+  }
+  if (with_hash) {
+    j["hash"] = hash.ToString();
+    if (signature) {
+      j["signature"] = {{"key_id", signature->key_id.ToString()}, {"sig", signature->sig.Hex()}};
+    }
+  }
   return j;
 }
 
@@ -89,9 +99,23 @@ Result<Event> Event::FromJson(const Json& j) {
       if (!prev.ok()) return bad("prev");
       e.prev = *prev;
     }
+    if (j.contains("signed_by")) {
+      const Json& sb = j.at("signed_by");
+      auto key_id = KeyId::Parse(sb.at("key_id").get<std::string>());
+      if (!key_id.ok()) return bad("signed_by.key_id");
+      e.signed_by = EventSigner{*key_id, sb.at("trust_seq").get<uint64_t>()};
+    }
     auto hash = Digest::Parse(j.at("hash").get<std::string>());
     if (!hash.ok()) return bad("hash");
     e.hash = *hash;
+    if (j.contains("signature")) {
+      const Json& sg = j.at("signature");
+      auto key_id = KeyId::Parse(sg.at("key_id").get<std::string>());
+      if (!key_id.ok()) return bad("signature.key_id");
+      auto sig = Signature::ParseHex(sg.at("sig").get<std::string>());
+      if (!sig.ok()) return bad("signature.sig");
+      e.signature = EventSignature{*key_id, *sig};
+    }
     return e;
   } catch (const Json::exception& ex) {
     return Status::Corruption(fmt::format("event is malformed: {}", ex.what()));
@@ -210,12 +234,36 @@ Status CheckExpect(const Current& cur, const std::string& name, const MoveOption
   return Status::OK();
 }
 
-// Fills seq, time, prev and hash from the current state, then writes pointer, event,
-// time index and live history in one synced batch.
+// The signing key of a move must be trusted now; returns the trust chain's last seq.
+Result<uint64_t> CheckSigningKey(const Store& store, const PrivateKey& key) {
+  CAIRN_ASSIGN_OR_RETURN(TrustState trust, TrustState::Load(store));
+  switch (trust.StatusOf(key.id())) {
+    case KeyTrust::kTrusted:
+      return trust.head_seq();
+    case KeyTrust::kRevoked:
+      return Status::Conflict(fmt::format(
+          "signing key {} is revoked: it may not sign a move (drop --key / CAIRN_KEY, or use "
+          "another key); nothing changed",
+          key.id().Short()));
+    case KeyTrust::kUnknown:
+      break;
+  }
+  return Status::Conflict(fmt::format(
+      "signing key {} is not in the trust list: add it with 'cairn trust add NAME PUBKEY_FILE "
+      "--role ROLE' (or drop --key / CAIRN_KEY); nothing changed",
+      key.id().Short()));
+}
+
+// Fills seq, time, prev, hash (and signature, with a key) from the current state, then
+// writes pointer, event, time index and live history in one synced batch.
 Result<Event> Append(Store& store, const Current& cur, Event e,
-                     std::optional<SnapshotId> rolled_back) {
+                     std::optional<SnapshotId> rolled_back, const PrivateKey* key) {
   if (store.read_only()) return Status::Internal("moving a deployment needs a writable store");
   Db& db = StoreInternal::db(store);
+  if (key != nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(uint64_t trust_seq, CheckSigningKey(store, *key));
+    e.signed_by = EventSigner{key->id(), trust_seq};
+  }
   int64_t now = store.clock().NowMicros();
   if (cur.deployment) {
     const Event& last = cur.deployment->last;
@@ -230,6 +278,10 @@ Result<Event> Append(Store& store, const Current& cur, Event e,
   }
   if (e.action == EventAction::kPromote || e.top == 0) e.top = e.seq;
   CAIRN_ASSIGN_OR_RETURN(e.hash, e.ComputeHash());
+  if (key != nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(Signature sig, key->Sign(EventSigningMessage(e.hash)));
+    e.signature = EventSignature{key->id(), sig};
+  }
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
 
   Batch batch(db);
@@ -279,7 +331,7 @@ Result<Event> Promote(Store& store, const std::string& name, const SnapshotId& s
   e.to = snapshot;
   e.reason = options.reason;
   e.below = cur.deployment ? cur.deployment->last.top : 0;
-  return Append(store, cur, std::move(e), std::nullopt);
+  return Append(store, cur, std::move(e), std::nullopt, options.key);
 }
 
 Result<Event> Rollback(Store& store, const std::string& name, const RollbackOptions& options) {
@@ -332,7 +384,7 @@ Result<Event> Rollback(Store& store, const std::string& name, const RollbackOpti
       e.below = d.last.top;  // a new entry: Append makes top = its own seq
       e.top = 0;
     }
-    return Append(store, cur, std::move(e), d.live);
+    return Append(store, cur, std::move(e), d.live, options.move.key);
   }
 
   // Walk `steps` entries down the stack: each entry is the promotion that made a snapshot
@@ -354,7 +406,7 @@ Result<Event> Rollback(Store& store, const std::string& name, const RollbackOpti
   if (e.to == d.live) {
     return Status::Conflict(fmt::format("{} is already live on {}", e.to.Short(), name));
   }
-  return Append(store, cur, std::move(e), d.live);
+  return Append(store, cur, std::move(e), d.live, options.move.key);
 }
 
 }  // namespace cairn

@@ -14,6 +14,7 @@ namespace cairn {
 Status ErrnoStatus(const std::string& op, const std::string& path, int errno_value) {
   std::string msg = fmt::format("{} {}: {}", op, path, std::strerror(errno_value));
   if (errno_value == ENOENT) return Status::NotFound(msg);
+  if (errno_value == EEXIST) return Status::Conflict(msg);
   return Status::IO(msg);
 }
 

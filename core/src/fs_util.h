@@ -13,7 +13,7 @@ Status FsyncDir(const std::string& dir);
 Status MakeDir(const std::string& path, bool exist_ok, unsigned mode = 0755);
 // Writes `data` to a new file `path` (must not exist) and fsyncs it.
 Status WriteNewFile(const std::string& path, std::string_view data, unsigned mode = 0644);
-// "<op> <path>: <strerror(errno_value)>" as kIO.
+// "<op> <path>: <strerror(errno_value)>": kNotFound for ENOENT, kConflict for EEXIST, else kIO.
 Status ErrnoStatus(const std::string& op, const std::string& path, int errno_value);
 // Removes a directory tree without following symlinks; best effort, for cleanup only.
 void RemoveTreeQuietly(const std::string& path);

@@ -15,11 +15,13 @@
 #include <set>
 
 #include "cairn/object.h"
+#include "cairn/trust.h"
 #include "fs_util.h"
 #include "keys.h"
 #include "object_codec.h"
 #include "parallel.h"
 #include "release_scan.h"
+#include "signature_records.h"
 #include "snapshot_records.h"
 #include "stat_cache.h"
 #include "store_internal.h"
@@ -143,6 +145,10 @@ class Ingest {
                                               problems->size() == 1 ? "" : "s"));
     }
     CAIRN_ASSIGN_OR_RETURN(std::string app, ResolveApp());
+    if (options_.sign_with != nullptr) {
+      CAIRN_ASSIGN_OR_RETURN(TrustState trust, TrustState::Load(*store_));
+      CAIRN_RETURN_IF_ERROR(CheckKeyMaySign(trust, options_.sign_with->id()));
+    }
     CAIRN_RETURN_IF_ERROR(StoreObjects());
     Trace("store objects");
     auto result = Commit(app);
@@ -484,6 +490,13 @@ class Ingest {
       if (!st.cacheable) continue;
       batch.Put(Cf::kStatCache, tree_.root + "/" + tree_.files[i].path,
                 EncodeStatCacheEntry(st.fingerprint, st.hashed_at_ns, st.digest));
+    }
+    if (options_.sign_with != nullptr) {
+      CAIRN_ASSIGN_OR_RETURN(result.signature,
+                             MakeSnapshotSignature(s.id, *options_.sign_with, s.author,
+                                                   s.created_micros));
+      CAIRN_ASSIGN_OR_RETURN(std::string record, EncodeSignatureRecord(*result.signature));
+      batch.Put(Cf::kSignatures, SignatureKey(s.id, result.signature->key_id), record);
     }
     CAIRN_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/true));
     // The snapshot is durable now; this only keeps the log short for the next opener.

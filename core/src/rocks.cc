@@ -14,7 +14,8 @@ namespace {
 
 constexpr const char* kCfNames[] = {"default", "objects", "snapshots", "snapshot_log",
                                     "stat_cache", "content_index", "object_meta",
-                                    "deployments", "events", "event_time", "live_history"};
+                                    "deployments", "events", "event_time", "live_history",
+                                    "signatures", "trust"};
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 
 Status FromRocks(const rocksdb::Status& s, std::string_view op) {
@@ -163,7 +164,10 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOpenOption
   db_options.error_if_exists = options.create;
   db_options.create_missing_column_families = !options.read_only;
 
-  // Open every family that exists (a newer cairn may have added some) plus ours.
+  // Open every family that exists (a newer cairn may have added some) plus ours. A writer
+  // creates the families an older cairn did not know (create_missing_column_families), so
+  // stores made by earlier builds open unchanged; a reader opens only those that exist and
+  // sees the missing ones as empty.
   std::vector<std::string> names(std::begin(kCfNames), std::end(kCfNames));
   if (!options.create) {
     std::vector<std::string> existing;
@@ -286,6 +290,9 @@ Status Db::Checkpoint(uint64_t max_wal_bytes) {
 }
 
 Cursor Db::NewCursor(Cf cf) const {
+  if (Handle(cf) == nullptr) {
+    return Cursor(std::unique_ptr<rocksdb::Iterator>(rocksdb::NewEmptyIterator()));
+  }
   rocksdb::ReadOptions ro;
   ro.total_order_seek = true;
   return Cursor(std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, Handle(cf))));

@@ -38,6 +38,8 @@ enum class Cf {
   kEvents,       // name \0 be64 seq -> canonical event JSON
   kEventTime,    // name \0 be64 time be64 seq -> "" (what was live when)
   kLiveHistory,  // name \0 snapshot id -> le64 first seq, le64 rolled-back seq
+  kSignatures,   // snapshot id + key id -> canonical JSON signature record
+  kTrust,        // trust chain: events, head, trusted names, revoked keys
   kCount,
 };
 const char* CfName(Cf cf);
@@ -100,7 +102,7 @@ class Db {
 
   bool read_only() const { return read_only_; }
 
-  // Point lookup; std::nullopt when the key is absent.
+  // Point lookup; std::nullopt when the key is absent (or the family does not exist yet).
   Result<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
   // True if the key is present.
   Result<bool> Contains(Cf cf, std::string_view key) const;
@@ -117,6 +119,8 @@ class Db {
   // not depend on it: it runs after synced writes.
   Status Checkpoint(uint64_t max_wal_bytes = 4ull << 20);
 
+  // A cursor over the family; over a family this store does not have yet (a read-only
+  // open of a store made by an older cairn), a cursor that is never Valid().
   Cursor NewCursor(Cf cf) const;
 
  private:

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cairn/canonical_json.h"
+#include "cairn/signing.h"
 #include "cairn/snapshot.h"
 #include "cairn/store.h"
 
@@ -26,8 +27,25 @@ Status ValidateDeploymentName(std::string_view name);
 enum class EventAction { kPromote, kRollback };
 const char* ActionName(EventAction action);
 
+// Who signed an event, declared inside the hashed part of the event so that a signature can
+// be neither stripped nor swapped without breaking the chain. `trust_seq` is the trust
+// chain's last seq when the event was signed: the signature is judged by the trust list as
+// it stood then.
+struct EventSigner {
+  KeyId key_id;
+  uint64_t trust_seq = 0;
+};
+
+// The signature itself, over EventSigningMessage(hash): outside the hash it signs.
+struct EventSignature {
+  KeyId key_id;
+  Signature sig;
+};
+
 // One move of a deployment. `hash` is the SHA-256 of the event's canonical JSON without
-// `hash`; `prev` is the previous event's hash (a chain per deployment).
+// `hash` and `signature`; `prev` is the previous event's hash (a chain per deployment).
+// Unsigned events have neither `signed_by` nor `signature`, and hash exactly as before
+// signing existed.
 struct Event {
   std::string deployment;
   uint64_t seq = 0;  // 1, 2, 3, ... per deployment
@@ -44,8 +62,11 @@ struct Event {
   uint64_t top = 0;
   uint64_t below = 0;
   std::optional<Digest> prev;
+  std::optional<EventSigner> signed_by;  // covered by the hash
   Digest hash;
+  std::optional<EventSignature> signature;  // not covered by the hash
 
+  // The full event; `with_hash` = false gives the hashed part (no `hash`, no `signature`).
   Json ToJson(bool with_hash = true) const;
   static Result<Event> FromJson(const Json& json);
   Result<Digest> ComputeHash() const;
@@ -62,10 +83,14 @@ struct MoveOptions {
   std::string actor;
   std::string reason;
   std::optional<SnapshotId> expect;  // compare-and-swap: fail with kMoved unless live == this
+  // When set, the event is signed with this key (`--key`, $CAIRN_KEY). The key must be
+  // trusted now: an unknown or revoked key is refused with kConflict and nothing changes.
+  const PrivateKey* key = nullptr;
 };
 
 // Makes `snapshot` live on `deployment` (created on first promotion).
-// Errors: kNotFound (no such snapshot), kConflict (already live), kMoved (--expect lost).
+// Errors: kNotFound (no such snapshot), kConflict (already live; signing key not trusted),
+// kMoved (--expect lost).
 Result<Event> Promote(Store& store, const std::string& deployment, const SnapshotId& snapshot,
                       const MoveOptions& options);
 
@@ -109,16 +134,31 @@ struct LiveHistory {
 Result<LiveHistory> GetLiveHistory(const Store& store, const std::string& deployment,
                                    const SnapshotId& snapshot);
 
-// `audit verify`: recomputes every chain.
+// `audit verify`: recomputes every chain — each deployment's and the trust chain — and
+// checks every event signature against the trust list as it stood when the event was signed.
+enum class AuditChain { kDeployment, kTrust };
 struct AuditProblem {
-  std::string deployment;
-  uint64_t seq = 0;  // 0: the deployment record itself
+  std::string deployment;  // empty for the trust chain
+  uint64_t seq = 0;  // 0: the deployment record (or the trust chain's head) itself
   std::string message;
+  AuditChain chain = AuditChain::kDeployment;
+};
+// The verdict on one signed event.
+struct EventSignatureCheck {
+  std::string deployment;
+  uint64_t seq = 0;
+  KeyId key_id;
+  SignatureStatus status = SignatureStatus::kBad;
+  std::vector<std::string> names;  // the key's trusted names
+  std::string detail;
 };
 struct AuditReport {
   uint64_t deployments = 0;
   uint64_t events = 0;
-  std::vector<AuditProblem> problems;  // the first broken link of each deployment
+  uint64_t trust_events = 0;
+  std::vector<EventSignatureCheck> signatures;  // one per signed event
+  // The first broken link of each chain, and every event signature that is not valid.
+  std::vector<AuditProblem> problems;
   bool ok() const { return problems.empty(); }
 };
 Result<AuditReport> AuditVerify(const Store& store, const std::string& deployment = "");

@@ -8,10 +8,13 @@
 // Requires a Store opened read-write.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cairn/progress.h"
+#include "cairn/signature.h"
+#include "cairn/signing.h"
 #include "cairn/snapshot.h"
 #include "cairn/store.h"
 #include "cairn/validate.h"
@@ -28,6 +31,10 @@ struct CreateSnapshotOptions {
   unsigned threads = 0;       // 0: one per core
   bool use_stat_cache = true;
   ProgressSink* progress = nullptr;
+  // When set (`snapshot create --sign KEY`), the snapshot's signature by this key is written
+  // in the same synced batch as the snapshot. A revoked key is refused (kConflict) before
+  // anything is written.
+  const PrivateKey* sign_with = nullptr;
 };
 
 struct CreateSnapshotResult {
@@ -37,6 +44,7 @@ struct CreateSnapshotResult {
   uint64_t objects_written = 0;   // new objects (chunks not counted)
   uint64_t bytes_written = 0;     // stored bytes of new object records
   std::vector<SnapshotId> same_content;  // earlier snapshots with identical components
+  std::optional<SnapshotSignature> signature;  // with `sign_with`
 };
 
 // Validates and stores `options.dir`. On validation failure returns kInvalidInput and

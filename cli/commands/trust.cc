@@ -1,0 +1,174 @@
+// cairn trust add NAME PUBKEY_FILE --role ROLE... · trust list · trust revoke NAME · trust log
+#include <cairn/clock.h>
+#include <cairn/trust.h>
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "output.h"
+
+namespace cairn::cli {
+namespace {
+
+std::string JoinRoles(const std::vector<std::string>& roles) {
+  std::string out;
+  for (const auto& r : roles) out += (out.empty() ? "" : ",") + r;
+  return out;
+}
+
+Json EntryJson(const TrustEntry& e) {
+  Json j = {{"name", e.name},
+            {"key_id", e.key_id.ToString()},
+            {"public_key", e.public_key.Hex()},
+            {"roles", e.roles},
+            {"status", e.revoked() ? "revoked" : "trusted"},
+            {"added", FormatTime(e.added.time_micros)},
+            {"added_by", e.added.actor},
+            {"added_event", e.added.seq}};
+  if (e.revoked()) {
+    j["revoked"] = {{"time", FormatTime(e.revocation->time_micros)},
+                    {"by", e.revocation->actor},
+                    {"as", e.revocation->name},
+                    {"reason", e.revocation->reason},
+                    {"event", e.revocation->seq}};
+  }
+  return j;
+}
+
+struct TrustAddOptions {
+  std::string name;
+  std::string pubkey_file;
+  std::vector<std::string> roles;
+  std::string reason;
+  bool json = false;
+};
+
+int RunTrustAdd(const TrustAddOptions& o, const Context& ctx) {
+  auto key = PublicKey::Load(o.pubkey_file);
+  if (!key.ok()) return ReportError(key.status());
+  auto store = ctx.OpenForWrite();
+  if (!store.ok()) return ReportError(store.status());
+  auto event = AddTrust(**store, o.name, *key, o.roles, {ctx.Actor(), o.reason});
+  if (!event.ok()) return ReportError(event.status());
+  if (o.json) {
+    PrintJson(event->ToJson());
+  } else {
+    fmt::print("trusted \"{}\": key {} with role{} {} (trust event #{})\n", o.name,
+               event->key_id.ToString(), event->roles.size() == 1 ? "" : "s",
+               JoinRoles(event->roles), event->seq);
+  }
+  return kExitOk;
+}
+
+struct TrustRevokeOptions {
+  std::string name;
+  std::string reason;
+  bool json = false;
+};
+
+int RunTrustRevoke(const TrustRevokeOptions& o, const Context& ctx) {
+  auto store = ctx.OpenForWrite();
+  if (!store.ok()) return ReportError(store.status());
+  auto event = RevokeTrust(**store, o.name, {ctx.Actor(), o.reason});
+  if (!event.ok()) return ReportError(event.status());
+  if (o.json) {
+    PrintJson(event->ToJson());
+    return kExitOk;
+  }
+  fmt::print("revoked key {} of \"{}\" (trust event #{})\n", event->key_id.ToString(), o.name,
+             event->seq);
+  auto state = TrustState::Load(**store);
+  if (state.ok()) {
+    for (const TrustEntry* e : state->EntriesFor(event->key_id)) {
+      if (e->name != o.name) fmt::print("  also revoked: \"{}\" (same key)\n", e->name);
+    }
+  }
+  return kExitOk;
+}
+
+struct TrustListOptions {
+  bool json = false;
+};
+
+int RunTrustList(const TrustListOptions& o, const Context& ctx) {
+  auto store = ctx.OpenForRead();
+  if (!store.ok()) return ReportError(store.status());
+  auto state = TrustState::Load(**store);
+  if (!state.ok()) return ReportError(state.status());
+  if (o.json) {
+    Json out = Json::array();
+    for (const auto& e : state->entries()) out.push_back(EntryJson(e));
+    PrintJson(out);
+    return kExitOk;
+  }
+  if (state->entries().empty()) {
+    fmt::print("no trusted keys (add one with 'cairn trust add NAME PUBKEY_FILE --role ROLE')\n");
+    return kExitOk;
+  }
+  size_t width = 4;
+  for (const auto& e : state->entries()) width = std::max(width, e.name.size());
+  for (const auto& e : state->entries()) {
+    std::string status = e.revoked()
+                             ? fmt::format("REVOKED {} ({})", ShortTime(e.revocation->time_micros),
+                                           e.revocation->reason)
+                             : "trusted";
+    fmt::print("{:<{}}  {}  {:<20}  {}\n", e.name, width, e.key_id.Short(), JoinRoles(e.roles),
+               status);
+  }
+  return kExitOk;
+}
+
+int RunTrustLog(const TrustListOptions& o, const Context& ctx) {
+  auto store = ctx.OpenForRead();
+  if (!store.ok()) return ReportError(store.status());
+  auto events = ReadTrustEvents(**store);
+  if (!events.ok()) return ReportError(events.status());
+  if (o.json) {
+    Json out = Json::array();
+    for (const auto& e : *events) out.push_back(e.ToJson());
+    PrintJson(out);
+    return kExitOk;
+  }
+  for (const auto& e : *events) {
+    fmt::print("#{:<4} {}  {:<6}  {}  {}  {}  {}  \"{}\"\n", e.seq, ShortTime(e.time_micros),
+               TrustActionName(e.action), e.name, e.key_id.Short(), JoinRoles(e.roles), e.actor,
+               e.reason);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterTrust(CLI::App& app, Context& ctx) {
+  auto* group = app.add_subcommand("trust", "Which keys the store trusts, with which roles");
+  group->require_subcommand(1);
+
+  auto add = std::make_shared<TrustAddOptions>();
+  auto* cmd = group->add_subcommand("add", "Trust a public key under a new name (audited)");
+  cmd->add_option("name", add->name, "Name of the signer (never reused)")->required();
+  cmd->add_option("pubkey_file", add->pubkey_file, "PEM public key file (NAME.pub.pem)")
+      ->required();
+  cmd->add_option("--role", add->roles, "Role the key vouches as (repeatable): release, ci, ...")
+      ->required();
+  cmd->add_option("--reason", add->reason, "Why (recorded in the trust chain)");
+  cmd->add_flag("--json", add->json, "Print the trust event as JSON");
+  cmd->callback([add, &ctx] { ctx.exit_code = RunTrustAdd(*add, ctx); });
+
+  auto list = std::make_shared<TrustListOptions>();
+  cmd = group->add_subcommand("list", "Every trusted name: key id, roles, status");
+  cmd->add_flag("--json", list->json, "Print as JSON");
+  cmd->callback([list, &ctx] { ctx.exit_code = RunTrustList(*list, ctx); });
+
+  auto revoke = std::make_shared<TrustRevokeOptions>();
+  cmd = group->add_subcommand("revoke", "Revoke the key of NAME, under every name (audited)");
+  cmd->add_option("name", revoke->name, "Trusted name whose key to revoke")->required();
+  cmd->add_option("--reason", revoke->reason, "Why (recorded in the trust chain)")->required();
+  cmd->add_flag("--json", revoke->json, "Print the trust event as JSON");
+  cmd->callback([revoke, &ctx] { ctx.exit_code = RunTrustRevoke(*revoke, ctx); });
+
+  auto log = std::make_shared<TrustListOptions>();
+  cmd = group->add_subcommand("log", "Every change of the trust list, oldest first");
+  cmd->add_flag("--json", log->json, "Print full events as JSON");
+  cmd->callback([log, &ctx] { ctx.exit_code = RunTrustLog(*log, ctx); });
+}
+
+}  // namespace cairn::cli
