@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the sample releases in fixtures/: builds cairn, creates a
 # fresh store in out/demo, snapshots the support bot's v1, v2 and v3, shows what a release
-# engineer would look at, promotes v1 and v2 to prod, rolls back, and shows the audit log.
+# engineer would look at, trusts two test keys and signs v1 and v2, promotes them to prod
+# (signed events), rolls back, and shows the audit log.
 # Safe to run again: out/demo is recreated each time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,6 +13,11 @@ rm -rf "$work"
 mkdir -p "$work"
 # Fixtures are read-only: work on copies.
 cp -r "$root/fixtures/releases" "$work/releases"
+# Test-only keys (their private halves are public: fixtures/keys/README.md).
+cp -r "$root/fixtures/keys" "$work/keys"
+chmod 600 "$work"/keys/*-ONLY-FOR-TESTS.pem
+release_key="$work/keys/test-release-ONLY-FOR-TESTS.pem"
+ci_key="$work/keys/test-ci-ONLY-FOR-TESTS.pem"
 export CAIRN_STORE="$work/store"
 export CAIRN_ACTOR="release-bot@demo"
 
@@ -41,12 +47,22 @@ run show "${v2:0:12}"
 run diff --stat "${v1:0:12}" "${v2:0:12}"
 run diff "${v2:0:12}" "${v3:0:12}"
 run cat "${v3:0:12}:models/primary.json"
-# Deployments: promote v1 and then v2 to prod, find out v2 is bad, roll back.
-run promote "${v1:0:12}" --to prod --reason "launch support-bot v1"
-run promote "${v2:0:12}" --to prod --reason "v2: refreshed refund KB (CX-142)"
+# Trust: a release engineer's key and the CI system's key; both sign v1 and v2.
+run trust add release-lead "$work/keys/test-release-ONLY-FOR-TESTS.pub.pem" --role release \
+  --reason "demo: release lead"
+run trust add ci "$work/keys/test-ci-ONLY-FOR-TESTS.pub.pem" --role ci
+for v in "$v1" "$v2"; do
+  run sign "${v:0:12}" --key "$release_key"
+  run sign "${v:0:12}" --key "$ci_key"
+done
+run verify "${v2:0:12}" --deep
+run trust list
+# Deployments: promote v1 and then v2 to prod (signed moves), find out v2 is bad, roll back.
+run promote "${v1:0:12}" --to prod --reason "launch support-bot v1" --key "$release_key"
+run promote "${v2:0:12}" --to prod --reason "v2: refreshed refund KB (CX-142)" --key "$release_key"
 t_v2=$("$cairn" log prod --json | sed -n 's/.*"time": "\(.*\)".*/\1/p' | tail -1)
 run status
-run rollback prod --reason "INC-7: refund answers wrong since v2"
+run rollback prod --reason "INC-7: refund answers wrong since v2" --key "$release_key"
 run log prod
 run live prod --at "$t_v2"
 run diff --stat prod "prod@{1}"
