@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the sample releases in fixtures/: builds cairn, creates a
 # fresh store in out/demo, snapshots the support bot's v1, v2 and v3, shows what a release
-# engineer would look at, promotes v1 and v2 to prod, rolls back, and shows the audit log.
+# engineer would look at, promotes v1 and v2 to prod, checks prod out into a serving
+# directory, rolls back, and shows the audit log.
 # Safe to run again: out/demo is recreated each time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,11 +44,16 @@ run diff "${v2:0:12}" "${v3:0:12}"
 run cat "${v3:0:12}:models/primary.json"
 # Deployments: promote v1 and then v2 to prod, find out v2 is bad, roll back.
 run promote "${v1:0:12}" --to prod --reason "launch support-bot v1"
+run checkout prod --into "$work/serve"
 run promote "${v2:0:12}" --to prod --reason "v2: refreshed refund KB (CX-142)"
 t_v2=$("$cairn" log prod --json | sed -n 's/.*"time": "\(.*\)".*/\1/p' | tail -1)
 run status
 run rollback prod --reason "INC-7: refund answers wrong since v2"
 run log prod
+# A serving host picks up what is live: DIR/current switches with one rename.
+run checkout prod --into "$work/serve"
+printf '\n$ ls -l serve/current\n'
+ls -l "$work/serve/current" | sed "s|$work/||"
 run live prod --at "$t_v2"
 run diff --stat prod "prod@{1}"
 run audit verify

@@ -29,5 +29,6 @@ void RegisterStatus(CLI::App& app, Context& ctx);
 void RegisterLog(CLI::App& app, Context& ctx);
 void RegisterLive(CLI::App& app, Context& ctx);
 void RegisterAudit(CLI::App& app, Context& ctx);
+void RegisterCheckout(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli
