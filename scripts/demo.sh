@@ -44,13 +44,15 @@ run diff "${v2:0:12}" "${v3:0:12}"
 run cat "${v3:0:12}:models/primary.json"
 # Deployments: promote v1 and then v2 to prod, find out v2 is bad, roll back.
 run promote "${v1:0:12}" --to prod --reason "launch support-bot v1"
-run checkout prod --into "$work/serve"
 run promote "${v2:0:12}" --to prod --reason "v2: refreshed refund KB (CX-142)"
+# A serving host loads what is live from plain files: DIR/current -> .versions/<id>.
+run checkout prod --into "$work/serve"
 t_v2=$("$cairn" log prod --json | sed -n 's/.*"time": "\(.*\)".*/\1/p' | tail -1)
 run status
 run rollback prod --reason "INC-7: refund answers wrong since v2"
 run log prod
-# A serving host picks up what is live: DIR/current switches with one rename.
+# The serving host follows the rollback: DIR/current switches back with one rename
+# (`checkout prod --into DIR --follow` does this by itself within 500 ms).
 run checkout prod --into "$work/serve"
 printf '\n$ ls -l serve/current\n'
 ls -l "$work/serve/current" | sed "s|$work/||"

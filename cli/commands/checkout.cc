@@ -52,8 +52,12 @@ Json ResultJson(const CheckoutResult& r, const std::string& dir) {
 }
 
 void PrintResult(const CheckoutResult& r, const std::string& dir) {
-  fmt::print("{} {} into {} ({} files, {})\n", r.written ? "Checked out" : "Already present:",
-             r.id.Short(), r.version_path, r.files, HumanBytes(r.bytes));
+  if (r.written) {
+    fmt::print("Wrote {} into {} ({} files, {})\n", r.id.Short(), r.version_path, r.files,
+               HumanBytes(r.bytes));
+  } else {
+    fmt::print("Reused {} ({} files, {})\n", r.version_path, r.files, HumanBytes(r.bytes));
+  }
   if (r.switched) {
     fmt::print("{}/current -> .versions/{} (was {})\n", dir, r.id.Short(),
                r.previous ? r.previous->Short() : "nothing");
