@@ -14,8 +14,8 @@ constexpr Registrar kCommands[] = {
     cairn::cli::RegisterCat,     cairn::cli::RegisterDiff,     cairn::cli::RegisterPromote,
     cairn::cli::RegisterRollback, cairn::cli::RegisterStatus,  cairn::cli::RegisterLog,
     cairn::cli::RegisterLive,    cairn::cli::RegisterAudit,    cairn::cli::RegisterValidate,
-    cairn::cli::RegisterFsck,    cairn::cli::RegisterKey,      cairn::cli::RegisterTrust,
-    cairn::cli::RegisterSign,    cairn::cli::RegisterVerify,
+    cairn::cli::RegisterCheckout, cairn::cli::RegisterFsck,   cairn::cli::RegisterKey,
+    cairn::cli::RegisterTrust,   cairn::cli::RegisterSign,     cairn::cli::RegisterVerify,
 };
 }  // namespace
 

@@ -2,7 +2,8 @@
 # The main job, end to end, on the sample releases in fixtures/: builds cairn, creates a
 # fresh store in out/demo, snapshots the support bot's v1, v2 and v3, shows what a release
 # engineer would look at, trusts two test keys and signs v1 and v2, promotes them to prod
-# (signed events), rolls back, and shows the audit log.
+# (signed events), checks prod out into a serving directory, rolls back, and shows the
+# audit log.
 # Safe to run again: out/demo is recreated each time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -60,10 +61,17 @@ run trust list
 # Deployments: promote v1 and then v2 to prod (signed moves), find out v2 is bad, roll back.
 run promote "${v1:0:12}" --to prod --reason "launch support-bot v1" --key "$release_key"
 run promote "${v2:0:12}" --to prod --reason "v2: refreshed refund KB (CX-142)" --key "$release_key"
+# A serving host loads what is live from plain files: DIR/current -> .versions/<id>.
+run checkout prod --into "$work/serve"
 t_v2=$("$cairn" log prod --json | sed -n 's/.*"time": "\(.*\)".*/\1/p' | tail -1)
 run status
 run rollback prod --reason "INC-7: refund answers wrong since v2" --key "$release_key"
 run log prod
+# The serving host follows the rollback: DIR/current switches back with one rename
+# (`checkout prod --into DIR --follow` does this by itself within 500 ms).
+run checkout prod --into "$work/serve"
+printf '\n$ ls -l serve/current\n'
+ls -l "$work/serve/current" | sed "s|$work/||"
 run live prod --at "$t_v2"
 run diff --stat prod "prod@{1}"
 run audit verify

@@ -33,5 +33,6 @@ void RegisterKey(CLI::App& app, Context& ctx);
 void RegisterTrust(CLI::App& app, Context& ctx);
 void RegisterSign(CLI::App& app, Context& ctx);
 void RegisterVerify(CLI::App& app, Context& ctx);
+void RegisterCheckout(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli

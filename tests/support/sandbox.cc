@@ -122,6 +122,7 @@ RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& opt
   close(out_pipe[1]);
   close(err_pipe[1]);
   close(in_pipe[0]);
+  if (options.on_start) options.on_start(pid);
   if (!options.stdin_data.empty()) {
     ssize_t ignored = write(in_pipe[1], options.stdin_data.data(), options.stdin_data.size());
     (void)ignored;

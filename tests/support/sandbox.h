@@ -48,6 +48,8 @@ struct RunOptions {
   bool capture_stdout = true;
   // When set, standard output is streamed here instead of collected in RunResult::out.
   std::function<void(std::string_view)> stdout_sink;
+  // Told the child's process id once it runs (to signal it from another thread).
+  std::function<void(int pid)> on_start;
 };
 
 // Runs the cairn binary with `args` (argv[0] is added).

@@ -1,0 +1,145 @@
+// cairn checkout REV|DEPLOYMENT --into DIR [--keep K] [--follow [--interval MS]] [--json]
+#include <cairn/checkout.h>
+#include <cairn/clock.h>
+#include <cairn/deployment.h>
+#include <cairn/revision.h>
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+
+#include "commands.h"
+#include "output.h"
+
+namespace cairn::cli {
+namespace {
+
+struct CheckoutCliOptions {
+  std::string rev;
+  std::string into;
+  uint32_t keep = 5;
+  bool follow = false;
+  int interval_ms = 500;
+  bool json = false;
+};
+
+// Set by SIGINT/SIGTERM while following; the only state a signal handler may touch.
+std::atomic<bool> g_stop_following{false};
+
+extern "C" void StopFollowing(int) { g_stop_following.store(true); }
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = StopFollowing;
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+}
+
+Json ResultJson(const CheckoutResult& r, const std::string& dir) {
+  Json removed = Json::array();
+  for (const auto& id : r.removed) removed.push_back(id.Hex());
+  return {{"id", r.id.Hex()},
+          {"dir", dir},
+          {"version_path", r.version_path},
+          {"written", r.written},
+          {"switched", r.switched},
+          {"previous", r.previous ? Json(r.previous->Hex()) : Json(nullptr)},
+          {"files", r.files},
+          {"bytes", r.bytes},
+          {"removed", removed}};
+}
+
+void PrintResult(const CheckoutResult& r, const std::string& dir) {
+  if (r.written) {
+    fmt::print("Wrote {} into {} ({} files, {})\n", r.id.Short(), r.version_path, r.files,
+               HumanBytes(r.bytes));
+  } else {
+    fmt::print("Reused {} ({} files, {})\n", r.version_path, r.files, HumanBytes(r.bytes));
+  }
+  if (r.switched) {
+    fmt::print("{}/current -> .versions/{} (was {})\n", dir, r.id.Short(),
+               r.previous ? r.previous->Short() : "nothing");
+  } else {
+    fmt::print("{}/current already points to {}\n", dir, r.id.Short());
+  }
+  for (const auto& id : r.removed) fmt::print("removed old version {}\n", id.Short());
+}
+
+int RunFollow(const CheckoutCliOptions& o, const Context& ctx) {
+  Status name = ValidateDeploymentName(o.rev);
+  if (!name.ok()) {
+    return ReportError(Status::Usage(
+        fmt::format("--follow needs a deployment name, not \"{}\": {}", o.rev, name.message())));
+  }
+  auto store_path = ctx.StorePath();
+  if (!store_path.ok()) return ReportError(store_path.status());
+  InstallStopHandlers();
+  FollowOptions f;
+  f.checkout.keep = o.keep;
+  f.interval = std::chrono::milliseconds(o.interval_ms);
+  f.stop = [] { return g_stop_following.load(); };
+  f.on_switch = [&](const CheckoutResult& r) {
+    if (o.json) {
+      Json j = ResultJson(r, o.into);
+      j["deployment"] = o.rev;
+      j["time"] = FormatTime(SystemClock().NowMicros());
+      fmt::print("{}\n", j.dump());
+    } else {
+      fmt::print("{} {}: {}/current -> {} (was {})\n", FormatTime(SystemClock().NowMicros()), o.rev,
+                 o.into, r.id.Short(), r.previous ? r.previous->Short() : "nothing");
+    }
+    std::fflush(stdout);
+  };
+  std::string last_error;
+  f.on_error = [&](const Status& s) {
+    if (s.message() == last_error) return;  // said once until something changes
+    last_error = s.message();
+    fmt::print(stderr, "cairn: warning: {} (keeping the current version; trying again every {} ms)\n",
+               s.message(), o.interval_ms);
+  };
+  Status s = FollowDeployment(*store_path, o.rev, o.into, f);
+  if (!s.ok()) return ReportError(s);
+  return kExitOk;
+}
+
+int RunCheckout(const CheckoutCliOptions& o, const Context& ctx) {
+  if (o.follow) return RunFollow(o, ctx);
+  auto store = ctx.OpenForRead();
+  if (!store.ok()) return ReportError(store.status());
+  auto id = ResolveRevision(**store, o.rev);
+  if (!id.ok()) return ReportError(id.status());
+  CheckoutOptions options;
+  options.keep = o.keep;
+  auto result = Checkout(**store, *id, o.into, options);
+  if (!result.ok()) return ReportError(result.status());
+  if (o.json) {
+    PrintJson(ResultJson(*result, o.into));
+  } else {
+    PrintResult(*result, o.into);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void RegisterCheckout(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<CheckoutCliOptions>();
+  auto* cmd = app.add_subcommand(
+      "checkout", "Write a snapshot into DIR/.versions/<id> and switch DIR/current to it atomically");
+  cmd->add_option("rev", o->rev, "Snapshot or deployment: id, prefix, NAME, NAME@{N}, NAME@TIME")
+      ->required();
+  cmd->add_option("--into", o->into, "Checkout directory (created if missing)")->required();
+  cmd->add_option("--keep", o->keep, "Versions to keep in DIR/.versions (default 5; current is never removed)")
+      ->check(CLI::Range(1, 1000));
+  auto* follow = cmd->add_flag("--follow", o->follow,
+                               "Keep DIR/current at what is live on the deployment until interrupted");
+  cmd->add_option("--interval", o->interval_ms, "With --follow: look every MS milliseconds (default 500)")
+      ->check(CLI::Range(10, 3600000))
+      ->needs(follow);
+  cmd->add_flag("--json", o->json, "Print the result as JSON (one line per switch with --follow)");
+  cmd->callback([o, &ctx] { ctx.exit_code = RunCheckout(*o, ctx); });
+}
+
+}  // namespace cairn::cli

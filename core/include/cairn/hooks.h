@@ -1,0 +1,60 @@
+// Hooks: executables a store runs around deployment moves, from
+// <store>/hooks/pre-promote.d/, post-promote.d/ and post-rollback.d/.
+//
+// Each executable regular file of a stage's directory runs in name order (byte order;
+// names starting with '.' or ending in '~' are ignored) with the move's context as one line
+// of JSON on stdin, a sanitised environment (nothing inherited: PATH, LANG, TZ and the
+// CAIRN_* variables listed in docs/hooks.md), the store directory as working directory and
+// a timeout after which its whole process group is killed. Output is captured up to a
+// bound. Safe to call from several threads; each call runs its hooks one after another.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cairn/canonical_json.h"
+#include "cairn/status.h"
+
+namespace cairn {
+
+enum class HookStage { kPrePromote, kPostPromote, kPostRollback };
+// "pre-promote", "post-promote", "post-rollback".
+const char* HookStageName(HookStage stage);
+
+struct HookOptions {
+  std::chrono::milliseconds timeout{30000};  // per hook
+  size_t max_output = 64 * 1024;             // bytes kept of stdout and of stderr, each
+  // Stop after the first hook that fails (pre-promote: one refusal is enough).
+  bool stop_at_first_failure = false;
+};
+
+struct HookRun {
+  std::string name;  // file name in the stage directory
+  bool skipped = false;  // not executable: not run (reported so users notice)
+  int exit_code = -1;    // -1 when it did not exit by itself
+  int signal = 0;        // the signal that ended it, if any
+  bool timed_out = false;
+  int64_t duration_ms = 0;
+  std::string out;  // captured stdout (at most max_output bytes, then "[truncated]")
+  std::string err;  // captured stderr, likewise
+  bool ok() const { return skipped || (exit_code == 0 && !timed_out); }
+  // "exit 3", "timed out after 30001 ms and was killed", "killed by signal 9", ...
+  std::string Outcome() const;
+  // stderr made safe to print: invalid UTF-8 and control characters (except newline and
+  // tab) replaced, trailing whitespace trimmed.
+  std::string PrintableErr() const;
+};
+
+// Runs the hooks of `stage` in the store at `store_path`. `env` adds CAIRN_* variables
+// (names must start with "CAIRN_"; values must not hold NUL). A missing stage directory
+// means no hooks. Errors: kIO when a hook cannot be started or the directory not read —
+// a hook that fails is not an error here, see HookRun::ok().
+Result<std::vector<HookRun>> RunHooks(const std::string& store_path, HookStage stage,
+                                      const Json& context,
+                                      const std::map<std::string, std::string>& env,
+                                      const HookOptions& options = {});
+
+}  // namespace cairn

@@ -1,0 +1,233 @@
+// End-to-end: `cairn checkout` on a serving directory — a reader during 100 switches,
+// planted symlinks, and --follow reacting to promote and rollback.
+#include <dirent.h>
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "support/sandbox.h"
+
+namespace cairn::testing {
+namespace {
+
+using Json = nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr int kParts = 20;
+
+class CheckoutE2E : public ::testing::Test {
+ protected:
+  RunResult Cairn(std::vector<std::string> args, RunOptions o = {}) {
+    args.insert(args.begin(), {"--store", box_ / "store"});
+    o.env["CAIRN_ACTOR"] = "tester@e2e";
+    return RunCairn(args, o);
+  }
+  // Snapshots whose every file names its release, so a mix of two is visible.
+  void SetUpSnapshots(int n) {
+    ASSERT_EQ(Cairn({"init"}).exit_code, 0);
+    std::string rel = WriteMinimalRelease(box_, "rel");
+    for (int i = 0; i < n; ++i) {
+      std::string mark = "release " + std::to_string(i) + "\n";
+      box_.Write("rel/prompts/system.md", mark);
+      for (int p = 0; p < kParts; ++p) {
+        box_.Write("rel/config/part-" + std::to_string(p) + ".txt", mark);
+      }
+      auto r = Cairn({"snapshot", "create", rel, "-m", "r" + std::to_string(i), "-q"});
+      ASSERT_EQ(r.exit_code, 0) << r.err;
+      ids_.push_back(r.out.substr(0, 64));
+    }
+  }
+  std::string CurrentTarget(const std::string& dir) {
+    std::error_code ec;
+    return fs::read_symlink(dir + "/current", ec).string();
+  }
+
+  Sandbox box_;
+  std::vector<std::string> ids_;
+};
+
+// Reads one whole version the way a serving host should: resolve `current` once (open it
+// as a directory), then read every file relative to it. Returns the set of marks seen;
+// more than one is a mix. Sets *missing when `current` could not be opened.
+std::set<std::string> ReadOnce(const std::string& dir, bool* missing) {
+  std::set<std::string> marks;
+  int root = ::open((dir + "/current").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) {
+    *missing = true;
+    return marks;
+  }
+  auto read_at = [&](const std::string& rel) {
+    int fd = ::openat(root, rel.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      marks.insert("<missing " + rel + ">");
+      return;
+    }
+    char buf[256];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    marks.insert(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0));
+  };
+  read_at("prompts/system.md");
+  for (int p = 0; p < kParts; ++p) read_at("config/part-" + std::to_string(p) + ".txt");
+  ::close(root);
+  return marks;
+}
+
+TEST_F(CheckoutE2E, ReaderNeverSeesAMixOrAMissingCurrentDuring100Switches) {
+  SetUpSnapshots(3);
+  std::string dir = box_ / "serve";
+  ASSERT_EQ(Cairn({"checkout", ids_[0], "--into", dir}).exit_code, 0);
+  std::atomic<bool> done{false};
+  std::atomic<long> reads{0}, mixes{0}, missing{0};
+  std::mutex m;
+  std::string first_bad;
+  std::thread reader([&] {
+    while (!done.load()) {
+      bool miss = false;
+      auto marks = ReadOnce(dir, &miss);
+      ++reads;
+      if (miss) ++missing;
+      if (!miss && marks.size() != 1) {
+        ++mixes;
+        std::lock_guard<std::mutex> g(m);
+        if (first_bad.empty()) {
+          for (const auto& s : marks) first_bad += s + "|";
+        }
+      }
+    }
+  });
+  int switches = 0;
+  for (int i = 1; i <= 100; ++i) {
+    auto r = Cairn({"checkout", ids_[i % 3], "--into", dir, "--keep", "3"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ++switches;
+    EXPECT_EQ(CurrentTarget(dir), ".versions/" + ids_[i % 3]);
+  }
+  done = true;
+  reader.join();
+  EXPECT_EQ(switches, 100);
+  EXPECT_GT(reads.load(), 100);
+  EXPECT_EQ(mixes.load(), 0) << first_bad;
+  EXPECT_EQ(missing.load(), 0);
+  // Nothing but the three versions and the lock is left in .versions.
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(dir + "/.versions")) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 4);
+}
+
+TEST_F(CheckoutE2E, PlantedSymlinksDoNotLeadWritesOutside) {
+  SetUpSnapshots(2);
+  std::string outside = box_ / "outside";
+  fs::create_directories(outside);
+  std::string dir = box_ / "serve";
+  fs::create_directories(dir);
+  fs::create_directory_symlink(outside, dir + "/.versions");
+  auto r = Cairn({"checkout", ids_[0], "--into", dir});
+  EXPECT_EQ(r.exit_code, 6) << r.err;
+  EXPECT_NE(r.err.find(".versions is not a directory cairn created"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(outside));
+
+  // A `current` planted to point outside is replaced, never written through.
+  fs::remove(dir + "/.versions");
+  ASSERT_EQ(Cairn({"checkout", ids_[0], "--into", dir}).exit_code, 0);
+  fs::remove(dir + "/current");
+  fs::create_directory_symlink(outside, dir + "/current");
+  r = Cairn({"checkout", ids_[1], "--into", dir, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json::parse(r.out)["switched"], true);
+  EXPECT_EQ(CurrentTarget(dir), ".versions/" + ids_[1]);
+  EXPECT_TRUE(fs::is_empty(outside));
+}
+
+TEST_F(CheckoutE2E, CheckoutAcceptsDeploymentRevisions) {
+  SetUpSnapshots(2);
+  ASSERT_EQ(Cairn({"promote", ids_[0], "--to", "prod", "--reason", "v1"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"promote", ids_[1], "--to", "prod", "--reason", "v2"}).exit_code, 0);
+  std::string dir = box_ / "serve";
+  auto r = Cairn({"checkout", "prod", "--into", dir});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("current -> .versions/" + ids_[1].substr(0, 12)), std::string::npos) << r.out;
+  r = Cairn({"checkout", "prod@{1}", "--into", dir, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["id"], ids_[0]);
+  EXPECT_EQ(j["previous"], ids_[1]);
+  EXPECT_EQ(CurrentTarget(dir), ".versions/" + ids_[0]);
+  // prod@TIME: what was live when the first event happened.
+  std::string t1 = Json::parse(Cairn({"log", "prod", "--json"}).out)[0]["time"];
+  r = Cairn({"checkout", "prod@" + t1, "--into", box_ / "serve2", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Json::parse(r.out)["id"], ids_[0]);
+  EXPECT_EQ(Cairn({"checkout", "nosuch", "--into", dir}).exit_code, 3);
+  EXPECT_EQ(Cairn({"checkout", "prod", "--into", dir, "--keep", "0"}).exit_code, 2);
+  EXPECT_EQ(Cairn({"checkout", "prod", "--into", dir, "--interval", "100"}).exit_code, 2);
+  EXPECT_EQ(Cairn({"checkout", "prod@{1}", "--into", dir, "--follow"}).exit_code, 2);
+}
+
+TEST_F(CheckoutE2E, FollowSwitchesWithinOneIntervalOfPromoteAndRollback) {
+  SetUpSnapshots(3);
+  ASSERT_EQ(Cairn({"promote", ids_[0], "--to", "prod", "--reason", "v1"}).exit_code, 0);
+  std::string dir = box_ / "serve";
+  std::atomic<int> pid{0};
+  std::mutex m;
+  std::string out;
+  RunResult follow_result;
+  std::thread follower([&] {
+    RunOptions o;
+    o.kill_after_ms = 120000;  // a safety net only
+    o.on_start = [&](int p) { pid = p; };
+    o.stdout_sink = [&](std::string_view s) {
+      std::lock_guard<std::mutex> g(m);
+      out.append(s);
+    };
+    follow_result = Cairn({"checkout", "prod", "--into", dir, "--follow", "--interval", "200"}, o);
+  });
+  // Waits for current to reach `id`; returns the milliseconds it took.
+  auto wait_for = [&](const std::string& id) -> long {
+    auto start = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - start < std::chrono::seconds(20)) {
+      if (CurrentTarget(dir) == ".versions/" + id) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - start)
+            .count();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return -1;
+  };
+  ASSERT_GE(wait_for(ids_[0]), 0);
+  ASSERT_EQ(Cairn({"promote", ids_[1], "--to", "prod", "--reason", "v2"}).exit_code, 0);
+  long promote_ms = wait_for(ids_[1]);
+  ASSERT_EQ(Cairn({"rollback", "prod", "--reason", "bad answers"}).exit_code, 0);
+  long rollback_ms = wait_for(ids_[0]);
+  // One interval (200 ms) plus the look itself; generous for a loaded 2-core machine.
+  EXPECT_GE(promote_ms, 0);
+  EXPECT_LE(promote_ms, 1200);
+  EXPECT_GE(rollback_ms, 0);
+  EXPECT_LE(rollback_ms, 1200);
+  ASSERT_GT(pid.load(), 0);
+  ::kill(pid.load(), SIGTERM);
+  follower.join();
+  EXPECT_EQ(follow_result.exit_code, 0) << follow_result.err;
+  std::lock_guard<std::mutex> g(m);
+  // One line per switch: the first checkout, the promote and the rollback.
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
+  EXPECT_NE(out.find("prod: " + dir + "/current -> " + ids_[1].substr(0, 12)), std::string::npos)
+      << out;
+}
+
+}  // namespace
+}  // namespace cairn::testing

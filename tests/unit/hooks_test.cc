@@ -1,0 +1,176 @@
+#include "cairn/hooks.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "support/sandbox.h"
+
+namespace cairn {
+namespace {
+
+class HooksTest : public ::testing::Test {
+ protected:
+  // Writes an executable hook script into the stage directory.
+  void Hook(const std::string& stage, const std::string& name, const std::string& body,
+            unsigned mode = 0755) {
+    std::string rel = "store/hooks/" + stage + ".d/" + name;
+    box_.Write(rel, "#!/bin/sh\n" + body);
+    ::chmod((box_ / rel).c_str(), mode);
+  }
+  Result<std::vector<HookRun>> Run(HookStage stage, HookOptions o = {},
+                                   const Json& context = Json{{"deployment", "prod"}},
+                                   const std::map<std::string, std::string>& env = {}) {
+    return RunHooks(store_, stage, context, env, o);
+  }
+  bool ProcessGone(const std::string& pid) {
+    std::ifstream in("/proc/" + pid + "/stat");
+    if (!in) return true;
+    std::string line;
+    std::getline(in, line);
+    auto close = line.rfind(')');
+    return close != std::string::npos && line.size() > close + 2 && line[close + 2] == 'Z';
+  }
+
+  testing::Sandbox box_;
+  std::string store_ = box_ / "store";
+};
+
+TEST_F(HooksTest, RunInNameOrderWithContextOnStdinAndStoreAsWorkingDirectory) {
+  Hook("pre-promote", "20-second", "echo second >> order.log\n");
+  Hook("pre-promote", "10-first", "echo first >> order.log; cat > stdin.json\n");
+  Hook("pre-promote", ".hidden", "echo hidden >> order.log\n");
+  Hook("pre-promote", "30-backup~", "echo backup >> order.log\n");
+  auto runs = Run(HookStage::kPrePromote, {}, Json{{"deployment", "prod"}, {"to", "abc"}});
+  ASSERT_TRUE(runs.ok()) << runs.status().ToString();
+  ASSERT_EQ(runs->size(), 2u);
+  EXPECT_EQ((*runs)[0].name, "10-first");
+  EXPECT_TRUE((*runs)[0].ok());
+  EXPECT_EQ(box_.Read("store/order.log"), "first\nsecond\n");
+  EXPECT_EQ(box_.Read("store/stdin.json"), "{\"deployment\":\"prod\",\"to\":\"abc\"}\n");
+}
+
+TEST_F(HooksTest, EnvironmentIsSanitised) {
+  ::setenv("AWS_SECRET_ACCESS_KEY", "do-not-leak", 1);
+  Hook("post-promote", "env", "env > env.txt\n");
+  auto runs = Run(HookStage::kPostPromote, {}, Json::object(), {{"CAIRN_DEPLOYMENT", "prod"}});
+  ::unsetenv("AWS_SECRET_ACCESS_KEY");
+  ASSERT_TRUE(runs.ok());
+  std::string env = box_.Read("store/env.txt");
+  EXPECT_EQ(env.find("do-not-leak"), std::string::npos);
+  EXPECT_NE(env.find("CAIRN_DEPLOYMENT=prod\n"), std::string::npos);
+  EXPECT_NE(env.find("CAIRN_HOOK=post-promote\n"), std::string::npos);
+  EXPECT_NE(env.find("CAIRN_STORE=" + store_ + "\n"), std::string::npos);
+  EXPECT_NE(env.find("PATH=/usr/local/bin:/usr/bin:/bin\n"), std::string::npos);
+}
+
+TEST_F(HooksTest, OnlyCairnVariablesMayBeAdded) {
+  auto runs = Run(HookStage::kPrePromote, {}, Json::object(), {{"LD_PRELOAD", "x.so"}});
+  EXPECT_FALSE(runs.ok());
+}
+
+TEST_F(HooksTest, FailureIsReportedWithStderrAndStopsTheStageWhenAsked) {
+  Hook("pre-promote", "10-refuse", "echo 'reason must name a ticket' >&2; exit 3\n");
+  Hook("pre-promote", "20-never", "touch ran\n");
+  HookOptions o;
+  o.stop_at_first_failure = true;
+  auto runs = Run(HookStage::kPrePromote, o);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_FALSE((*runs)[0].ok());
+  EXPECT_EQ((*runs)[0].exit_code, 3);
+  EXPECT_EQ((*runs)[0].Outcome(), "exit 3");
+  EXPECT_EQ((*runs)[0].PrintableErr(), "reason must name a ticket");
+  EXPECT_FALSE(std::filesystem::exists(store_ + "/ran"));
+  // Without stopping, every hook runs.
+  runs = Run(HookStage::kPrePromote);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(runs->size(), 2u);
+  EXPECT_TRUE(std::filesystem::exists(store_ + "/ran"));
+}
+
+TEST_F(HooksTest, TimeoutKillsTheHookAndWhatItStarted) {
+  Hook("pre-promote", "slow", "sleep 30 & echo $! > child.pid; sleep 30\n");
+  HookOptions o;
+  o.timeout = std::chrono::milliseconds(300);
+  auto start = std::chrono::steady_clock::now();
+  auto runs = Run(HookStage::kPrePromote, o);
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_TRUE((*runs)[0].timed_out);
+  EXPECT_FALSE((*runs)[0].ok());
+  EXPECT_NE((*runs)[0].Outcome().find("timed out"), std::string::npos);
+  EXPECT_LT(took, std::chrono::seconds(5));
+  std::string pid = box_.Read("store/child.pid");
+  pid.erase(pid.find_last_not_of('\n') + 1);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    gone = ProcessGone(pid);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(gone) << "background child " << pid << " survived the timeout";
+}
+
+TEST_F(HooksTest, BackgroundChildHoldingTheOutputDoesNotHoldTheCaller) {
+  Hook("post-rollback", "detach", "sleep 30 & exit 0\n");
+  auto start = std::chrono::steady_clock::now();
+  auto runs = Run(HookStage::kPostRollback);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_TRUE((*runs)[0].ok()) << (*runs)[0].Outcome();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(HooksTest, GarbageOutputIsBoundedAndMadePrintable) {
+  Hook("pre-promote", "garbage", "head -c 1000000 /dev/urandom >&2; head -c 300000 /dev/zero; exit 1\n");
+  HookOptions o;
+  o.max_output = 4096;
+  auto runs = Run(HookStage::kPrePromote, o);
+  ASSERT_TRUE(runs.ok());
+  const HookRun& r = (*runs)[0];
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_LE(r.err.size(), 4096u + 20);
+  EXPECT_LE(r.out.size(), 4096u + 20);
+  for (unsigned char c : r.PrintableErr()) {
+    EXPECT_TRUE(c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f) || c >= 0x80);
+  }
+}
+
+TEST_F(HooksTest, HookThatIgnoresALargeContextDoesNotBreakTheCaller) {
+  Hook("post-promote", "quiet", "exit 0\n");
+  Json big = {{"blob", std::string(4 << 20, 'x')}};
+  auto runs = Run(HookStage::kPostPromote, {}, big);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_TRUE((*runs)[0].ok()) << (*runs)[0].Outcome();
+}
+
+TEST_F(HooksTest, NonExecutableHookIsReportedAsSkipped) {
+  Hook("pre-promote", "not-exec", "touch ran\n", 0644);
+  auto runs = Run(HookStage::kPrePromote);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->size(), 1u);
+  EXPECT_TRUE((*runs)[0].skipped);
+  EXPECT_TRUE((*runs)[0].ok());
+  EXPECT_FALSE(std::filesystem::exists(store_ + "/ran"));
+}
+
+TEST_F(HooksTest, MissingStageDirectoryMeansNoHooks) {
+  auto runs = Run(HookStage::kPostRollback);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_TRUE(runs->empty());
+}
+
+TEST_F(HooksTest, HookKilledBySignalIsAFailure) {
+  Hook("pre-promote", "crash", "kill -9 $$\n");
+  auto runs = Run(HookStage::kPrePromote);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_FALSE((*runs)[0].ok());
+  EXPECT_EQ((*runs)[0].signal, 9);
+}
+
+}  // namespace
+}  // namespace cairn
