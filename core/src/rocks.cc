@@ -76,6 +76,16 @@ rocksdb::DBOptions BaseOptions() {
   // ...but readers replay the log at every open, so keep it short: compressed (manifests
   // are text), and moved into table files by Checkpoint() once it grows.
   o.wal_compression = rocksdb::kZSTD;
+  // No preallocation: each writer's open starts a new log and MANIFEST, and fallocating
+  // them (64 MiB for the log) only to ftruncate the unused space at close cost more than a
+  // whole promote's own work (the trims are synchronous metadata updates).
+  o.allow_fallocate = false;
+  // A finite table cache makes table files open lazily, when a read needs them (RocksDB
+  // preloads at most a quarter of the capacity): with -1 every open loaded all of them, so
+  // a one-lookup command paid for the size of the whole store.
+  o.max_open_files = 64;
+  // Table file sizes are checked by fsck and by every read; not stat()ed at each open.
+  o.skip_checking_sst_file_sizes_on_db_open = true;
   return o;
 }
 
@@ -158,49 +168,68 @@ std::string_view Cursor::value() const {
 Status Cursor::status() const { return FromRocks(it_->status(), "iterate"); }
 
 // ---- Db ----
+namespace {
+bool IsManifestReplaced(const rocksdb::Status& s) {
+  std::string text = s.ToString();
+  return (s.IsIOError() || s.IsNotFound() || s.IsPathNotFound()) &&
+         text.find("MANIFEST") != std::string::npos;
+}
+
+// Every family that exists (a newer cairn may have added some) plus ours; a read-only open
+// cannot create families, so it gets only those that exist.
+rocksdb::Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const std::string& path,
+                               const DbOpenOptions& options, std::vector<std::string>* names) {
+  names->assign(std::begin(kCfNames), std::end(kCfNames));
+  if (options.create) return rocksdb::Status::OK();
+  std::vector<std::string> existing;
+  rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, path, &existing);
+  if (!s.ok()) return s;
+  for (const auto& name : existing) {
+    if (std::find(names->begin(), names->end(), name) == names->end()) names->push_back(name);
+  }
+  if (options.read_only) {
+    std::vector<std::string> present;
+    for (const auto& name : *names) {
+      if (std::find(existing.begin(), existing.end(), name) != existing.end()) {
+        present.push_back(name);
+      }
+    }
+    *names = present;
+  }
+  return rocksdb::Status::OK();
+}
+}  // namespace
+
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOpenOptions& options) {
   rocksdb::DBOptions db_options = BaseOptions();
   db_options.create_if_missing = options.create;
   db_options.error_if_exists = options.create;
   db_options.create_missing_column_families = !options.read_only;
 
-  // Open every family that exists (a newer cairn may have added some) plus ours. A writer
-  // creates the families an older cairn did not know (create_missing_column_families), so
-  // stores made by earlier builds open unchanged; a reader opens only those that exist and
-  // sees the missing ones as empty.
-  std::vector<std::string> names(std::begin(kCfNames), std::end(kCfNames));
-  if (!options.create) {
-    std::vector<std::string> existing;
-    rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, path, &existing);
-    if (!s.ok()) return FromRocks(s, fmt::format("open of {}", path));
-    for (const auto& name : existing) {
-      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-    }
-    if (options.read_only) {
-      // A read-only open cannot create families: use only those that exist.
-      std::vector<std::string> present;
-      for (const auto& name : names) {
-        if (std::find(existing.begin(), existing.end(), name) != existing.end()) {
-          present.push_back(name);
-        }
-      }
-      names = present;
-    }
-  }
-  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const auto& name : names) descriptors.emplace_back(name, OptionsFor(name));
-
   auto db = std::unique_ptr<Db>(new Db());
   db->read_only_ = options.read_only;
   rocksdb::DB* raw = nullptr;
+  std::vector<std::string> names;
   auto deadline = std::chrono::steady_clock::now() + options.lock_timeout;
   bool announced = false;
-  for (;;) {
-    rocksdb::Status s =
-        options.read_only
-            ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &db->all_handles_, &raw)
-            : rocksdb::DB::Open(db_options, path, descriptors, &db->all_handles_, &raw);
+  for (int attempt = 1;; ++attempt) {
+    rocksdb::Status s = FamiliesToOpen(db_options, path, options, &names);
+    if (s.ok()) {
+      std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+      for (const auto& name : names) descriptors.emplace_back(name, OptionsFor(name));
+      s = options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors,
+                                                           &db->all_handles_, &raw)
+                            : rocksdb::DB::Open(db_options, path, descriptors,
+                                                &db->all_handles_, &raw);
+    }
     if (s.ok()) break;
+    // Every writer's open replaces the MANIFEST and deletes the old one; a reader (or a
+    // writer listing the families before it takes the lock) that read CURRENT just before
+    // then finds its MANIFEST gone. Reading CURRENT again finds the new one.
+    if (IsManifestReplaced(s) && attempt < 100) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      continue;
+    }
     if (options.read_only || !IsLockHeld(s)) return FromRocks(s, fmt::format("open of {}", path));
     if (std::chrono::steady_clock::now() >= deadline) {
       return Status::Busy(fmt::format(
@@ -217,6 +246,7 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOpenOption
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   db->db_.reset(raw);
+  db->sync_writes_ = options.sync_writes;
   db->handles_.assign(static_cast<size_t>(Cf::kCount), nullptr);
   for (size_t i = 0; i < names.size(); ++i) {
     for (size_t c = 0; c < static_cast<size_t>(Cf::kCount); ++c) {
@@ -226,10 +256,45 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOpenOption
   return db;
 }
 
-Db::~Db() {
-  if (!db_) return;
+Db::~Db() { Close().PermitUnchecked(); }
+
+namespace {
+// True while any family has a flush or compaction pending or running.
+bool BackgroundWorkPending(rocksdb::DB& db,
+                           const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+  uint64_t v = 0;
+  for (const char* p : {"rocksdb.num-running-compactions", "rocksdb.num-running-flushes"}) {
+    if (db.GetIntProperty(p, &v) && v > 0) return true;
+  }
+  for (auto* h : handles) {
+    for (const char* p : {"rocksdb.compaction-pending", "rocksdb.mem-table-flush-pending"}) {
+      if (db.GetIntProperty(h, p, &v) && v > 0) return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+// After a bulk load nothing is in a synced log: the flush writes every memtable to table
+// files and syncs them and the MANIFEST before the database closes. Waiting for compaction
+// leaves the next opener a settled database instead of work its own close would wait for.
+Status Db::Close() {
+  if (!db_) return Status::OK();
+  Status status;
+  if (!sync_writes_ && !read_only_) {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    status = FromRocks(db_->Flush(fo, all_handles_), "flush at the end of a bulk load");
+    while (status.ok() && BackgroundWorkPending(*db_, all_handles_)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
   for (auto* h : all_handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-  db_->Close().PermitUncheckedError();
+  all_handles_.clear();
+  handles_.clear();
+  Status closed = FromRocks(db_->Close(), "close");
+  db_.reset();
+  return status.ok() ? closed : status;
 }
 
 rocksdb::ColumnFamilyHandle* Db::Handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
@@ -261,7 +326,7 @@ Status Db::Write(Batch& batch, bool sync, bool no_wal) {
   if (read_only_) return Status::Internal("write to a store opened read-only");
   if (batch.db_ != this) return Status::Internal("batch written to a database it was not made for");
   rocksdb::WriteOptions wo;
-  wo.sync = sync;
+  wo.sync = sync && sync_writes_;
   wo.disableWAL = no_wal;
   return FromRocks(db_->Write(wo, batch.batch_.get()), "write");
 }
@@ -274,12 +339,13 @@ Status Db::Flush(std::initializer_list<Cf> cfs) {
   return FromRocks(db_->Flush(fo, handles), "flush");
 }
 
-Status Db::Checkpoint(uint64_t max_wal_bytes) {
+Status Db::Checkpoint(uint64_t max_wal_bytes, size_t max_wal_files) {
+  if (!sync_writes_) return Status::OK();  // a bulk load flushes once, when it closes
   rocksdb::VectorLogPtr wals;
   CAIRN_RETURN_IF_ERROR(FromRocks(db_->GetSortedWalFiles(wals), "list of log files"));
   uint64_t total = 0;
   for (const auto& w : wals) total += w->SizeFileBytes();
-  if (total <= max_wal_bytes) return Status::OK();
+  if (total <= max_wal_bytes && wals.size() <= max_wal_files) return Status::OK();
   rocksdb::FlushOptions fo;
   fo.wait = true;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -93,12 +93,21 @@ struct DbOpenOptions {
   std::chrono::milliseconds lock_timeout{10000};
   // Called once when the writer lock is held by another process and we start waiting.
   std::function<void(const std::string&)> on_wait;
+  // false: bulk load. Write() never syncs, whatever its caller asks; Close() flushes every
+  // family to table files (fsynced) and waits for background compaction. A crash before
+  // Close() returns can lose any write made since the open. Never for the CLI.
+  bool sync_writes = true;
 };
 
 class Db {
  public:
   static Result<std::unique_ptr<Db>> Open(const std::string& path, const DbOpenOptions& options);
+  // Closes the database if Close() was not called (errors are then lost: call Close()).
   ~Db();
+
+  // Closes the database. After a bulk load (sync_writes = false) this is what makes the
+  // writes durable, and its error says whether they are. Nothing may be called afterwards.
+  Status Close();
 
   bool read_only() const { return read_only_; }
 
@@ -107,17 +116,19 @@ class Db {
   // True if the key is present.
   Result<bool> Contains(Cf cf, std::string_view key) const;
 
-  // Applies the batch atomically. `sync` fsyncs the write-ahead log before returning;
-  // `no_wal` skips the log entirely (the caller must Flush() before relying on it).
+  // Applies the batch atomically. `sync` fsyncs the write-ahead log before returning
+  // (ignored during a bulk load, see DbOpenOptions::sync_writes); `no_wal` skips the log
+  // entirely (the caller must Flush() before relying on it).
   Status Write(Batch& batch, bool sync, bool no_wal = false);
   // Persists the families' memtables to table and blob files, fsynced, atomically
   // (the database uses atomic_flush: families written together become durable together).
   Status Flush(std::initializer_list<Cf> cfs);
 
   // Moves everything in the write-ahead log into table files when the log holds more than
-  // `max_wal_bytes`, so that later opens (which replay the log) stay fast. Durability does
-  // not depend on it: it runs after synced writes.
-  Status Checkpoint(uint64_t max_wal_bytes = 4ull << 20);
+  // `max_wal_bytes` or is spread over more than `max_wal_files` files, so that later opens
+  // (which replay every log file; each writer's open starts a new one) stay fast.
+  // Durability does not depend on it: it runs after synced writes.
+  Status Checkpoint(uint64_t max_wal_bytes = 4ull << 20, size_t max_wal_files = 32);
 
   // A cursor over the family; over a family this store does not have yet (a read-only
   // open of a store made by an older cairn), a cursor that is never Valid().
@@ -132,6 +143,7 @@ class Db {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;     // indexed by Cf
   std::vector<rocksdb::ColumnFamilyHandle*> all_handles_;  // every family, for Close
   bool read_only_ = false;
+  bool sync_writes_ = true;
 };
 
 }  // namespace cairn

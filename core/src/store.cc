@@ -24,6 +24,7 @@ struct Store::Rep {
 
 Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 Store::~Store() = default;
+Status Store::Close() { return rep_->db->Close(); }
 const std::string& Store::path() const { return rep_->path; }
 bool Store::read_only() const { return rep_->read_only; }
 const Clock& Store::clock() const { return *rep_->clock; }
@@ -121,6 +122,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
   o.read_only = options.read_only;
   o.lock_timeout = options.lock_timeout;
   o.on_wait = options.on_wait;
+  o.sync_writes = options.sync_each_write;
   CAIRN_ASSIGN_OR_RETURN(auto db, Db::Open(DbPath(path), o));
   CAIRN_RETURN_IF_ERROR(CheckFormatVersion(*db, path));
   auto rep = std::make_unique<Rep>();

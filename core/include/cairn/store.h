@@ -29,6 +29,12 @@ struct StoreOpenOptions {
   std::function<void(const std::string&)> on_wait;
   // Where time comes from; nullptr means SystemClock().
   const Clock* clock = nullptr;
+  // true (the default): every write that promises durability — a snapshot, a promotion, a
+  // rollback — is synced before it returns. false is for bulk loads only (importing or
+  // generating a long history, e.g. bench/build_history.cc): writes are not synced one by
+  // one, and Close() flushes everything to table files and syncs it. A crash before Close()
+  // returns can lose any write made since the open. The cairn CLI never sets it.
+  bool sync_each_write = true;
 };
 
 class Store {
@@ -47,9 +53,15 @@ class Store {
   static Result<std::string> Locate(const std::string& explicit_path, const char* env_value,
                                     const std::string& cwd);
 
+  // Closes the store if Close() was not called; an error is then lost.
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
+
+  // Closes the database and reports whether everything written is durable — after a bulk
+  // load (sync_each_write = false) this is the step that makes it so. Call nothing else
+  // afterwards.
+  [[nodiscard]] Status Close();
 
   const std::string& path() const;
   bool read_only() const;

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# Deployment benchmark: whole-process wall time of `cairn promote`, `cairn rollback` and
+# `cairn live --at` on a deployment with 10^2, 10^4 and 10^6 events, against
+# `git update-ref` on a git repository, interleaved in the same run (these machines are
+# noisy; ratios are what count).
+#
+#   bash bench/deploy_bench.sh [--runs R] [--warmup W] [--workdir DIR] [--max-events N]
+#
+# Every promote and rollback really moves the pointer (two snapshots alternate; rollbacks
+# pop a deep stack); every git run moves the ref between two commits. Medians and p90 of R
+# runs (default 30) after W warm-ups (default 3). --max-events 10000 skips the 10^6 store.
+# Builds into $CAIRN_BUILD_DIR (default build/). Results: a table and WORKDIR/results.json.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+runs=30
+warmup=3
+workdir=/tmp/cairn-deploy-bench
+max_events=1000000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --warmup) warmup=$2; shift 2 ;;
+    --workdir) workdir=$2; shift 2 ;;
+    --max-events) max_events=$2; shift 2 ;;
+    *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  esac
+done
+
+bash "$root/scripts/deps.sh"
+command -v git >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git >/dev/null
+command -v python3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null
+build=${CAIRN_BUILD_DIR:-$root/build}
+cmake -S "$root" -B "$build" -DCAIRN_BUILD_BENCH=ON >/dev/null
+cmake --build "$build" -j "$(nproc)" --target cairn cairn-build-history cairn-timed-runs >/dev/null
+CAIRN=${CAIRN:-$build/bin/cairn}
+HISTORY=$build/bin/cairn-build-history
+TIMED=$build/bin/cairn-timed-runs
+
+# Only ever empty a directory this script made.
+marker=.cairn-deploy-bench
+if [ -e "$workdir" ] && [ -n "$(ls -A "$workdir")" ] && [ ! -e "$workdir/$marker" ]; then
+  echo "deploy_bench: $workdir is not empty and was not made by this benchmark" >&2
+  exit 1
+fi
+rm -rf "$workdir"
+mkdir -p "$workdir"
+touch "$workdir/$marker"
+
+# One store per history length, each with the same two snapshots.
+sizes=()
+for n in 100 10000 1000000; do [ "$n" -le "$max_events" ] && sizes+=("$n"); done
+declare -A middle first_snap second_snap
+for n in "${sizes[@]}"; do
+  s=$workdir/store-$n
+  "$CAIRN" --store "$s" init >/dev/null
+  snap_a=$("$CAIRN" --store "$s" snapshot create "$root/fixtures/releases/v1" -m v1 -q)
+  snap_b=$("$CAIRN" --store "$s" snapshot create "$root/fixtures/releases/v2" -m v2 -q)
+  echo "building a history of $n events in $s ..."
+  t0=$(date +%s.%N)
+  line=$("$HISTORY" "$s" --events "$n" --snapshot "$snap_a" --snapshot "$snap_b")
+  printf '  %s (%.1f s)\n' "$line" "$(echo "$(date +%s.%N) - $t0" | bc -l)"
+  middle[$n]=$(sed 's/.*middle=\([^ ]*\).*/\1/' <<<"$line")
+  first_snap[$n]=$snap_a
+  second_snap[$n]=$snap_b
+done
+# Every history has an even number of events, so snap_b is live and the first timed
+# promote (warm-ups included) moves to snap_a, the next back to snap_b, and so on.
+
+# The peer: a ref in a git repository moved between two commits. Git does not fsync refs
+# by default (core.fsync leaves them out); git_fsync is the same with core.fsync=reference.
+g=$workdir/git
+git init -q "$g"
+git -C "$g" -c user.name=bench -c user.email=bench@example.com commit -q --allow-empty -m a
+git -C "$g" -c user.name=bench -c user.email=bench@example.com commit -q --allow-empty -m b
+c1=$(git -C "$g" rev-parse HEAD~1)
+c2=$(git -C "$g" rev-parse HEAD)
+git -C "$g" update-ref refs/heads/bench "$c2"
+git -C "$g" update-ref refs/heads/bench-fsync "$c2"
+git_bench=(--bench git --alt "$c1" --alt "$c2" -- git -C "$g" update-ref refs/heads/bench "{}" ';'
+  --bench git_fsync --alt "$c1" --alt "$c2" --
+  git -C "$g" -c core.fsync=reference update-ref refs/heads/bench-fsync "{}" ';')
+
+promote=() rollback=() live=()
+for n in "${sizes[@]}"; do
+  s=$workdir/store-$n
+  promote+=(--bench "promote_$n" --alt "${first_snap[$n]}" --alt "${second_snap[$n]}" --
+    "$CAIRN" --store "$s" promote "{}" --to prod --reason bench ';')
+  rollback+=(--bench "rollback_$n" -- "$CAIRN" --store "$s" rollback prod --reason bench ';')
+  live+=(--bench "live_at_$n" -- "$CAIRN" --store "$s" live prod --at "${middle[$n]}" ';')
+done
+
+echo "timing promote ($warmup warm-ups, $runs runs, interleaved with git) ..."
+"$TIMED" --runs "$runs" --warmup "$warmup" "${promote[@]}" "${git_bench[@]}" >"$workdir/promote.json"
+echo "timing rollback ..."
+"$TIMED" --runs "$runs" --warmup "$warmup" "${rollback[@]}" "${git_bench[@]}" >"$workdir/rollback.json"
+echo "timing live --at ..."
+"$TIMED" --runs "$runs" --warmup "$warmup" "${live[@]}" "${git_bench[@]}" >"$workdir/live.json"
+
+for n in "${sizes[@]}"; do
+  "$CAIRN" --store "$workdir/store-$n" audit verify >/dev/null ||
+    { echo "audit verify failed on store-$n after the benchmark" >&2; exit 1; }
+done
+
+python3 - "$workdir" "$runs" "$warmup" "${sizes[@]}" <<'PY'
+import json, sys
+workdir, runs, warmup, sizes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+groups = {g: json.load(open(f"{workdir}/{g}.json")) for g in ("promote", "rollback", "live")}
+ms = lambda s: s * 1000
+print(f"\n{'(whole process, ms)':34} {'median':>8} {'p90':>8} {'git med':>8} {'ratio':>7}")
+results = {"runs": runs, "warmup": warmup, "seconds": {}, "ratios": {}, "targets": {}}
+for g, rows in groups.items():
+    git = rows["git"]
+    for name, r in rows.items():
+        if name.startswith("git"):
+            continue
+        ratio = r["median"] / git["median"]
+        results["seconds"][name] = r
+        results["ratios"][name + "_vs_git"] = round(ratio, 3)
+        print(f"{name:34} {ms(r['median']):8.2f} {ms(r['p90']):8.2f} {ms(git['median']):8.2f} {ratio:7.2f}")
+    for name in ("git", "git_fsync"):
+        results["seconds"][f"{name}_{g}"] = rows[name]
+        print(f"{name + ' update-ref (' + g + ' run)':34} {ms(rows[name]['median']):8.2f} {ms(rows[name]['p90']):8.2f}")
+
+def target(label, value, limit):
+    ok = value <= limit
+    results["targets"][label] = {"value": round(value, 3), "limit": limit, "pass": ok}
+    print(f"  {label:44} {value:6.2f}  <= {limit:<4} {'PASS' if ok else 'FAIL'}")
+
+print("\nratios                                       value     target")
+for g in ("promote", "rollback"):
+    for n in sizes:
+        target(f"{g} {n} events / git update-ref", groups[g][f"{g}_{n}"]["median"] / groups[g]["git"]["median"], 1.5)
+    if len(sizes) > 1:
+        big, small = sizes[-1], sizes[0]
+        target(f"{g} {big} / {small} events", groups[g][f"{g}_{big}"]["median"] / groups[g][f"{g}_{small}"]["median"], 1.2)
+big = sizes[-1]
+target(f"live --at {big} events / git update-ref", groups["live"][f"live_at_{big}"]["median"] / groups["live"]["git"]["median"], 1.5)
+for g in ("promote", "rollback"):
+    ratio = groups[g][f"{g}_{big}"]["median"] / groups[g]["git_fsync"]["median"]
+    results["ratios"][f"{g}_{big}_vs_git_fsync"] = round(ratio, 3)
+    print(f"  (for reference) {g} {big} / git update-ref with core.fsync=reference: {ratio:.2f}")
+json.dump(results, open(f"{workdir}/results.json", "w"), indent=1)
+print(f"results: {workdir}/results.json")
+PY
