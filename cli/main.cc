@@ -15,7 +15,7 @@ constexpr Registrar kCommands[] = {
     cairn::cli::RegisterRollback, cairn::cli::RegisterStatus,  cairn::cli::RegisterLog,
     cairn::cli::RegisterLive,    cairn::cli::RegisterAudit,    cairn::cli::RegisterValidate,
     cairn::cli::RegisterCheckout, cairn::cli::RegisterFsck,   cairn::cli::RegisterKey,
-    cairn::cli::RegisterTrust,   cairn::cli::RegisterSign,     cairn::cli::RegisterVerify,
+    cairn::cli::RegisterTrust,   cairn::cli::RegisterSign,     cairn::cli::RegisterVerify,   cairn::cli::RegisterAttest,
 };
 }  // namespace
 

@@ -33,6 +33,7 @@ void RegisterKey(CLI::App& app, Context& ctx);
 void RegisterTrust(CLI::App& app, Context& ctx);
 void RegisterSign(CLI::App& app, Context& ctx);
 void RegisterVerify(CLI::App& app, Context& ctx);
+void RegisterAttest(CLI::App& app, Context& ctx);
 void RegisterCheckout(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli

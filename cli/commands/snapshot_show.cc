@@ -1,6 +1,7 @@
 // cairn snapshot show REV [--json]   (also: cairn show REV)
 #include <cairn/clock.h>
 #include <cairn/revision.h>
+#include <cairn/attestation.h>
 #include <cairn/signature.h>
 #include <cairn/snapshot.h>
 #include <fmt/format.h>
@@ -62,12 +63,43 @@ std::string Summary(const Component& c) {
   return "";
 }
 
+Json AttestationJson(const AttestationCheck& c) {
+  const Attestation& a = c.attestation;
+  Json names = Json::array();
+  for (const auto& n : c.names) names.push_back({{"name", n.name}, {"roles", n.roles}});
+  return {{"id", a.id.ToString()},        {"statement", a.statement.ToJson()},
+          {"key_id", a.key_id.ToString()}, {"status", SignatureStatusName(c.status)},
+          {"names", names},               {"roles", c.roles},
+          {"detail", c.detail}};
+}
+
+// "golden-v3 = 0.87  n=1200  dataset 3f2a9c0d11e4  valid  sha256:52eb7feb… ci (ci)  at … by …"
+std::string AttestationLine(const AttestationCheck& c) {
+  const EvalStatement& s = c.attestation.statement;
+  std::string who;
+  for (const auto& n : c.names) who += (who.empty() ? "" : ", ") + n.name;
+  if (who.empty()) who = "(no trusted name)";
+  std::string line = fmt::format("{} = {}", s.eval, s.score.ToString());
+  if (s.n) line += fmt::format("  n={}", *s.n);
+  if (s.dataset) line += fmt::format("  dataset {}", s.dataset->Hex().substr(0, 12));
+  line += fmt::format("  {}  {}  {}  at {} by {}", SignatureStatusName(c.status),
+                      c.attestation.key_id.Short(), who, ShortTime(s.time_micros), s.actor);
+  if (!s.judge.empty()) line += fmt::format("\n             judge: {}", s.judge);
+  if (s.report) line += fmt::format("\n             report: {}", s.report->ToString());
+  if (!c.detail.empty()) line += fmt::format("\n             {}", c.detail);
+  return line;
+}
+
 Json SnapshotJson(const Snapshot& s, const std::vector<SnapshotId>& same,
-                  const std::vector<SignatureCheck>& signatures) {
+                  const std::vector<SignatureCheck>& signatures,
+                  const std::vector<AttestationCheck>& attestations) {
   Json j = ManifestJson(s);
   Json sigs = Json::array();
   for (const auto& c : signatures) sigs.push_back(SignatureCheckJson(c));
   j["signatures"] = sigs;
+  Json atts = Json::array();
+  for (const auto& c : attestations) atts.push_back(AttestationJson(c));
+  j["attestations"] = atts;
   j["id"] = s.id.Hex();
   Json ids = Json::array();
   for (const auto& id : same) ids.push_back(id.Hex());
@@ -77,7 +109,8 @@ Json SnapshotJson(const Snapshot& s, const std::vector<SnapshotId>& same,
 }
 
 void PrintHuman(const Snapshot& s, const std::vector<SnapshotId>& same,
-                const std::vector<SignatureCheck>& signatures) {
+                const std::vector<SignatureCheck>& signatures,
+                const std::vector<AttestationCheck>& attestations) {
   fmt::print("snapshot {}\n", s.id.Hex());
   fmt::print("app:      {}\n", s.app);
   fmt::print("author:   {}\n", s.author);
@@ -103,6 +136,11 @@ void PrintHuman(const Snapshot& s, const std::vector<SnapshotId>& same,
     fmt::print("\n");
   } else {
     fmt::print("signatures: none\n\n");
+  }
+  if (!attestations.empty()) {
+    fmt::print("attestations ({}):\n", attestations.size());
+    for (const auto& c : attestations) fmt::print("  {}\n", AttestationLine(c));
+    fmt::print("\n");
   }
 
   // Knowledge documents are folded into one line per knowledge base.
@@ -140,17 +178,19 @@ int RunShow(const ShowOptions& o, const Context& ctx) {
   if (!trust.ok()) return ReportError(trust.status());
   auto signatures = CheckSnapshotSignatures(**store, *id, *trust);
   if (!signatures.ok()) return ReportError(signatures.status());
+  auto attestations = CheckAttestations(**store, *id, *trust);
+  if (!attestations.ok()) return ReportError(attestations.status());
   if (o.json) {
-    PrintJson(SnapshotJson(*snapshot, *same, *signatures));
+    PrintJson(SnapshotJson(*snapshot, *same, *signatures, *attestations));
   } else {
-    PrintHuman(*snapshot, *same, *signatures);
+    PrintHuman(*snapshot, *same, *signatures, *attestations);
   }
   return kExitOk;
 }
 
 CLI::App* AddShow(CLI::App& parent, const char* name, Context& ctx) {
   auto o = std::make_shared<ShowOptions>();
-  auto* cmd = parent.add_subcommand(name, "Show a snapshot: metadata, signatures and components");
+  auto* cmd = parent.add_subcommand(name, "Show a snapshot: metadata, signatures, attestations and components");
   cmd->add_option("rev", o->rev, "Snapshot id or unique prefix (>= 8 hex digits)")->required();
   cmd->add_flag("--json", o->json, "Print the manifest and id as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunShow(*o, ctx); });

@@ -40,6 +40,7 @@ enum class Cf {
   kLiveHistory,  // name \0 snapshot id -> le64 first seq, le64 rolled-back seq
   kSignatures,   // snapshot id + key id -> canonical JSON signature record
   kTrust,        // trust chain: events, head, trusted names, revoked keys
+  kAttestations,  // snapshot id + attestation id -> canonical JSON attestation record
   kCount,
 };
 const char* CfName(Cf cf);

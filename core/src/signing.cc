@@ -20,6 +20,7 @@ namespace {
 
 constexpr std::string_view kSnapshotDomain{"cairn-snapshot-v1\0", 18};
 constexpr std::string_view kEventDomain{"cairn-event-v1\0", 15};
+constexpr std::string_view kAttestationDomain{"cairn-attestation-v1\0", 21};
 
 // PEM files are small; anything larger is not a key.
 constexpr std::streamsize kMaxPemBytes = 64 << 10;
@@ -187,6 +188,10 @@ std::string SnapshotSigningMessage(const SnapshotId& id) {
 
 std::string EventSigningMessage(const Digest& event_hash) {
   return std::string(kEventDomain) + std::string(event_hash.Raw());
+}
+
+std::string AttestationSigningMessage(const Digest& attestation_id) {
+  return std::string(kAttestationDomain) + std::string(attestation_id.Raw());
 }
 
 // ---- key files ----

@@ -123,6 +123,9 @@ std::string SnapshotSigningMessage(const SnapshotId& id);
 // "cairn-event-v1" 0x00 followed by the 32 raw bytes of the event's hash (47 bytes).
 std::string EventSigningMessage(const Digest& event_hash);
 
+// "cairn-attestation-v1" 0x00 followed by the 32 raw bytes of the attestation id (53 bytes).
+std::string AttestationSigningMessage(const Digest& attestation_id);
+
 // Key names (file names, trust names): [a-z0-9][a-z0-9._-]{0,63}, no "..".
 Status ValidateKeyName(std::string_view name);
 

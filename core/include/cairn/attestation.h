@@ -1,0 +1,101 @@
+// Attestations: signed statements about one snapshot. The kind cairn knows is an eval
+// result: a score on a named eval, bound to the snapshot id, the golden dataset's digest
+// and the judge, so a score can be neither carried to another snapshot nor compared across
+// different golden sets.
+//
+// An attestation is a statement (canonical JSON, docs/format.md "Attestations") and an
+// Ed25519 signature over AttestationSigningMessage(sha256(statement)). Recording one needs
+// a Store opened read-write (one synced batch: the record and, if given, the report object);
+// reading and checking work on read-only stores. Functions are safe to call from several
+// threads.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cairn/canonical_json.h"
+#include "cairn/digest.h"
+#include "cairn/score.h"
+#include "cairn/signature.h"
+#include "cairn/signing.h"
+#include "cairn/snapshot.h"
+#include "cairn/store.h"
+#include "cairn/trust.h"
+
+namespace cairn {
+
+// Eval names: [a-z0-9][a-z0-9._-]{0,63} ("golden-v3").
+Status ValidateEvalName(std::string_view name);
+
+// What an eval attestation says. Every field is covered by the signature.
+struct EvalStatement {
+  SnapshotId snapshot;
+  std::string eval;
+  Score score;
+  std::optional<uint64_t> n;        // number of cases scored
+  std::optional<Digest> dataset;    // SHA-256 of the golden dataset
+  std::string judge;                // the judge: model and prompt, free text
+  std::optional<Digest> report;     // the report file, stored as an object
+  int64_t time_micros = 0;
+  std::string actor;
+
+  Json ToJson() const;
+  static Result<EvalStatement> FromJson(const Json& json, std::string_view what);
+  // SHA-256 of the canonical JSON: the attestation's id.
+  Result<Digest> Hash() const;
+};
+
+struct Attestation {
+  EvalStatement statement;
+  Digest id;  // statement.Hash()
+  KeyId key_id;
+  PublicKey public_key;
+  Signature signature;
+};
+
+struct AttestOptions {
+  std::string actor;
+  // The report's bytes (`--report FILE`), stored as an object and linked by digest.
+  std::optional<std::string> report;
+};
+
+// Records a signed eval result for `statement.snapshot` (its time and actor are set here;
+// `report` is filled in from options.report). A revoked key may not attest; an unknown one
+// may (its attestation does not count until the key is trusted).
+// Errors: kNotFound (no such snapshot), kUsage (bad eval name), kConflict (revoked key).
+Result<Attestation> Attest(Store& store, EvalStatement statement, const PrivateKey& key,
+                           const AttestOptions& options);
+
+// The verdict on one stored attestation.
+struct AttestationCheck {
+  Attestation attestation;  // as decoded (statement may be partial when `bad`)
+  SignatureStatus status = SignatureStatus::kBad;
+  std::string detail;              // why it is bad / not trusted; empty when valid
+  std::vector<SignerName> names;   // trusted names of the signing key
+  std::vector<std::string> roles;  // union of its roles; empty unless valid
+};
+
+// Every attestation stored for snapshot `id`, judged against `trust`, oldest first. A
+// record whose statement names another snapshot (copied), whose id does not match its
+// statement, or whose signature does not verify is `bad`.
+Result<std::vector<AttestationCheck>> CheckAttestations(const Store& store, const SnapshotId& id,
+                                                        const TrustState& trust);
+
+// The newest valid attestation on `eval` among `checks` (and, when given, on `dataset`);
+// nullptr when there is none. "Newest" is by statement time.
+const AttestationCheck* NewestValidEval(const std::vector<AttestationCheck>& checks,
+                                        std::string_view eval,
+                                        const std::optional<Digest>& dataset = std::nullopt,
+                                        bool match_dataset = false);
+
+// `--dataset FILE|DIGEST`: "sha256:<64 hex>" as given, else the SHA-256 of the file's bytes
+// (streamed). kNotFound when it is neither a digest nor an existing file.
+Result<Digest> DatasetDigest(const std::string& file_or_digest);
+
+// Reads a report file for AttestOptions::report; at most kMaxReportBytes (kUsage beyond).
+inline constexpr uint64_t kMaxReportBytes = 64ull << 20;
+Result<std::string> ReadReportFile(const std::string& path);
+
+}  // namespace cairn
