@@ -84,6 +84,20 @@ std::string SignatureCheckLine(const SignatureCheck& c) {
   return line;
 }
 
+void ReportHookOutcomes(const GateReport& report) {
+  for (const auto* runs : {&report.pre_hooks, &report.post_hooks}) {
+    for (const auto& r : *runs) {
+      if (r.skipped) {
+        fmt::print(stderr, "cairn: warning: hook {} is not executable and was skipped\n", r.name);
+      } else if (!r.ok() && runs == &report.post_hooks) {
+        std::string err = r.PrintableErr();
+        fmt::print(stderr, "cairn: warning: hook {} failed ({}); the move stands{}\n", r.name,
+                   r.Outcome(), err.empty() ? "" : ":\n" + err);
+      }
+    }
+  }
+}
+
 std::string HumanBytes(uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   if (bytes < 1024) return fmt::format("{} B", bytes);

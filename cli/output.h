@@ -4,6 +4,7 @@
 
 #include <cairn/canonical_json.h>
 #include <cairn/deployment.h>
+#include <cairn/gates.h>
 #include <cairn/progress.h>
 #include <cairn/signature.h>
 #include <cairn/status.h>
@@ -49,6 +50,10 @@ std::string EventLine(const Event& e);
 Json SignatureCheckJson(const SignatureCheck& check);
 // One human line: "valid        alice, ops (release)  sha256:0123456789abcdef  ...".
 std::string SignatureCheckLine(const SignatureCheck& check);
+
+// After a gated move: one stderr line per hook that failed after the move ("the move
+// stands") and per pre-promote hook that was skipped as not executable.
+void ReportHookOutcomes(const GateReport& report);
 
 // "1.2 KiB", "650.0 MiB".
 std::string HumanBytes(uint64_t bytes);

@@ -1,5 +1,6 @@
 // cairn promote REV --to DEPLOYMENT --reason TEXT [--expect REV] [--key FILE] [--json]
 #include <cairn/deployment.h>
+#include <cairn/gates.h>
 #include <cairn/revision.h>
 #include <fmt/format.h>
 
@@ -15,6 +16,7 @@ struct PromoteOptions {
   std::string reason;
   std::string expect;
   std::string key;
+  int hook_timeout_s = 30;
   bool json = false;
 };
 
@@ -34,7 +36,11 @@ int RunPromote(const PromoteOptions& o, const Context& ctx) {
     if (!expect.ok()) return ReportError(expect.status().WithContext("--expect"));
     move.expect = *expect;
   }
-  auto event = Promote(**store, o.deployment, *id, move);
+  GateOptions gates;
+  gates.hooks.timeout = std::chrono::milliseconds(o.hook_timeout_s * 1000);
+  GateReport report;
+  auto event = PromoteThroughGates(**store, o.deployment, *id, move, gates, &report);
+  ReportHookOutcomes(report);
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
     PrintJson(event->ToJson());
@@ -57,6 +63,8 @@ void RegisterPromote(CLI::App& app, Context& ctx) {
   cmd->add_option("--expect", o->expect,
                   "Only if this snapshot is live now (compare-and-swap); else exit 9");
   cmd->add_option("--key", o->key, "Sign the event with this private key PEM (default: $CAIRN_KEY)");
+  cmd->add_option("--hook-timeout", o->hook_timeout_s, "Seconds each hook may run (default 30)")
+      ->check(CLI::Range(1, 3600));
   cmd->add_flag("--json", o->json, "Print the event as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunPromote(*o, ctx); });
 }

@@ -1,6 +1,7 @@
 // cairn rollback DEPLOYMENT [--to REV | --steps N] --reason TEXT [--force] [--expect REV]
 //                [--key FILE]
 #include <cairn/deployment.h>
+#include <cairn/gates.h>
 #include <cairn/revision.h>
 #include <fmt/format.h>
 
@@ -18,6 +19,7 @@ struct RollbackCmdOptions {
   std::string expect;
   bool force = false;
   std::string key;
+  int hook_timeout_s = 30;
   bool json = false;
 };
 
@@ -42,7 +44,11 @@ int RunRollback(const RollbackCmdOptions& o, const Context& ctx) {
     if (!expect.ok()) return ReportError(expect.status().WithContext("--expect"));
     options.move.expect = *expect;
   }
-  auto event = Rollback(**store, o.deployment, options);
+  GateOptions gates;
+  gates.hooks.timeout = std::chrono::milliseconds(o.hook_timeout_s * 1000);
+  GateReport report;
+  auto event = RollbackThroughGates(**store, o.deployment, options, gates, &report);
+  ReportHookOutcomes(report);
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
     PrintJson(event->ToJson());
@@ -70,6 +76,8 @@ void RegisterRollback(CLI::App& app, Context& ctx) {
   cmd->add_flag("--force", o->force, "With --to: allow a snapshot never live here (audited)");
   cmd->add_option("--expect", o->expect, "Only if this snapshot is live now; else exit 9");
   cmd->add_option("--key", o->key, "Sign the event with this private key PEM (default: $CAIRN_KEY)");
+  cmd->add_option("--hook-timeout", o->hook_timeout_s, "Seconds each hook may run (default 30)")
+      ->check(CLI::Range(1, 3600));
   cmd->add_flag("--json", o->json, "Print the event as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunRollback(*o, ctx); });
 }

@@ -48,6 +48,7 @@ Json Event::ToJson(bool with_hash) const {
             {"below", below},
             {"prev", prev ? Json(prev->ToString()) : Json()}};
   if (forced) j["forced"] = true;
+  if (!checks.empty()) j["checks"] = checks;
   if (signed_by) {
     j["signed_by"] = {{"key_id", signed_by->key_id.ToString()},
                       {"trust_seq", signed_by->trust_seq}};
@@ -94,6 +95,10 @@ Result<Event> Event::FromJson(const Json& j) {
     e.top = j.at("top").get<uint64_t>();
     e.below = j.at("below").get<uint64_t>();
     e.forced = j.value("forced", false);
+    if (j.contains("checks")) {
+      if (!j.at("checks").is_array()) return bad("checks");
+      e.checks = j.at("checks");
+    }
     if (!j.at("prev").is_null()) {
       auto prev = Digest::Parse(j.at("prev").get<std::string>());
       if (!prev.ok()) return bad("prev");
@@ -315,6 +320,19 @@ Status RequireReason(const MoveOptions& o) {
 
 }  // namespace
 
+namespace {
+// Asks the caller's gate (if any) about the planned move, then writes it.
+Result<Event> GateThenAppend(Store& store, const Current& cur, Event e,
+                             std::optional<SnapshotId> rolled_back, const MoveOptions& options) {
+  if (options.gate) {
+    if (cur.deployment) e.from = cur.deployment->live;
+    CAIRN_ASSIGN_OR_RETURN(e.checks, options.gate(e));
+    if (!e.checks.is_array()) return Status::Internal("a gate returned checks that are not a list");
+  }
+  return Append(store, cur, std::move(e), rolled_back, options.key);
+}
+}  // namespace
+
 Result<Event> Promote(Store& store, const std::string& name, const SnapshotId& snapshot,
                       const MoveOptions& options) {
   CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(name));
@@ -335,7 +353,7 @@ Result<Event> Promote(Store& store, const std::string& name, const SnapshotId& s
   e.to = snapshot;
   e.reason = options.reason;
   e.below = cur.deployment ? cur.deployment->last.top : 0;
-  return Append(store, cur, std::move(e), std::nullopt, options.key);
+  return GateThenAppend(store, cur, std::move(e), std::nullopt, options);
 }
 
 Result<Event> Rollback(Store& store, const std::string& name, const RollbackOptions& options) {
@@ -388,7 +406,7 @@ Result<Event> Rollback(Store& store, const std::string& name, const RollbackOpti
       e.below = d.last.top;  // a new entry: Append makes top = its own seq
       e.top = 0;
     }
-    return Append(store, cur, std::move(e), d.live, options.move.key);
+    return GateThenAppend(store, cur, std::move(e), d.live, options.move);
   }
 
   // Walk `steps` entries down the stack: each entry is the promotion that made a snapshot
@@ -410,7 +428,7 @@ Result<Event> Rollback(Store& store, const std::string& name, const RollbackOpti
   if (e.to == d.live) {
     return Status::Conflict(fmt::format("{} is already live on {}", e.to.Short(), name));
   }
-  return Append(store, cur, std::move(e), d.live, options.move.key);
+  return GateThenAppend(store, cur, std::move(e), d.live, options.move);
 }
 
 }  // namespace cairn

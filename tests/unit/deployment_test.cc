@@ -264,3 +264,40 @@ TEST_F(DeploymentTest, AuditVerifyCatchesAPointerThatDisagreesWithTheLastEvent) 
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST_F(DeploymentTest, GateChecksAreStoredInTheHashedEventAndARefusalChangesNothing) {
+  ASSERT_TRUE(PromoteV(0).ok());
+  MoveOptions m = Move("gated");
+  Event seen;
+  m.gate = [&](const Event& planned) -> Result<Json> {
+    seen = planned;
+    return Json::array({Json{{"rule", "min-eval"}, {"passed", true}}});
+  };
+  clock_.now += 1000000;
+  auto e = Promote(*store_, "prod", v_[1], m);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_EQ(*seen.from, v_[0]);
+  EXPECT_EQ(seen.to, v_[1]);
+  EXPECT_EQ(e->checks.size(), 1u);
+  auto stored = GetEvent(*store_, "prod", 2);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->checks[0]["rule"], "min-eval");
+  auto audit = AuditVerify(*store_);
+  ASSERT_TRUE(audit.ok());
+  EXPECT_TRUE(audit->ok());
+  // A refusing gate: no event, no move.
+  m.gate = [](const Event&) -> Result<Json> { return Status::GateBlocked("eval too low"); };
+  clock_.now += 1000000;
+  auto refused = Promote(*store_, "prod", v_[2], m);
+  EXPECT_EQ(refused.status().code(), Code::kGateBlocked);
+  EXPECT_EQ(Live(), v_[1]);
+  EXPECT_EQ(ReadEvents(*store_, "prod")->size(), 2u);
+  // Events without checks keep the old canonical form (no "checks" member).
+  EXPECT_FALSE(GetEvent(*store_, "prod", 1)->ToJson().contains("checks"));
+}
+
+}  // namespace
+}  // namespace cairn

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,9 @@ struct Event {
   uint64_t below = 0;
   std::optional<Digest> prev;
   std::optional<EventSigner> signed_by;  // covered by the hash
+  // The gate's results for this move (policy checks; docs/format.md "Events"), covered by
+  // the hash. An empty array is not written, so events without checks hash as before.
+  Json checks = Json::array();
   Digest hash;
   std::optional<EventSignature> signature;  // not covered by the hash
 
@@ -86,6 +90,12 @@ struct MoveOptions {
   // When set, the event is signed with this key (`--key`, $CAIRN_KEY). The key must be
   // trusted now: an unknown or revoked key is refused with kConflict and nothing changes.
   const PrivateKey* key = nullptr;
+  // Called once the move is known to be possible (the snapshot exists, it is not live
+  // already, --expect holds), right before it is written, with the planned event
+  // (deployment, action, from, to, actor, reason, forced; no seq, time or hash yet).
+  // An error stops the move with that error and nothing changes; the array it returns is
+  // stored in the event as `checks`. Runs while the writer lock is held (gates.h).
+  std::function<Result<Json>(const Event& planned)> gate;
 };
 
 // Makes `snapshot` live on `deployment` (created on first promotion).

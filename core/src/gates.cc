@@ -1,0 +1,121 @@
+// Promotion through the gates (cairn/gates.h).
+#include "cairn/gates.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace cairn {
+
+Json HookContext(HookStage stage, const Event& event, bool moved) {
+  Json j = {{"hook", HookStageName(stage)},
+            {"deployment", event.deployment},
+            {"action", ActionName(event.action)},
+            {"from", event.from ? Json(event.from->Hex()) : Json(nullptr)},
+            {"to", event.to.Hex()},
+            {"actor", event.actor},
+            {"reason", event.reason},
+            {"forced", event.forced},
+            {"checks", event.checks}};
+  if (moved) j["event"] = event.ToJson();
+  return j;
+}
+
+namespace {
+
+// The CAIRN_* variables a hook gets besides the JSON on stdin, so that shell hooks need no
+// JSON parser (docs/hooks.md).
+std::map<std::string, std::string> HookEnv(const Event& event, bool moved) {
+  std::map<std::string, std::string> env = {
+      {"CAIRN_DEPLOYMENT", event.deployment},
+      {"CAIRN_ACTION", ActionName(event.action)},
+      {"CAIRN_FROM", event.from ? event.from->Hex() : ""},
+      {"CAIRN_TO", event.to.Hex()},
+      {"CAIRN_ACTOR", event.actor},
+      {"CAIRN_REASON", event.reason},
+  };
+  if (moved) {
+    env["CAIRN_EVENT_SEQ"] = std::to_string(event.seq);
+    env["CAIRN_EVENT_HASH"] = event.hash.ToString();
+  }
+  // A NUL cannot travel in the environment; the JSON on stdin has the exact text.
+  for (auto& [k, v] : env) std::replace(v.begin(), v.end(), '\0', ' ');
+  return env;
+}
+
+std::string FirstFailure(const std::vector<HookRun>& runs, HookStage stage) {
+  for (const auto& r : runs) {
+    if (r.ok()) continue;
+    std::string err = r.PrintableErr();
+    return fmt::format("{} hook {} refused the move ({}){}", HookStageName(stage), r.name,
+                       r.Outcome(), err.empty() ? "" : ":\n" + err);
+  }
+  return "";
+}
+
+// Runs the post hooks of `stage` for a move that is done; their failures are reported in
+// `report`, never returned: the move stands.
+void RunPostHooks(Store& store, HookStage stage, const Event& event, const GateOptions& gates,
+                  GateReport* report) {
+  if (!gates.run_hooks) return;
+  auto runs = RunHooks(store.path(), stage, HookContext(stage, event, true), HookEnv(event, true),
+                       gates.hooks);
+  if (runs.ok()) {
+    report->post_hooks = std::move(*runs);
+    return;
+  }
+  // The hooks could not even start (unreadable directory, no processes left): say so as a
+  // failed run, since the move itself is done.
+  HookRun failed;
+  failed.name = fmt::format("({} hooks)", HookStageName(stage));
+  failed.err = runs.status().message();
+  report->post_hooks.push_back(std::move(failed));
+}
+
+}  // namespace
+
+// Atomicity: the gate runs inside Promote, after its own checks and before its one synced
+// batch; a gate failure returns before anything is written.
+Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
+                                  const SnapshotId& snapshot, const MoveOptions& move,
+                                  const GateOptions& gates, GateReport* report) {
+  GateReport local;
+  if (report == nullptr) report = &local;
+  MoveOptions gated = move;
+  gated.gate = [&](const Event& planned) -> Result<Json> {
+    Json checks = Json::array();
+    report->checks = checks;
+    if (!gates.run_hooks) return checks;
+    Event with_checks = planned;
+    with_checks.checks = checks;
+    HookOptions h = gates.hooks;
+    h.stop_at_first_failure = true;
+    CAIRN_ASSIGN_OR_RETURN(
+        report->pre_hooks,
+        RunHooks(store.path(), HookStage::kPrePromote,
+                 HookContext(HookStage::kPrePromote, with_checks, false),
+                 HookEnv(with_checks, false), h));
+    std::string failure = FirstFailure(report->pre_hooks, HookStage::kPrePromote);
+    if (!failure.empty()) {
+      report->blocked = true;
+      return Status::GateBlocked(failure + "\nnothing changed");
+    }
+    return checks;
+  };
+  CAIRN_ASSIGN_OR_RETURN(Event event, Promote(store, deployment, snapshot, gated));
+  RunPostHooks(store, HookStage::kPostPromote, event, gates, report);
+  return event;
+}
+
+Result<Event> RollbackThroughGates(Store& store, const std::string& deployment,
+                                   const RollbackOptions& rollback, const GateOptions& gates,
+                                   GateReport* report) {
+  GateReport local;
+  if (report == nullptr) report = &local;
+  CAIRN_ASSIGN_OR_RETURN(Event event, Rollback(store, deployment, rollback));
+  RunPostHooks(store, HookStage::kPostRollback, event, gates, report);
+  return event;
+}
+
+}  // namespace cairn
