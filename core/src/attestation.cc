@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "cairn/clock.h"
+#include "attestation_records.h"
 #include "fs_util.h"
 #include "object_codec.h"
 #include "signature_records.h"
@@ -97,8 +98,6 @@ Result<Digest> EvalStatement::Hash() const {
   return Digest::Of(bytes);
 }
 
-namespace {
-
 // ---- records: key = snapshot id (32) + attestation id (32); value = canonical JSON ----
 
 std::string AttestationKey(const SnapshotId& snapshot, const Digest& id) {
@@ -143,6 +142,8 @@ Result<Attestation> DecodeAttestationRecord(std::string_view key, std::string_vi
   }
   return a;
 }
+
+namespace {
 
 // Stores `data` as an object (chunked above kChunkSize) in `batch`; returns its digest.
 Result<Digest> AddBytesAsObject(Batch& batch, std::string_view data) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "cairn/fsck.h"
 #include "cairn/object.h"
 #include "signing_support.h"
 
@@ -176,6 +177,32 @@ TEST_F(AttestationTest, DatasetIsADigestOrAFileHashed) {
   EXPECT_EQ(*parsed, *d);
   EXPECT_EQ(DatasetDigest(box_ / "missing.jsonl").status().code(), Code::kNotFound);
   EXPECT_EQ(DatasetDigest("sha256:zz").status().code(), Code::kUsage);
+}
+
+TEST_F(AttestationTest, FsckKeepsReportsReferencedAndReportsWhatIsMissing) {
+  ASSERT_TRUE(Trust("ci", FixtureKey("ci"), {"ci"}).ok());
+  auto a = AttestV(0, FixtureKey("ci"), "0.87", golden_, std::string("report bytes"));
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(SignV(0, FixtureKey("ci")).ok());
+  auto clean = Fsck(*store_);
+  ASSERT_TRUE(clean.ok());
+  EXPECT_TRUE(clean->ok());
+  EXPECT_EQ(clean->unreferenced_objects, 0u);  // the report is referenced: gc keeps it
+  // The report object gone, and an attestation filed under a snapshot that does not exist.
+  Db& db = StoreInternal::db(*store_);
+  Batch b(db);
+  b.Delete(Cf::kObjects, a->statement.report->Raw());
+  b.Delete(Cf::kObjectMeta, a->statement.report->Raw());
+  ASSERT_TRUE(db.Write(b, true).ok());
+  Plant(SnapshotId(Digest::Of("gone")), a->id, Record(v_[0], a->id));
+  auto broken = Fsck(*store_);
+  ASSERT_TRUE(broken.ok());
+  std::string all;
+  for (const auto& p : broken->problems) all += p.what + ": " + p.message + "\n";
+  EXPECT_NE(all.find("its report " + a->statement.report->ToString() + " is missing"),
+            std::string::npos)
+      << all;
+  EXPECT_NE(all.find("stored under a snapshot the store does not hold"), std::string::npos) << all;
 }
 
 }  // namespace
