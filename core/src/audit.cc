@@ -1,11 +1,13 @@
-// audit verify: recomputes every deployment's hash chain and the trust chain from the stored
-// events, and checks every event signature against the trust list of its time.
+// audit verify: recomputes every deployment's hash chain, the trust chain and the policy
+// chain (replayed in policy.cc) from the stored events, and checks every event signature
+// against the trust list of its time.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <set>
 
 #include "cairn/deployment.h"
+#include "cairn/policy.h"
 #include "cairn/trust.h"
 #include "deployment_records.h"
 #include "keys.h"
@@ -346,6 +348,9 @@ Result<AuditReport> AuditVerify(const Store& store, const std::string& only) {
   CAIRN_ASSIGN_OR_RETURN(TrustChainAudit trust, AuditTrustChain(store));
   report.trust_events = trust.events;
   if (trust.problem) report.problems.push_back(*trust.problem);
+  CAIRN_ASSIGN_OR_RETURN(PolicyChainAudit policy, AuditPolicyChain(store));
+  report.policy_events = policy.events;
+  if (policy.problem) report.problems.push_back(*policy.problem);
   for (const auto& name : names) {
     ++report.deployments;
     CAIRN_ASSIGN_OR_RETURN(auto record, db.Get(Cf::kDeployments, name));

@@ -15,7 +15,7 @@ namespace {
 constexpr const char* kCfNames[] = {"default", "objects", "snapshots", "snapshot_log",
                                     "stat_cache", "content_index", "object_meta",
                                     "deployments", "events", "event_time", "live_history",
-                                    "signatures", "trust", "attestations"};
+                                    "signatures", "trust", "attestations", "policy"};
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 
 Status FromRocks(const rocksdb::Status& s, std::string_view op) {

@@ -41,6 +41,7 @@ enum class Cf {
   kSignatures,   // snapshot id + key id -> canonical JSON signature record
   kTrust,        // trust chain: events, head, trusted names, revoked keys
   kAttestations,  // snapshot id + attestation id -> canonical JSON attestation record
+  kPolicy,       // policy chain: events, head, each deployment's policy
   kCount,
 };
 const char* CfName(Cf cf);

@@ -144,11 +144,12 @@ struct LiveHistory {
 Result<LiveHistory> GetLiveHistory(const Store& store, const std::string& deployment,
                                    const SnapshotId& snapshot);
 
-// `audit verify`: recomputes every chain — each deployment's and the trust chain — and
-// checks every event signature against the trust list as it stood when the event was signed.
-enum class AuditChain { kDeployment, kTrust };
+// `audit verify`: recomputes every chain — each deployment's, the trust chain and the policy
+// chain — and checks every event signature against the trust list as it stood when the
+// event was signed.
+enum class AuditChain { kDeployment, kTrust, kPolicy };
 struct AuditProblem {
-  std::string deployment;  // empty for the trust chain
+  std::string deployment;  // empty for the trust chain; for the policy chain, if known
   uint64_t seq = 0;  // 0: the deployment record (or the trust chain's head) itself
   std::string message;
   AuditChain chain = AuditChain::kDeployment;
@@ -166,6 +167,7 @@ struct AuditReport {
   uint64_t deployments = 0;
   uint64_t events = 0;
   uint64_t trust_events = 0;
+  uint64_t policy_events = 0;
   std::vector<EventSignatureCheck> signatures;  // one per signed event
   // The first broken link of each chain, and every event signature that is not valid.
   std::vector<AuditProblem> problems;

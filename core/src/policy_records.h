@@ -1,0 +1,27 @@
+// Keys and values of the policy family (docs/format.md, "Policy"), written and read only by
+// policy.cc:
+//   "event/" be64 seq    -> canonical JSON of the policy event
+//   "head"               -> canonical JSON of the last policy event (the chain's end)
+//   "policy/" deployment -> canonical JSON of the event that set the deployment's current
+//                           policy (absent once it was cleared)
+// Every value is a byte-exact copy of an event, so the records can be checked against the
+// chain by comparing bytes.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "cairn/policy.h"
+
+namespace cairn {
+
+inline constexpr std::string_view kPolicyHeadKey = "head";
+inline constexpr std::string_view kPolicyEventPrefix = "event/";
+inline constexpr std::string_view kPolicyRecordPrefix = "policy/";
+
+std::string PolicyEventKey(uint64_t seq);
+std::string PolicyRecordKey(std::string_view deployment);
+// Parses a stored policy event (canonical JSON); kCorruption naming where it came from.
+Result<PolicyEvent> DecodePolicyEvent(std::string_view bytes, std::string_view what);
+
+}  // namespace cairn
