@@ -16,6 +16,7 @@ constexpr Registrar kCommands[] = {
     cairn::cli::RegisterLive,    cairn::cli::RegisterAudit,    cairn::cli::RegisterValidate,
     cairn::cli::RegisterCheckout, cairn::cli::RegisterFsck,   cairn::cli::RegisterKey,
     cairn::cli::RegisterTrust,   cairn::cli::RegisterSign,     cairn::cli::RegisterVerify,   cairn::cli::RegisterAttest,
+    cairn::cli::RegisterPolicy,
 };
 }  // namespace
 

@@ -8,6 +8,15 @@
 namespace cairn::cli {
 namespace {
 
+const char* ChainName(AuditChain chain) {
+  switch (chain) {
+    case AuditChain::kTrust: return "trust";
+    case AuditChain::kPolicy: return "policy";
+    case AuditChain::kDeployment: break;
+  }
+  return "deployment";
+}
+
 struct AuditOptions {
   std::string deployment;
   bool json = false;
@@ -21,7 +30,7 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
   if (o.json) {
     Json problems = Json::array();
     for (const auto& p : report->problems) {
-      problems.push_back({{"chain", p.chain == AuditChain::kTrust ? "trust" : "deployment"},
+      problems.push_back({{"chain", ChainName(p.chain)},
                           {"deployment", p.deployment},
                           {"seq", p.seq},
                           {"message", p.message}});
@@ -37,10 +46,14 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
     }
     PrintJson({{"ok", report->ok()}, {"deployments", report->deployments},
                {"events", report->events}, {"trust_events", report->trust_events},
+               {"policy_events", report->policy_events},
                {"signatures", signatures}, {"problems", problems}});
   } else {
     for (const auto& p : report->problems) {
-      std::string chain = p.chain == AuditChain::kTrust ? "trust" : p.deployment;
+      std::string chain = p.chain == AuditChain::kDeployment ? p.deployment
+                          : p.chain == AuditChain::kPolicy && !p.deployment.empty()
+                              ? "policy of " + p.deployment
+                              : ChainName(p.chain);
       if (p.seq == 0) {
         fmt::print("{}: {}\n", chain, p.message);
       } else {
@@ -49,10 +62,10 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
     }
     size_t valid = 0;
     for (const auto& s : report->signatures) valid += s.status == SignatureStatus::kValid;
-    fmt::print("verified {} deployment{}, {} events ({} signed, {} valid) and {} trust events: "
-               "{}\n",
+    fmt::print("verified {} deployment{}, {} events ({} signed, {} valid), {} trust events and {} "
+               "policy events: {}\n",
                report->deployments, report->deployments == 1 ? "" : "s", report->events,
-               report->signatures.size(), valid, report->trust_events,
+               report->signatures.size(), valid, report->trust_events, report->policy_events,
                report->ok() ? "every chain is intact" : "BROKEN");
   }
   return report->ok() ? kExitOk : kExitIntegrity;
@@ -64,7 +77,7 @@ void RegisterAudit(CLI::App& app, Context& ctx) {
   auto* group = app.add_subcommand("audit", "Check the tamper-evident record of deployment moves");
   group->require_subcommand(1);
   auto o = std::make_shared<AuditOptions>();
-  auto* cmd = group->add_subcommand("verify", "Recompute every hash chain (deployments and trust) and event signature; exit 5 if broken");
+  auto* cmd = group->add_subcommand("verify", "Recompute every hash chain (deployments, trust, policy) and event signature; exit 5 if broken");
   cmd->add_option("deployment", o->deployment, "Only this deployment");
   cmd->add_flag("--json", o->json, "Print as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunAuditVerify(*o, ctx); });
