@@ -98,6 +98,38 @@ void ReportHookOutcomes(const GateReport& report) {
   }
 }
 
+void PrintPolicyChecks(const std::string& deployment, const GateReport& report) {
+  if (!report.has_policy) return;
+  fmt::print("policy of {}: {} check{}\n", deployment, report.checks.size(),
+             report.checks.size() == 1 ? "" : "s");
+  size_t rule_w = 0, subject_w = 0;
+  for (const auto& c : report.checks) {
+    rule_w = std::max(rule_w, c.rule.size());
+    subject_w = std::max(subject_w, c.subject.size());
+  }
+  for (const auto& c : report.checks) {
+    const char* verdict = c.passed ? "PASS" : c.overridden ? "OVERRIDDEN" : "FAIL";
+    fmt::print("  {:<10}  {:<{}}  {:<{}}  {}\n", verdict, c.rule, rule_w, c.subject, subject_w,
+               c.detail);
+  }
+  std::fflush(stdout);
+}
+
+void WarnOverrides(const GateReport& report) {
+  for (const auto& rule : report.overridden) {
+    fmt::print(stderr,
+               "cairn: WARNING: policy rule {} FAILED and was OVERRIDDEN; the override is "
+               "recorded in the event\n",
+               rule);
+  }
+}
+
+Json PolicyChecksJson(const GateReport& report) {
+  Json j = Json::array();
+  for (const auto& c : report.checks) j.push_back(c.ToJson());
+  return j;
+}
+
 std::string HumanBytes(uint64_t bytes) {
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   if (bytes < 1024) return fmt::format("{} B", bytes);

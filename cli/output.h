@@ -54,6 +54,13 @@ std::string SignatureCheckLine(const SignatureCheck& check);
 // After a gated move: one stderr line per hook that failed after the move ("the move
 // stands") and per pre-promote hook that was skipped as not executable.
 void ReportHookOutcomes(const GateReport& report);
+// The policy checks of a gated move as a table on stdout ("policy of prod: 3 checks"),
+// one line each: PASS / FAIL / OVERRIDDEN, rule, subject, the numbers. Nothing without a
+// policy.
+void PrintPolicyChecks(const std::string& deployment, const GateReport& report);
+// One loud stderr line per overridden rule (also with --json).
+void WarnOverrides(const GateReport& report);
+Json PolicyChecksJson(const GateReport& report);
 
 // "1.2 KiB", "650.0 MiB".
 std::string HumanBytes(uint64_t bytes);

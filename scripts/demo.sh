@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the sample releases in fixtures/: builds cairn, creates a
 # fresh store in out/demo, snapshots the support bot's v1, v2 and v3, shows what a release
-# engineer would look at, trusts two test keys and signs v1 and v2, promotes them to prod
-# (signed events), checks prod out into a serving directory, rolls back, and shows the
-# audit log.
+# engineer would look at, trusts two test keys, signs and attests (evals) the releases,
+# sets prod's gates, promotes v1 and v2 (signed events), checks prod out into a serving
+# directory, rolls back, shows the audit log, and shows v3 blocked by the eval gate.
 # Safe to run again: out/demo is recreated each time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +14,7 @@ rm -rf "$work"
 mkdir -p "$work"
 # Fixtures are read-only: work on copies.
 cp -r "$root/fixtures/releases" "$work/releases"
+cp -r "$root/fixtures/evals" "$work/evals"
 # Test-only keys (their private halves are public: fixtures/keys/README.md).
 cp -r "$root/fixtures/keys" "$work/keys"
 chmod 600 "$work"/keys/*-ONLY-FOR-TESTS.pem
@@ -56,10 +57,27 @@ for v in "$v1" "$v2"; do
   run sign "${v:0:12}" --key "$release_key"
   run sign "${v:0:12}" --key "$ci_key"
 done
+run sign "${v3:0:12}" --key "$release_key"
+run sign "${v3:0:12}" --key "$ci_key"
 run verify "${v2:0:12}" --deep
 run trust list
+# Evals: CI scored every release on the same golden set and signed the results.
+run attest "${v1:0:12}" --eval golden-v3 --score 0.87 --n 10 --dataset "$work/evals/golden-v3.jsonl" \
+  --judge "gpt-4o-2024-08-06 + rubric" --report "$work/evals/report-v1.json" --key "$ci_key"
+run attest "${v2:0:12}" --eval golden-v3 --score 0.88 --n 10 --dataset "$work/evals/golden-v3.jsonl" \
+  --judge "gpt-4o-2024-08-06 + rubric" --report "$work/evals/report-v2.json" --key "$ci_key"
+run attest "${v3:0:12}" --eval golden-v3 --score 0.79 --n 10 --dataset "$work/evals/golden-v3.jsonl" \
+  --judge "gpt-4o-2024-08-06 + rubric" --report "$work/evals/report-v3.json" --key "$ci_key"
+# Gates for prod: signed by release and CI, golden-v3 at least 0.85 and at most 0.02 below
+# what is live; every promotion reason must name a ticket (a sample hook).
+run policy set prod --require-signatures 1 --signer-role release \
+  --require-signatures 1 --signer-role ci --min-eval golden-v3=0.85 \
+  --max-eval-drop golden-v3=0.02 --reason "CX-100: prod gates"
+printf '\n$ cp hooks/require-ticket .cairn/hooks/pre-promote.d/10-require-ticket\n'
+cp "$root/hooks/require-ticket" "$work/.cairn/hooks/pre-promote.d/10-require-ticket"
+chmod 755 "$work/.cairn/hooks/pre-promote.d/10-require-ticket"
 # Deployments: promote v1 and then v2 to prod (signed moves), find out v2 is bad, roll back.
-run promote "${v1:0:12}" --to prod --reason "launch support-bot v1" --key "$release_key"
+run promote "${v1:0:12}" --to prod --reason "CX-101: launch support-bot v1" --key "$release_key"
 run promote "${v2:0:12}" --to prod --reason "v2: refreshed refund KB (CX-142)" --key "$release_key"
 # A serving host loads what is live from plain files: DIR/current -> .versions/<id>.
 run checkout prod --into "$work/serve"
@@ -73,6 +91,11 @@ run checkout prod --into "$work/serve"
 printf '\n$ ls -l serve/current\n'
 ls -l "$work/serve/current" | sed "s|$work/||"
 run live prod --at "$t_v2"
+# v3 scores 0.79 on the same golden set: the gate blocks it, with the numbers.
+run promote "${v3:0:12}" --to prod --reason "CX-160: more concise answers" --key "$release_key" ||
+  printf '(exit %s: blocked by the gate; nothing changed)\n' "$?"
+# The refund KB fixed upstream, v2 goes out again: every gate passes, no override.
+run promote "${v2:0:12}" --to prod --reason "CX-150: v2 again, KB fixed" --key "$release_key"
 run diff --stat prod "prod@{1}"
 run audit verify
 run fsck

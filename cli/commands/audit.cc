@@ -62,10 +62,13 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
     }
     size_t valid = 0;
     for (const auto& s : report->signatures) valid += s.status == SignatureStatus::kValid;
-    fmt::print("verified {} deployment{}, {} events ({} signed, {} valid), {} trust events and {} "
-               "policy events: {}\n",
-               report->deployments, report->deployments == 1 ? "" : "s", report->events,
-               report->signatures.size(), valid, report->trust_events, report->policy_events,
+    auto n = [](uint64_t count, const char* what) {
+      return fmt::format("{} {}{}", count, what, count == 1 ? "" : "s");
+    };
+    fmt::print("verified {}, {} ({} signed, {} valid), {} and {}: {}\n",
+               n(report->deployments, "deployment"), n(report->events, "event"),
+               report->signatures.size(), valid, n(report->trust_events, "trust event"),
+               n(report->policy_events, "policy event"),
                report->ok() ? "every chain is intact" : "BROKEN");
   }
   return report->ok() ? kExitOk : kExitIntegrity;

@@ -16,6 +16,7 @@ struct PromoteOptions {
   std::string reason;
   std::string expect;
   std::string key;
+  std::vector<std::string> overrides;
   int hook_timeout_s = 30;
   bool json = false;
 };
@@ -38,10 +39,22 @@ int RunPromote(const PromoteOptions& o, const Context& ctx) {
   }
   GateOptions gates;
   gates.hooks.timeout = std::chrono::milliseconds(o.hook_timeout_s * 1000);
+  gates.overrides = o.overrides;
   GateReport report;
   auto event = PromoteThroughGates(**store, o.deployment, *id, move, gates, &report);
+  if (!o.json) PrintPolicyChecks(o.deployment, report);
+  WarnOverrides(report);
   ReportHookOutcomes(report);
-  if (!event.ok()) return ReportError(event.status());
+  if (!event.ok()) {
+    if (o.json && report.blocked) {
+      PrintJson({{"blocked", true},
+                 {"deployment", o.deployment},
+                 {"to", id->Hex()},
+                 {"checks", PolicyChecksJson(report)},
+                 {"error", event.status().message()}});
+    }
+    return ReportError(event.status());
+  }
   if (o.json) {
     PrintJson(event->ToJson());
   } else {
@@ -63,6 +76,8 @@ void RegisterPromote(CLI::App& app, Context& ctx) {
   cmd->add_option("--expect", o->expect,
                   "Only if this snapshot is live now (compare-and-swap); else exit 9");
   cmd->add_option("--key", o->key, "Sign the event with this private key PEM (default: $CAIRN_KEY)");
+  cmd->add_option("--override", o->overrides,
+                  "Emergency: let this failing policy rule pass (repeatable; recorded loudly)");
   cmd->add_option("--hook-timeout", o->hook_timeout_s, "Seconds each hook may run (default 30)")
       ->check(CLI::Range(1, 3600));
   cmd->add_flag("--json", o->json, "Print the event as JSON");

@@ -48,6 +48,7 @@ int RunRollback(const RollbackCmdOptions& o, const Context& ctx) {
   gates.hooks.timeout = std::chrono::milliseconds(o.hook_timeout_s * 1000);
   GateReport report;
   auto event = RollbackThroughGates(**store, o.deployment, options, gates, &report);
+  if (!o.json) PrintPolicyChecks(o.deployment, report);
   ReportHookOutcomes(report);
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
@@ -73,7 +74,9 @@ void RegisterRollback(CLI::App& app, Context& ctx) {
       ->check(CLI::Range(1u, 1000000u))
       ->excludes(to);
   cmd->add_option("--reason", o->reason, "Why (recorded in the audit log)")->required();
-  cmd->add_flag("--force", o->force, "With --to: allow a snapshot never live here (audited)");
+  cmd->add_flag("--force", o->force,
+                "Allow a target never live here (with --to), or one whose signatures no longer "
+                "meet the policy (audited)");
   cmd->add_option("--expect", o->expect, "Only if this snapshot is live now; else exit 9");
   cmd->add_option("--key", o->key, "Sign the event with this private key PEM (default: $CAIRN_KEY)");
   cmd->add_option("--hook-timeout", o->hook_timeout_s, "Seconds each hook may run (default 30)")

@@ -75,8 +75,51 @@ void RunPostHooks(Store& store, HookStage stage, const Event& event, const GateO
 
 }  // namespace
 
+namespace {
+
+Json ChecksJson(const std::vector<PolicyCheck>& checks) {
+  Json j = Json::array();
+  for (const auto& c : checks) j.push_back(c.ToJson());
+  return j;
+}
+
+// Marks failed checks whose rule is overridden; returns the blocking message for the rest
+// ("" when nothing blocks).
+Result<std::string> ApplyOverrides(const Policy& policy, const GateOptions& gates,
+                                   GateReport* report) {
+  for (const auto& rule : gates.overrides) {
+    CAIRN_RETURN_IF_ERROR(ValidateRuleName(rule).WithContext("--override"));
+    if (policy.no_overrides) {
+      return Status::Usage(fmt::format(
+          "--override {}: the policy of {} forbids overrides (--no-overrides); nothing changed",
+          rule, policy.deployment));
+    }
+  }
+  std::string blocking;
+  size_t failed = 0;
+  for (auto& c : report->checks) {
+    if (c.passed) continue;
+    if (std::find(gates.overrides.begin(), gates.overrides.end(), c.rule) !=
+        gates.overrides.end()) {
+      c.overridden = true;
+      if (std::find(report->overridden.begin(), report->overridden.end(), c.rule) ==
+          report->overridden.end()) {
+        report->overridden.push_back(c.rule);
+      }
+      continue;
+    }
+    ++failed;
+    blocking += fmt::format("\n  {} {}: {}", c.rule, c.subject, c.detail);
+  }
+  if (failed == 0) return std::string();
+  return fmt::format("{} of {} policy check{} of {} failed:{}", failed, report->checks.size(),
+                     report->checks.size() == 1 ? "" : "s", policy.deployment, blocking);
+}
+
+}  // namespace
+
 // Atomicity: the gate runs inside Promote, after its own checks and before its one synced
-// batch; a gate failure returns before anything is written.
+// batch, while the writer lock is held; a refusal returns before anything is written.
 Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
                                   const SnapshotId& snapshot, const MoveOptions& move,
                                   const GateOptions& gates, GateReport* report) {
@@ -84,8 +127,22 @@ Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
   if (report == nullptr) report = &local;
   MoveOptions gated = move;
   gated.gate = [&](const Event& planned) -> Result<Json> {
-    Json checks = Json::array();
-    report->checks = checks;
+    CAIRN_ASSIGN_OR_RETURN(std::optional<Policy> policy, GetPolicy(store, planned.deployment));
+    if (policy && !policy->empty()) {
+      report->has_policy = true;
+      CAIRN_ASSIGN_OR_RETURN(report->checks,
+                             EvaluatePolicy(store, *policy, planned.to, planned.from,
+                                            store.clock().NowMicros()));
+      CAIRN_ASSIGN_OR_RETURN(std::string blocking, ApplyOverrides(*policy, gates, report));
+      if (!blocking.empty()) {
+        report->blocked = true;
+        return Status::GateBlocked(blocking + "\nnothing changed");
+      }
+    } else if (!gates.overrides.empty()) {
+      return Status::Usage(fmt::format("--override: {} has no policy to override",
+                                       planned.deployment));
+    }
+    Json checks = ChecksJson(report->checks);
     if (!gates.run_hooks) return checks;
     Event with_checks = planned;
     with_checks.checks = checks;
@@ -113,7 +170,29 @@ Result<Event> RollbackThroughGates(Store& store, const std::string& deployment,
                                    GateReport* report) {
   GateReport local;
   if (report == nullptr) report = &local;
-  CAIRN_ASSIGN_OR_RETURN(Event event, Rollback(store, deployment, rollback));
+  RollbackOptions gated = rollback;
+  gated.move.gate = [&](const Event& planned) -> Result<Json> {
+    CAIRN_ASSIGN_OR_RETURN(std::optional<Policy> policy, GetPolicy(store, planned.deployment));
+    if (!policy || policy->signatures.empty()) return Json::array();
+    report->has_policy = true;
+    CAIRN_ASSIGN_OR_RETURN(report->checks, EvaluateSignatureRules(store, *policy, planned.to));
+    std::string failed;
+    for (auto& c : report->checks) {
+      if (c.passed) continue;
+      failed += fmt::format("\n  {} {}: {}", c.rule, c.subject, c.detail);
+      c.overridden = rollback.force;
+    }
+    if (!failed.empty() && !rollback.force) {
+      report->blocked = true;
+      return Status::GateBlocked(fmt::format(
+          "rollback target {} no longer meets the signature policy of {} (was a signer's key "
+          "revoked?):{}\nuse --force to roll back to it anyway (recorded in the event); "
+          "nothing changed",
+          planned.to.Short(), planned.deployment, failed));
+    }
+    return ChecksJson(report->checks);
+  };
+  CAIRN_ASSIGN_OR_RETURN(Event event, Rollback(store, deployment, gated));
   RunPostHooks(store, HookStage::kPostRollback, event, gates, report);
   return event;
 }

@@ -38,7 +38,10 @@ class PolicyTest : public testing::SignedStoreTest {
   }
   Result<Event> PromoteV(int i, const std::string& deployment) {
     clock_.now += 1000000;
-    return Promote(*store_, deployment, v_[i], {"alice@test", "ship", std::nullopt, nullptr});
+    MoveOptions m;
+    m.actor = "alice@test";
+    m.reason = "ship";
+    return Promote(*store_, deployment, v_[i], m);
   }
   std::vector<PolicyCheck> Eval(const Policy& p, int candidate, std::optional<int> live) {
     std::optional<SnapshotId> live_id;

@@ -13,6 +13,7 @@
 
 #include "cairn/deployment.h"
 #include "cairn/hooks.h"
+#include "cairn/policy.h"
 #include "cairn/store.h"
 
 namespace cairn {
@@ -20,23 +21,34 @@ namespace cairn {
 struct GateOptions {
   bool run_hooks = true;
   HookOptions hooks;  // timeout and output bound for each hook
+  // Rule ids whose failure does not block (`--override RULE`, an emergency); refused when
+  // the policy says no_overrides. The checks they cover are stored with overridden = true.
+  std::vector<std::string> overrides;
 };
 
 // What the gates did, filled in as far as they got — also when the move is blocked.
 struct GateReport {
-  Json checks = Json::array();     // policy checks, as stored in the event
+  bool has_policy = false;               // the deployment has a policy
+  std::vector<PolicyCheck> checks;       // every check evaluated, as stored in the event
+  std::vector<std::string> overridden;   // rule ids that failed and were overridden
   std::vector<HookRun> pre_hooks;  // pre-promote hooks that ran
   std::vector<HookRun> post_hooks;  // post-promote / post-rollback hooks that ran
   bool blocked = false;
 };
 
-// Promote through the gates. Errors: those of Promote, and kGateBlocked (a pre-promote hook
-// failed; the message names it and carries its stderr) — nothing changed then.
+// Promote through the gates: every policy rule is evaluated (all of them, so the report
+// shows every number), then the pre-promote hooks run with the checks in their context.
+// Errors: those of Promote; kUsage (an override the policy forbids, or an unknown rule);
+// kGateBlocked (a check failed and was not overridden, or a pre-promote hook failed; the
+// message says which) — nothing changed then.
 Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
                                   const SnapshotId& snapshot, const MoveOptions& move,
                                   const GateOptions& gates, GateReport* report);
 
-// Rollback, then post-rollback hooks. Errors: those of Rollback.
+// Rollback, then post-rollback hooks. Eval and soak rules are skipped (incident speed), but
+// a target whose signatures no longer meet the policy's require-signatures rules (a signer
+// was revoked) is refused with kGateBlocked unless `rollback.force`; forced, the failing
+// checks are stored as overridden. Errors: those of Rollback, kGateBlocked.
 Result<Event> RollbackThroughGates(Store& store, const std::string& deployment,
                                    const RollbackOptions& rollback, const GateOptions& gates,
                                    GateReport* report);
