@@ -15,10 +15,6 @@ using Json = nlohmann::json;
 class AttestE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    keys_ = box_.CopyFixture("keys", "keys");
-    for (const char* who : {"release", "ci", "security", "outsider"}) {
-      ::chmod(Key(who).c_str(), 0600);
-    }
     ASSERT_EQ(Cairn({"init"}).exit_code, 0);
     std::string rel = WriteMinimalRelease(box_, "rel");
     auto r = Cairn({"snapshot", "create", rel, "-m", "v1", "-q"});
@@ -27,10 +23,8 @@ class AttestE2E : public ::testing::Test {
     box_.Write("golden.jsonl", "{\"q\": \"Can I get a refund?\"}\n");
     box_.Write("report.json", "{\"cases\": 1200, \"passed\": 1044}\n");
   }
-  std::string Key(const std::string& who) { return keys_ + "/test-" + who + "-ONLY-FOR-TESTS.pem"; }
-  std::string Pub(const std::string& who) {
-    return keys_ + "/test-" + who + "-ONLY-FOR-TESTS.pub.pem";
-  }
+  std::string Key(const std::string& who) { return keys_.Private(who); }
+  std::string Pub(const std::string& who) { return keys_.Public(who); }
   RunResult Cairn(std::vector<std::string> args, RunOptions o = {}) {
     args.insert(args.begin(), {"--store", box_ / "store"});
     o.env["CAIRN_ACTOR"] = "tester@e2e";
@@ -42,7 +36,7 @@ class AttestE2E : public ::testing::Test {
     return Json::parse(r.out)["attestations"];
   }
   Sandbox box_;
-  std::string keys_;
+  TestKeys keys_{box_};
   std::string id_;
 };
 

@@ -15,8 +15,6 @@ using Json = nlohmann::json;
 class GatesE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    keys_ = box_.CopyFixture("keys", "keys");
-    for (const char* who : {"release", "ci"}) ::chmod(Key(who).c_str(), 0600);
     box_.CopyFixture("releases", "releases");
     evals_ = box_.CopyFixture("evals", "evals");
     ASSERT_EQ(Cairn({"init"}).exit_code, 0);
@@ -35,10 +33,8 @@ class GatesE2E : public ::testing::Test {
       ASSERT_EQ(a.exit_code, 0) << a.err;
     }
   }
-  std::string Key(const std::string& who) { return keys_ + "/test-" + who + "-ONLY-FOR-TESTS.pem"; }
-  std::string Pub(const std::string& who) {
-    return keys_ + "/test-" + who + "-ONLY-FOR-TESTS.pub.pem";
-  }
+  std::string Key(const std::string& who) { return keys_.Private(who); }
+  std::string Pub(const std::string& who) { return keys_.Public(who); }
   RunResult Cairn(std::vector<std::string> args, RunOptions o = {}) {
     args.insert(args.begin(), {"--store", box_ / "store"});
     o.env["CAIRN_ACTOR"] = "tester@e2e";
@@ -61,7 +57,8 @@ class GatesE2E : public ::testing::Test {
   }
 
   Sandbox box_;
-  std::string keys_, evals_;
+  TestKeys keys_{box_};
+  std::string evals_;
   std::vector<std::string> ids_;
 };
 

@@ -24,15 +24,9 @@ constexpr const char* kReleaseKeyId =
 class TrustE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    keys_ = box_.CopyFixture("keys", "keys");
-    for (const char* who : {"release", "ci", "security", "outsider"}) {
-      ::chmod(Key(who).c_str(), 0600);
-    }
   }
-  std::string Key(const std::string& who) { return keys_ + "/test-" + who + "-ONLY-FOR-TESTS.pem"; }
-  std::string Pub(const std::string& who) {
-    return keys_ + "/test-" + who + "-ONLY-FOR-TESTS.pub.pem";
-  }
+  std::string Key(const std::string& who) { return keys_.Private(who); }
+  std::string Pub(const std::string& who) { return keys_.Public(who); }
   RunResult Cairn(std::vector<std::string> args, RunOptions o = {}) {
     args.insert(args.begin(), {"--store", box_ / "store"});
     o.env["CAIRN_ACTOR"] = "tester@e2e";
@@ -70,7 +64,7 @@ class TrustE2E : public ::testing::Test {
   }
 
   Sandbox box_;
-  std::string keys_;
+  TestKeys keys_{box_};
   std::vector<std::string> ids_;
 };
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -171,6 +172,18 @@ RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& opt
 }  // namespace cairn::testing
 
 namespace cairn::testing {
+TestKeys::TestKeys(const Sandbox& box) : dir_(box.CopyFixture("keys", "keys")) {
+  for (const char* who : {"release", "ci", "security", "outsider"}) {
+    ::chmod(Private(who).c_str(), 0600);
+  }
+}
+std::string TestKeys::Private(const std::string& who) const {
+  return dir_ + "/test-" + who + "-ONLY-FOR-TESTS.pem";
+}
+std::string TestKeys::Public(const std::string& who) const {
+  return dir_ + "/test-" + who + "-ONLY-FOR-TESTS.pub.pem";
+}
+
 std::string WriteMinimalRelease(const Sandbox& box, const std::string& dir,
                                 const std::string& app) {
   box.Write(dir + "/snapshot.json", "{\"app\": \"" + app + "\"}\n");

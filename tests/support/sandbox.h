@@ -63,6 +63,18 @@ std::string FileDigest(const std::string& path);
 }  // namespace cairn::testing
 
 namespace cairn::testing {
+// The test-only key pairs of fixtures/keys/ ("release", "ci", "security", "outsider"),
+// copied into <sandbox>/keys with the private keys at mode 0600 (as cairn expects).
+class TestKeys {
+ public:
+  explicit TestKeys(const Sandbox& box);
+  std::string Private(const std::string& who) const;  // .../test-WHO-ONLY-FOR-TESTS.pem
+  std::string Public(const std::string& who) const;   // .../test-WHO-ONLY-FOR-TESTS.pub.pem
+
+ private:
+  std::string dir_;
+};
+
 // Writes a small valid release (one prompt, model, tool, knowledge base, config) into
 // <sandbox>/<dir> and returns its path.
 std::string WriteMinimalRelease(const Sandbox& box, const std::string& dir,
