@@ -77,7 +77,8 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
 }  // namespace
 
 void RegisterAudit(CLI::App& app, Context& ctx) {
-  auto* group = app.add_subcommand("audit", "Check the tamper-evident record of deployment moves");
+  auto* group = app.add_subcommand(
+      "audit", "Check the tamper-evident records: deployment moves, trust and policy changes");
   group->require_subcommand(1);
   auto o = std::make_shared<AuditOptions>();
   auto* cmd = group->add_subcommand("verify", "Recompute every hash chain (deployments, trust, policy) and event signature; exit 5 if broken");

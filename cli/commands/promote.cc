@@ -69,7 +69,8 @@ int RunPromote(const PromoteOptions& o, const Context& ctx) {
 
 void RegisterPromote(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<PromoteOptions>();
-  auto* cmd = app.add_subcommand("promote", "Make a snapshot live on a deployment (one atomic step)");
+  auto* cmd = app.add_subcommand(
+      "promote", "Make a snapshot live on a deployment, through its gates (one atomic step)");
   cmd->add_option("rev", o->rev, "Snapshot: id, prefix, deployment, NAME@{N}, NAME@TIME")->required();
   cmd->add_option("--to", o->deployment, "Deployment to move (created on first promotion)")->required();
   cmd->add_option("--reason", o->reason, "Why (recorded in the audit log)")->required();
