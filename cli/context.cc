@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -54,6 +55,15 @@ Result<std::optional<PrivateKey>> Context::SigningKey(const std::string& key_fla
   }
   auto key = PrivateKey::Load(path);
   if (!key.ok()) return key.status().WithContext(source);
+  // Like ssh, say so when others can read the secret (ssh refuses; cairn warns, since
+  // the key has been readable already and refusing would not unread it).
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    fmt::print(stderr,
+               "cairn: warning: private key {} can be read by others (mode {:04o}); run "
+               "chmod 600 {}\n",
+               path, st.st_mode & 07777, path);
+  }
   return std::optional<PrivateKey>(std::move(*key));
 }
 

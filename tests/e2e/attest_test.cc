@@ -84,6 +84,18 @@ TEST_F(AttestE2E, BadScoresAreRefusedAndNothingIsStored) {
   EXPECT_EQ(Attestations().size(), 0u);
 }
 
+TEST_F(AttestE2E, PrivateKeyReadableByOthersIsWarnedAbout) {
+  std::string loose = box_ / "loose.pem";
+  box_.Write("loose.pem", box_.Read("keys/test-ci-ONLY-FOR-TESTS.pem"));
+  ::chmod(loose.c_str(), 0644);
+  auto r = Cairn({"attest", id_, "--eval", "golden-v3", "--score", "0.9", "--key", loose});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("can be read by others (mode 0644); run chmod 600"), std::string::npos)
+      << r.err;
+  auto tight = Cairn({"attest", id_, "--eval", "golden-v3", "--score", "0.9", "--key", Key("ci")});
+  EXPECT_EQ(tight.err.find("can be read by others"), std::string::npos) << tight.err;
+}
+
 TEST_F(AttestE2E, RevokedKeyMayNotAttest) {
   ASSERT_EQ(Cairn({"trust", "add", "ci", Pub("ci"), "--role", "ci"}).exit_code, 0);
   ASSERT_EQ(Cairn({"trust", "revoke", "ci", "--reason", "leaked"}).exit_code, 0);
