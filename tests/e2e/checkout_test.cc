@@ -7,12 +7,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <random>
 #include <thread>
 
 #include "support/sandbox.h"
@@ -227,6 +229,54 @@ TEST_F(CheckoutE2E, FollowSwitchesWithinOneIntervalOfPromoteAndRollback) {
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
   EXPECT_NE(out.find("prod: " + dir + "/current -> " + ids_[1].substr(0, 12)), std::string::npos)
       << out;
+}
+
+TEST_F(CheckoutE2E, SigkillAtRandomMomentsLeavesAWholeVersionAndTheNextCheckoutRecovers) {
+  // Two releases large enough that a checkout takes a while (300 files each).
+  ASSERT_EQ(Cairn({"init"}).exit_code, 0);
+  std::string rel = WriteMinimalRelease(box_, "rel");
+  for (int i = 0; i < 2; ++i) {
+    std::string mark = "release " + std::to_string(i) + "\n";
+    box_.Write("rel/prompts/system.md", mark);
+    for (int p = 0; p < 300; ++p) {
+      box_.Write("rel/config/part-" + std::to_string(p) + ".txt", mark + std::string(2000, 'x'));
+    }
+    auto r = Cairn({"snapshot", "create", rel, "-m", "r" + std::to_string(i), "-q"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ids_.push_back(r.out.substr(0, 64));
+  }
+  std::string dir = box_ / "serve";
+  ASSERT_EQ(Cairn({"checkout", ids_[0], "--into", dir, "--keep", "1"}).exit_code, 0);
+  std::mt19937 rng(7);
+  int killed = 0, leftovers = 0;
+  for (int round = 0; round < 30; ++round) {
+    int target = (round + 1) % 2;
+    RunOptions o;
+    o.kill_after_ms = static_cast<int>(rng() % 400);
+    auto r = Cairn({"checkout", ids_[target], "--into", dir, "--keep", "1"}, o);
+    killed += r.signal == SIGKILL ? 1 : 0;
+    // Whatever the moment, current names one complete version.
+    std::string at = CurrentTarget(dir);
+    ASSERT_TRUE(at == ".versions/" + ids_[0] || at == ".versions/" + ids_[1]) << at;
+    std::string want = at == ".versions/" + ids_[0] ? "release 0\n" : "release 1\n";
+    ASSERT_EQ(box_.Read("serve/current/prompts/system.md"), want);
+    ASSERT_EQ(box_.Read("serve/current/config/part-299.txt").substr(0, want.size()), want);
+    for (const auto& e : std::filesystem::directory_iterator(dir + "/.versions")) {
+      leftovers += e.path().filename().string().rfind(".tmp-", 0) == 0 ? 1 : 0;
+    }
+    // The next checkout cleans up whatever the killed one left and lands.
+    auto again = Cairn({"checkout", ids_[target], "--into", dir, "--keep", "1"});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    ASSERT_EQ(CurrentTarget(dir), ".versions/" + ids_[target]);
+    for (const auto& e : std::filesystem::directory_iterator(dir + "/.versions")) {
+      std::string name = e.path().filename().string();
+      ASSERT_TRUE(name == ".lock" || name == ids_[target]) << name;
+    }
+  }
+  EXPECT_GT(killed, 5);
+  EXPECT_GT(leftovers, 0) << "no kill landed while a version was being written";
+  std::printf("checkout SIGKILL test: %d of 30 killed, %d left a partial tree\n", killed,
+              leftovers);
 }
 
 }  // namespace
