@@ -127,15 +127,9 @@ Result<Attestation> DecodeAttestationRecord(std::string_view key, std::string_vi
   a.id = id;
   try {
     if (!j.is_object() || j.size() != 4 || !j.contains("statement")) return bad("(object)");
-    auto key_id = KeyId::Parse(j.at("key_id").get<std::string>());
-    if (!key_id.ok()) return bad("key_id");
-    a.key_id = *key_id;
-    auto pk = PublicKey::ParseHex(j.at("public_key").get<std::string>());
-    if (!pk.ok()) return bad("public_key");
-    a.public_key = *pk;
-    auto sig = Signature::ParseHex(j.at("sig").get<std::string>());
-    if (!sig.ok()) return bad("sig");
-    a.signature = *sig;
+    if (const char* field = ReadSignerFields(j, &a.key_id, &a.public_key, &a.signature)) {
+      return bad(field);
+    }
     CAIRN_ASSIGN_OR_RETURN(a.statement, EvalStatement::FromJson(j.at("statement"), what));
   } catch (const Json::exception& ex) {
     return Status::Corruption(fmt::format("{} is malformed: {}", what, ex.what()));
@@ -213,9 +207,7 @@ AttestationCheck JudgeAttestation(const SnapshotId& snapshot, std::string_view k
   if (!decoded.ok()) return bad(decoded.status().message());
   check.attestation = std::move(*decoded);
   const Attestation& a = check.attestation;
-  for (const TrustEntry* e : trust.EntriesFor(a.key_id)) {
-    check.names.push_back(SignerName{e->name, e->roles});
-  }
+  check.names = SignerNames(trust, a.key_id);
   if (a.statement.snapshot != snapshot) {
     return bad(fmt::format("the statement is about snapshot {}, not this one (copied)",
                            a.statement.snapshot.Short()));
@@ -224,32 +216,12 @@ AttestationCheck JudgeAttestation(const SnapshotId& snapshot, std::string_view k
   if (!hash.ok() || *hash != a.id) {
     return bad("the statement does not hash to the attestation's id (altered)");
   }
-  if (a.public_key.id() != a.key_id) {
-    return bad("the record's public key does not hash to its key id");
-  }
-  for (const TrustEntry* e : trust.EntriesFor(a.key_id)) {
-    if (e->public_key != a.public_key) {
-      return bad(fmt::format("the record's public key differs from the one trusted as \"{}\"",
-                             e->name));
-    }
-  }
-  if (!VerifySignature(a.public_key, AttestationSigningMessage(a.id), a.signature)) {
-    return bad("the signature does not verify over the statement (forged or altered)");
-  }
-  switch (trust.StatusOf(a.key_id)) {
-    case KeyTrust::kTrusted:
-      check.status = SignatureStatus::kValid;
-      check.roles = trust.RolesOf(a.key_id);
-      break;
-    case KeyTrust::kRevoked:
-      check.status = SignatureStatus::kRevoked;
-      check.detail = "the signing key was revoked";
-      break;
-    case KeyTrust::kUnknown:
-      check.status = SignatureStatus::kUnknownKey;
-      check.detail = "the signing key is not in the trust list";
-      break;
-  }
+  SignerVerdict v =
+      JudgeSigner(trust, a.key_id, a.public_key, AttestationSigningMessage(a.id), a.signature,
+                  "the signature does not verify over the statement (forged or altered)");
+  check.status = v.status;
+  check.detail = std::move(v.detail);
+  check.roles = std::move(v.roles);
   return check;
 }
 

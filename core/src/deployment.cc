@@ -6,6 +6,7 @@
 
 #include "cairn/clock.h"
 #include "cairn/trust.h"
+#include "chain_records.h"
 #include "deployment_records.h"
 #include "keys.h"
 #include "store_internal.h"
@@ -99,20 +100,13 @@ Result<Event> Event::FromJson(const Json& j) {
       if (!j.at("checks").is_array()) return bad("checks");
       e.checks = j.at("checks");
     }
-    if (!j.at("prev").is_null()) {
-      auto prev = Digest::Parse(j.at("prev").get<std::string>());
-      if (!prev.ok()) return bad("prev");
-      e.prev = *prev;
-    }
     if (j.contains("signed_by")) {
       const Json& sb = j.at("signed_by");
       auto key_id = KeyId::Parse(sb.at("key_id").get<std::string>());
       if (!key_id.ok()) return bad("signed_by.key_id");
       e.signed_by = EventSigner{*key_id, sb.at("trust_seq").get<uint64_t>()};
     }
-    auto hash = Digest::Parse(j.at("hash").get<std::string>());
-    if (!hash.ok()) return bad("hash");
-    e.hash = *hash;
+    if (const char* field = ReadChainLinks(j, &e.prev, &e.hash)) return bad(field);
     if (j.contains("signature")) {
       const Json& sg = j.at("signature");
       auto key_id = KeyId::Parse(sg.at("key_id").get<std::string>());
@@ -127,10 +121,7 @@ Result<Event> Event::FromJson(const Json& j) {
   }
 }
 
-Result<Digest> Event::ComputeHash() const {
-  CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(ToJson(/*with_hash=*/false)));
-  return Digest::Of(bytes);
-}
+Result<Digest> Event::ComputeHash() const { return ChainHash(ToJson(/*with_hash=*/false)); }
 
 // ---- reading ----
 

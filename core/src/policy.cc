@@ -11,6 +11,7 @@
 #include "cairn/attestation.h"
 #include "cairn/clock.h"
 #include "cairn/trust.h"
+#include "chain_records.h"
 #include "keys.h"
 #include "policy_records.h"
 #include "store_internal.h"
@@ -265,24 +266,14 @@ Result<PolicyEvent> PolicyEvent::FromJson(const Json& j) {
     if (!j.at("policy").is_object()) return bad("policy");
     e.policy = j.at("policy");
     e.reason = j.at("reason").get<std::string>();
-    if (!j.at("prev").is_null()) {
-      auto prev = Digest::Parse(j.at("prev").get<std::string>());
-      if (!prev.ok()) return bad("prev");
-      e.prev = *prev;
-    }
-    auto hash = Digest::Parse(j.at("hash").get<std::string>());
-    if (!hash.ok()) return bad("hash");
-    e.hash = *hash;
+    if (const char* field = ReadChainLinks(j, &e.prev, &e.hash)) return bad(field);
     return e;
   } catch (const Json::exception& ex) {
     return Status::Corruption(fmt::format("policy event is malformed: {}", ex.what()));
   }
 }
 
-Result<Digest> PolicyEvent::ComputeHash() const {
-  CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(ToJson(/*with_hash=*/false)));
-  return Digest::Of(bytes);
-}
+Result<Digest> PolicyEvent::ComputeHash() const { return ChainHash(ToJson(/*with_hash=*/false)); }
 
 const char* PolicyEvent::action() const {
   auto p = Policy::FromJson(policy, "policy");

@@ -45,15 +45,9 @@ Result<SnapshotSignature> DecodeSignatureRecord(std::string_view key, std::strin
   };
   try {
     if (!j.is_object() || j.size() != 5) return bad("(object of 5 fields)");
-    auto key_id = KeyId::Parse(j.at("key_id").get<std::string>());
-    if (!key_id.ok()) return bad("key_id");
-    s.key_id = *key_id;
-    auto pk = PublicKey::ParseHex(j.at("public_key").get<std::string>());
-    if (!pk.ok()) return bad("public_key");
-    s.public_key = *pk;
-    auto sig = Signature::ParseHex(j.at("sig").get<std::string>());
-    if (!sig.ok()) return bad("sig");
-    s.signature = *sig;
+    if (const char* field = ReadSignerFields(j, &s.key_id, &s.public_key, &s.signature)) {
+      return bad(field);
+    }
     auto t = ParseTime(j.at("time").get<std::string>());
     if (!t.ok()) return bad("time");
     s.time_micros = *t;
@@ -62,6 +56,65 @@ Result<SnapshotSignature> DecodeSignatureRecord(std::string_view key, std::strin
     return Status::Corruption(fmt::format("{} is malformed: {}", what, ex.what()));
   }
   return s;
+}
+
+const char* ReadSignerFields(const Json& j, KeyId* key_id, PublicKey* public_key,
+                             Signature* signature) {
+  auto id = KeyId::Parse(j.at("key_id").get<std::string>());
+  if (!id.ok()) return "key_id";
+  *key_id = *id;
+  auto pk = PublicKey::ParseHex(j.at("public_key").get<std::string>());
+  if (!pk.ok()) return "public_key";
+  *public_key = *pk;
+  auto sig = Signature::ParseHex(j.at("sig").get<std::string>());
+  if (!sig.ok()) return "sig";
+  *signature = *sig;
+  return nullptr;
+}
+
+SignerVerdict JudgeSigner(const TrustState& trust, const KeyId& key_id,
+                          const PublicKey& public_key, std::string_view message,
+                          const Signature& signature, std::string_view forged_detail) {
+  SignerVerdict v;
+  if (public_key.id() != key_id) {
+    v.detail = "the record's public key does not hash to its key id";
+    return v;
+  }
+  for (const TrustEntry* e : trust.EntriesFor(key_id)) {
+    if (e->public_key != public_key) {
+      v.detail =
+          fmt::format("the record's public key differs from the one trusted as \"{}\"", e->name);
+      return v;
+    }
+  }
+  if (!VerifySignature(public_key, message, signature)) {
+    v.detail = std::string(forged_detail);
+    return v;
+  }
+  switch (trust.StatusOf(key_id)) {
+    case KeyTrust::kTrusted:
+      v.status = SignatureStatus::kValid;
+      v.roles = trust.RolesOf(key_id);
+      break;
+    case KeyTrust::kRevoked: {
+      const TrustEvent& r = *trust.EntriesFor(key_id).front()->revocation;
+      v.status = SignatureStatus::kRevoked;
+      v.detail = fmt::format("key revoked at {} by {} (as \"{}\"): {}", FormatTime(r.time_micros),
+                             r.actor, r.name, r.reason);
+      break;
+    }
+    case KeyTrust::kUnknown:
+      v.status = SignatureStatus::kUnknownKey;
+      v.detail = "the key is not in the trust list (cairn trust add NAME PUBKEY_FILE --role ROLE)";
+      break;
+  }
+  return v;
+}
+
+std::vector<SignerName> SignerNames(const TrustState& trust, const KeyId& key) {
+  std::vector<SignerName> names;
+  for (const TrustEntry* e : trust.EntriesFor(key)) names.push_back(SignerName{e->name, e->roles});
+  return names;
 }
 
 Status CheckKeyMaySign(const TrustState& trust, const KeyId& key) {
@@ -146,9 +199,7 @@ SignatureCheck Judge(std::string_view key, std::string_view value, const TrustSt
   SignatureCheck check;
   auto key_id = Digest::FromRaw(key.substr(Digest::kSize));
   if (key_id.ok()) check.key_id = KeyId(*key_id);
-  for (const TrustEntry* e : trust.EntriesFor(check.key_id)) {
-    check.names.push_back(SignerName{e->name, e->roles});
-  }
+  check.names = SignerNames(trust, check.key_id);
   auto bad = [&](std::string detail) {
     check.status = SignatureStatus::kBad;
     check.detail = std::move(detail);
@@ -162,38 +213,13 @@ SignatureCheck Judge(std::string_view key, std::string_view value, const TrustSt
     return bad(fmt::format("the record names key {} but is stored under key {}",
                            record->key_id.Short(), check.key_id.Short()));
   }
-  if (record->public_key.id() != check.key_id) {
-    return bad("the record's public key does not hash to its key id");
-  }
-  for (const TrustEntry* e : trust.EntriesFor(check.key_id)) {
-    if (e->public_key != record->public_key) {
-      return bad(
-          fmt::format("the record's public key differs from the one trusted as \"{}\"", e->name));
-    }
-  }
-  if (!Verifies(*record)) {
-    return bad(
-        "the signature does not verify over this snapshot's id (forged, altered, or "
-        "copied from another snapshot)");
-  }
-  switch (trust.StatusOf(check.key_id)) {
-    case KeyTrust::kTrusted:
-      check.status = SignatureStatus::kValid;
-      check.roles = trust.RolesOf(check.key_id);
-      break;
-    case KeyTrust::kRevoked: {
-      const TrustEvent& r = *trust.EntriesFor(check.key_id).front()->revocation;
-      check.status = SignatureStatus::kRevoked;
-      check.detail = fmt::format("key revoked at {} by {} (as \"{}\"): {}",
-                                 FormatTime(r.time_micros), r.actor, r.name, r.reason);
-      break;
-    }
-    case KeyTrust::kUnknown:
-      check.status = SignatureStatus::kUnknownKey;
-      check.detail =
-          "the key is not in the trust list (cairn trust add NAME PUBKEY_FILE --role ROLE)";
-      break;
-  }
+  SignerVerdict v = JudgeSigner(trust, check.key_id, record->public_key,
+                                SnapshotSigningMessage(record->snapshot), record->signature,
+                                "the signature does not verify over this snapshot's id (forged, "
+                                "altered, or copied from another snapshot)");
+  check.status = v.status;
+  check.detail = std::move(v.detail);
+  check.roles = std::move(v.roles);
   return check;
 }
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "chain_records.h"
 #include "keys.h"
 #include "store_internal.h"
 #include "trust_records.h"
@@ -95,24 +96,14 @@ Result<TrustEvent> TrustEvent::FromJson(const Json& j) {
       e.public_key = *pk;
     }
     if ((e.action == TrustAction::kAdd) != e.public_key.has_value()) return bad("public_key");
-    if (!j.at("prev").is_null()) {
-      auto prev = Digest::Parse(j.at("prev").get<std::string>());
-      if (!prev.ok()) return bad("prev");
-      e.prev = *prev;
-    }
-    auto hash = Digest::Parse(j.at("hash").get<std::string>());
-    if (!hash.ok()) return bad("hash");
-    e.hash = *hash;
+    if (const char* field = ReadChainLinks(j, &e.prev, &e.hash)) return bad(field);
     return e;
   } catch (const Json::exception& ex) {
     return Status::Corruption(fmt::format("trust event is malformed: {}", ex.what()));
   }
 }
 
-Result<Digest> TrustEvent::ComputeHash() const {
-  CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(ToJson(/*with_hash=*/false)));
-  return Digest::Of(bytes);
-}
+Result<Digest> TrustEvent::ComputeHash() const { return ChainHash(ToJson(/*with_hash=*/false)); }
 
 // ---- reading ----
 
