@@ -7,7 +7,7 @@
 #include "cairn/canonical_json.h"
 #include "cairn/digest.h"
 #include "cairn/validate.h"
-#include "zstd_codec.h"
+#include "port/zstd_codec.h"
 
 namespace {
 

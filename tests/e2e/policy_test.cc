@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cairn/store.h"
-#include "policy_records.h"
-#include "store_internal.h"
+#include "policy/policy_records.h"
+#include "store/store_internal.h"
 #include "support/sandbox.h"
 
 namespace cairn::testing {

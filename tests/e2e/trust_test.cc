@@ -8,10 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include "cairn/store.h"
-#include "signature_records.h"
-#include "store_internal.h"
+#include "trust/signature_records.h"
+#include "store/store_internal.h"
 #include "support/sandbox.h"
-#include "trust_records.h"
+#include "trust/trust_records.h"
 
 namespace cairn::testing {
 namespace {

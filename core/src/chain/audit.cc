@@ -1,0 +1,374 @@
+// audit verify: recomputes every deployment's hash chain, the trust chain and the policy
+// chain (replayed in policy.cc) from the stored events, and checks every event signature
+// against the trust list of its time.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "cairn/deployment.h"
+#include "cairn/policy.h"
+#include "cairn/trust.h"
+#include "deploy/deployment_records.h"
+#include "store/keys.h"
+#include "store/store_internal.h"
+#include "trust/trust_records.h"
+
+namespace cairn {
+
+// ---- the trust chain ----
+
+KeyTrust TrustChainAudit::StatusAt(const KeyId& key, uint64_t seq) const {
+  auto it = keys.find(key);
+  if (it == keys.end()) return KeyTrust::kUnknown;
+  if (it->second.revoked_seq != 0 && it->second.revoked_seq <= seq) return KeyTrust::kRevoked;
+  if (it->second.added_seq != 0 && it->second.added_seq <= seq) return KeyTrust::kTrusted;
+  return KeyTrust::kUnknown;
+}
+
+namespace {
+
+// The rules AddTrust and RevokeTrust enforce, checked again on the stored event.
+std::optional<std::string> BrokenTrustRule(const TrustEvent& e,
+                                           const std::map<std::string, TrustEvent>& names,
+                                           const TrustChainAudit& out) {
+  if (e.action == TrustAction::kAdd) {
+    if (e.public_key->id() != e.key_id) return "its key id is not the SHA-256 of its public key";
+    if (!ValidateKeyName(e.name).ok()) return fmt::format("\"{}\" is not a valid name", e.name);
+    if (names.contains(e.name)) return fmt::format("it adds \"{}\", which already exists", e.name);
+    if (out.StatusAt(e.key_id, e.seq) == KeyTrust::kRevoked) {
+      return fmt::format("it trusts key {}, which was revoked before", e.key_id.Short());
+    }
+    if (e.roles.empty()) return "it grants no role";
+    for (const auto& role : e.roles) {
+      if (!ValidateRoleName(role).ok()) return fmt::format("\"{}\" is not a valid role", role);
+    }
+    if (!std::is_sorted(e.roles.begin(), e.roles.end()) ||
+        std::adjacent_find(e.roles.begin(), e.roles.end()) != e.roles.end()) {
+      return "its roles are not sorted and unique";
+    }
+    return std::nullopt;
+  }
+  auto it = names.find(e.name);
+  if (it == names.end()) return fmt::format("it revokes \"{}\", which was never added", e.name);
+  if (it->second.key_id != e.key_id) {
+    return fmt::format("it revokes key {} but \"{}\" holds key {}", e.key_id.Short(), e.name,
+                       it->second.key_id.Short());
+  }
+  if (out.StatusAt(e.key_id, e.seq) == KeyTrust::kRevoked) return "its key was already revoked";
+  return std::nullopt;
+}
+
+// Every record under `prefix` must be a byte-exact copy of the event `expected` holds for it.
+Result<std::optional<std::string>> CheckRecords(const Db& db, std::string_view prefix,
+                                                const std::map<std::string, std::string>& expected,
+                                                std::string_view what) {
+  size_t seen = 0;
+  Cursor cur = db.NewCursor(Cf::kTrust);
+  for (cur.Seek(prefix); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
+    std::string id(cur.key().substr(prefix.size()));
+    auto it = expected.find(id);
+    if (it == expected.end()) {
+      return std::optional<std::string>(
+          fmt::format("a {} record exists that no trust event wrote", what));
+    }
+    if (it->second != cur.value()) {
+      return std::optional<std::string>(
+          fmt::format("a {} record differs from the trust event that wrote it (event #{})", what,
+                      DecodeTrustEvent(it->second, "trust event").value().seq));
+    }
+    ++seen;
+  }
+  CAIRN_RETURN_IF_ERROR(cur.status());
+  if (seen != expected.size()) {
+    return std::optional<std::string>(fmt::format(
+        "{} {} record(s) written by trust events are missing", expected.size() - seen, what));
+  }
+  return std::optional<std::string>();
+}
+
+}  // namespace
+
+Result<TrustChainAudit> AuditTrustChain(const Store& store) {
+  const Db& db = StoreInternal::db(store);
+  TrustChainAudit out;
+  auto problem = [&](uint64_t seq, std::string message) {
+    out.problem = AuditProblem{"", seq, std::move(message), AuditChain::kTrust};
+    return out;
+  };
+  std::map<std::string, TrustEvent> names;            // name -> its add event
+  std::map<std::string, std::string> name_records;    // name -> expected record bytes
+  std::map<std::string, std::string> revoke_records;  // raw key id -> expected record bytes
+  std::optional<TrustEvent> prev;
+  std::string last_bytes;
+  uint64_t expected_seq = 1;
+  Cursor cur = db.NewCursor(Cf::kTrust);
+  for (cur.Seek(kTrustEventPrefix); cur.Valid() && cur.key().starts_with(kTrustEventPrefix);
+       cur.Next()) {
+    ++out.events;
+    auto key_seq = keys::DecodeBe64(cur.key().substr(kTrustEventPrefix.size()));
+    auto e = DecodeTrustEvent(cur.value(), fmt::format("trust event {}", expected_seq));
+    if (!e.ok()) return problem(expected_seq, e.status().message());
+    if (e->seq != expected_seq || key_seq != e->seq) {
+      return problem(expected_seq, fmt::format("expected trust event {} but found event {}: the "
+                                               "chain has a gap or a duplicate",
+                                               expected_seq, e->seq));
+    }
+    CAIRN_ASSIGN_OR_RETURN(Digest recomputed, e->ComputeHash());
+    if (recomputed != e->hash) {
+      return problem(e->seq, "its hash does not match its content: the event was altered");
+    }
+    if (prev) {
+      if (!e->prev || *e->prev != prev->hash) {
+        return problem(e->seq, fmt::format("prev does not match trust event {}'s hash: the "
+                                           "chain is broken here",
+                                           prev->seq));
+      }
+      if (e->time_micros < prev->time_micros) {
+        return problem(e->seq, "its time is earlier than the previous trust event's");
+      }
+    } else if (e->prev) {
+      return problem(e->seq, "the first trust event has a prev");
+    }
+    if (auto broken = BrokenTrustRule(*e, names, out)) return problem(e->seq, *broken);
+    KeyHistory& h = out.keys[e->key_id];
+    if (e->action == TrustAction::kAdd) {
+      h.public_key = *e->public_key;
+      if (h.added_seq == 0) h.added_seq = e->seq;
+      h.names.push_back(e->name);
+      names.emplace(e->name, *e);
+      name_records.emplace(e->name, std::string(cur.value()));
+    } else {
+      h.revoked_seq = e->seq;
+      revoke_records.emplace(std::string(e->key_id.digest().Raw()), std::string(cur.value()));
+    }
+    last_bytes.assign(cur.value());
+    prev = std::move(*e);
+    ++expected_seq;
+  }
+  CAIRN_RETURN_IF_ERROR(cur.status());
+  out.head_seq = prev ? prev->seq : 0;
+  CAIRN_ASSIGN_OR_RETURN(auto head, db.Get(Cf::kTrust, kTrustHeadKey));
+  if (head && !prev) return problem(0, "the trust chain has a head but no events");
+  if (prev && !head) return problem(0, "the trust chain's head is missing");
+  if (prev && *head != last_bytes) {
+    return problem(0, fmt::format("the head is not the last trust event (#{}): the chain was cut "
+                                  "or the head rewritten",
+                                  prev->seq));
+  }
+  CAIRN_ASSIGN_OR_RETURN(auto bad_name, CheckRecords(db, kTrustNamePrefix, name_records, "name"));
+  if (bad_name) return problem(0, *bad_name);
+  CAIRN_ASSIGN_OR_RETURN(auto bad_revoked,
+                         CheckRecords(db, kTrustRevokedPrefix, revoke_records, "revocation"));
+  if (bad_revoked) return problem(0, *bad_revoked);
+  return out;
+}
+
+// ---- deployment chains ----
+
+namespace {
+
+// Judges a signed event against the trust chain as it stood at the event's trust_seq.
+EventSignatureCheck JudgeEventSignature(const Event& e, const TrustChainAudit& trust) {
+  EventSignatureCheck check;
+  check.deployment = e.deployment;
+  check.seq = e.seq;
+  check.key_id = e.signed_by->key_id;
+  auto it = trust.keys.find(check.key_id);
+  if (it == trust.keys.end()) {
+    check.status = SignatureStatus::kUnknownKey;
+    check.detail = "signed by a key the trust chain never held";
+    return check;
+  }
+  check.names = it->second.names;
+  if (!VerifySignature(it->second.public_key, EventSigningMessage(e.hash), e.signature->sig)) {
+    check.status = SignatureStatus::kBad;
+    check.detail = "the signature does not verify over the event's hash";
+    return check;
+  }
+  switch (trust.StatusAt(check.key_id, e.signed_by->trust_seq)) {
+    case KeyTrust::kTrusted:
+      check.status = SignatureStatus::kValid;
+      if (it->second.revoked_seq != 0) {
+        check.detail = fmt::format("key revoked later (trust event #{})", it->second.revoked_seq);
+      }
+      break;
+    case KeyTrust::kRevoked:
+      check.status = SignatureStatus::kRevoked;
+      check.detail = fmt::format("the key was revoked (trust event #{}) before it signed",
+                                 it->second.revoked_seq);
+      break;
+    case KeyTrust::kUnknown:
+      check.status = SignatureStatus::kUnknownKey;
+      check.detail = fmt::format("the key was not trusted yet when it signed (trust event #{})",
+                                 e.signed_by->trust_seq);
+      break;
+  }
+  return check;
+}
+
+// How the signature fields of an event break the chain, if they do.
+std::optional<std::string> BrokenSignatureLink(const Event& e, uint64_t min_trust_seq,
+                                               const TrustChainAudit& trust) {
+  if (e.signed_by && !e.signature) {
+    return fmt::format(
+        "it declares signer {} but carries no signature: the signature was "
+        "removed",
+        e.signed_by->key_id.Short());
+  }
+  if (!e.signed_by && e.signature) {
+    return "it carries a signature its hashed part does not declare: the signature was added "
+           "afterwards";
+  }
+  if (!e.signed_by) return std::nullopt;
+  if (e.signature->key_id != e.signed_by->key_id) {
+    return fmt::format("its signature is by key {} but it declares signer {}",
+                       e.signature->key_id.Short(), e.signed_by->key_id.Short());
+  }
+  if (e.signed_by->trust_seq > trust.head_seq) {
+    return fmt::format("it names trust event #{}, which does not exist", e.signed_by->trust_seq);
+  }
+  if (e.signed_by->trust_seq < min_trust_seq) {
+    return fmt::format(
+        "it names trust event #{}, older than an earlier event of the chain did "
+        "(#{})",
+        e.signed_by->trust_seq, min_trust_seq);
+  }
+  return std::nullopt;
+}
+
+// Checks one deployment; returns the first broken link, if any. Signed events' verdicts
+// are appended to `report->signatures`.
+Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::string& name,
+                                              std::optional<std::string_view> record,
+                                              const TrustChainAudit& trust, AuditReport* report) {
+  Db& db = StoreInternal::db(store);
+  auto problem = [&](uint64_t seq, std::string message) {
+    return std::optional<AuditProblem>(AuditProblem{name, seq, std::move(message)});
+  };
+  std::string prefix = DeploymentPrefix(name);
+  Cursor cur = db.NewCursor(Cf::kEvents);
+  std::optional<Event> prev;
+  std::string last_bytes;
+  uint64_t expected_seq = 1;
+  uint64_t min_trust_seq = 0;
+  for (cur.Seek(prefix); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
+    ++report->events;
+    auto e = DecodeEvent(cur.value(), fmt::format("event {} of {}", expected_seq, name));
+    if (!e.ok()) return problem(expected_seq, e.status().message());
+    if (e->seq != expected_seq) {
+      return problem(expected_seq, fmt::format("expected event {} but found event {}: the "
+                                               "chain has a gap or a duplicate",
+                                               expected_seq, e->seq));
+    }
+    if (e->deployment != name) {
+      return problem(e->seq, fmt::format("event names deployment \"{}\"", e->deployment));
+    }
+    CAIRN_ASSIGN_OR_RETURN(Digest recomputed, e->ComputeHash());
+    if (recomputed != e->hash) {
+      return problem(e->seq, "its hash does not match its content: the event was altered");
+    }
+    if (prev) {
+      if (!e->prev || *e->prev != prev->hash) {
+        return problem(e->seq, fmt::format("prev does not match event {}'s hash: the chain is "
+                                           "broken here",
+                                           prev->seq));
+      }
+      if (!e->from || *e->from != prev->to) {
+        return problem(e->seq, fmt::format("from is not what event {} made live", prev->seq));
+      }
+      if (e->time_micros < prev->time_micros) {
+        return problem(e->seq, "its time is earlier than the previous event's");
+      }
+    } else if (e->prev || e->from) {
+      return problem(e->seq, "the first event has a prev or from");
+    }
+    if (auto broken = BrokenSignatureLink(*e, min_trust_seq, trust)) {
+      return problem(e->seq, *broken);
+    }
+    if (e->signed_by) {
+      min_trust_seq = e->signed_by->trust_seq;
+      report->signatures.push_back(JudgeEventSignature(*e, trust));
+    }
+    CAIRN_ASSIGN_OR_RETURN(bool indexed,
+                           db.Contains(Cf::kEventTime, EventTimeKey(name, e->time_micros, e->seq)));
+    if (!indexed) return problem(e->seq, "missing from the time index");
+    CAIRN_ASSIGN_OR_RETURN(bool exists, HasSnapshot(store, e->to));
+    if (!exists) {
+      return problem(
+          e->seq, fmt::format("it made snapshot {} live, which is not in the store", e->to.Hex()));
+    }
+    last_bytes.assign(cur.value());
+    prev = std::move(*e);
+    ++expected_seq;
+  }
+  CAIRN_RETURN_IF_ERROR(cur.status());
+  if (!record) {
+    if (prev) return problem(0, "events exist but the deployment pointer is missing");
+    return std::optional<AuditProblem>();
+  }
+  if (!prev) return problem(0, "the deployment pointer exists but it has no events");
+  if (*record != last_bytes) {
+    auto pointed = DecodeEvent(*record, "deployment " + name);
+    std::string what =
+        pointed.ok() ? fmt::format("points to {} (event {})", pointed->to.Short(), pointed->seq)
+                     : "is unreadable";
+    return problem(0, fmt::format("the pointer {} but the last event {} made {} live", what,
+                                  prev->seq, prev->to.Short()));
+  }
+  return std::optional<AuditProblem>();
+}
+
+}  // namespace
+
+Result<AuditReport> AuditVerify(const Store& store, const std::string& only) {
+  AuditReport report;
+  Db& db = StoreInternal::db(store);
+  std::set<std::string> names;
+  if (!only.empty()) {
+    CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(only));
+    names.insert(only);
+  } else {
+    Cursor d = db.NewCursor(Cf::kDeployments);
+    for (d.SeekToFirst(); d.Valid(); d.Next()) names.emplace(d.key());
+    CAIRN_RETURN_IF_ERROR(d.status());
+    // Events whose pointer vanished must be found too.
+    Cursor e = db.NewCursor(Cf::kEvents);
+    for (e.SeekToFirst(); e.Valid(); e.Next()) {
+      std::string_view key = e.key();
+      std::string name(key.substr(0, key.find('\0')));
+      names.insert(name);
+      e.Seek(name + '\1');  // skip to the next deployment
+      if (!e.Valid()) break;
+      e.Prev();
+    }
+    CAIRN_RETURN_IF_ERROR(e.status());
+  }
+  // The trust chain first: event signatures are judged by it.
+  CAIRN_ASSIGN_OR_RETURN(TrustChainAudit trust, AuditTrustChain(store));
+  report.trust_events = trust.events;
+  if (trust.problem) report.problems.push_back(*trust.problem);
+  CAIRN_ASSIGN_OR_RETURN(PolicyChainAudit policy, AuditPolicyChain(store));
+  report.policy_events = policy.events;
+  if (policy.problem) report.problems.push_back(*policy.problem);
+  for (const auto& name : names) {
+    ++report.deployments;
+    CAIRN_ASSIGN_OR_RETURN(auto record, db.Get(Cf::kDeployments, name));
+    std::optional<std::string_view> view;
+    if (record) view = *record;
+    CAIRN_ASSIGN_OR_RETURN(auto problem, VerifyOne(store, name, view, trust, &report));
+    if (problem) report.problems.push_back(std::move(*problem));
+  }
+  for (const auto& s : report.signatures) {
+    if (s.status == SignatureStatus::kValid) continue;
+    report.problems.push_back(AuditProblem{s.deployment, s.seq,
+                                           fmt::format("signature by {}: {}: {}", s.key_id.Short(),
+                                                       SignatureStatusName(s.status), s.detail)});
+  }
+  if (!only.empty() && report.events == 0 && report.problems.empty()) {
+    return Status::NotFound(fmt::format("no deployment \"{}\"", only));
+  }
+  return report;
+}
+
+}  // namespace cairn

@@ -1,0 +1,555 @@
+// Checkout into a serving directory. Every file-system call here is relative to a
+// directory descriptor and refuses to follow symlinks (O_NOFOLLOW, AT_SYMLINK_NOFOLLOW),
+// so a symlink planted inside DIR can neither redirect a write nor a delete.
+#include "cairn/checkout.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <ctime>
+#include <thread>
+
+#include "cairn/deployment.h"
+#include "cairn/object.h"
+#include "util/fs_util.h"
+#include "util/parallel.h"
+
+namespace cairn {
+namespace {
+
+constexpr const char* kVersionsDir = ".versions";
+constexpr const char* kCurrentLink = "current";
+constexpr const char* kNewLink = ".current.new";
+constexpr const char* kLockFile = ".lock";
+constexpr const char* kTempPrefix = ".tmp-";
+
+// An owned file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { Reset(); }
+  Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  Fd& operator=(Fd&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      fd_ = o.fd_;
+      o.fd_ = -1;
+    }
+    return *this;
+  }
+  int get() const { return fd_; }
+  int release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  void Reset() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  int fd_ = -1;
+};
+
+std::string Join(const std::string& a, const std::string& b) { return a + "/" + b; }
+
+// Opens `name` under `parent` as a directory without following a symlink. A symlink or a
+// non-directory there is a conflict: cairn did not put it there.
+Result<Fd> OpenDirAt(int parent, const std::string& name, const std::string& shown) {
+  int fd = ::openat(parent, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd >= 0) return Fd(fd);
+  int err = errno;
+  if (err == ELOOP || err == ENOTDIR) {
+    return Status::Conflict(fmt::format(
+        "{} is not a directory cairn created (a symlink or a file); refusing to use it", shown));
+  }
+  return ErrnoStatus("open directory", shown, err);
+}
+
+// mkdirat that accepts an existing directory (checked by the following OpenDirAt).
+Status MakeDirAt(int parent, const std::string& name, const std::string& shown,
+                 bool* created = nullptr) {
+  if (::mkdirat(parent, name.c_str(), 0755) == 0) {
+    if (created != nullptr) *created = true;
+    return Status::OK();
+  }
+  if (errno == EEXIST) return Status::OK();
+  return ErrnoStatus("create directory", shown, errno);
+}
+
+Status FsyncFd(int fd, const std::string& shown) {
+  if (::fsync(fd) != 0) return ErrnoStatus("fsync", shown, errno);
+  return Status::OK();
+}
+
+bool IsVersionName(std::string_view name) {
+  return name.size() == 64 &&
+         std::all_of(name.begin(), name.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// The names in a directory, without "." and "..".
+Result<std::vector<std::string>> ListDir(int fd, const std::string& shown) {
+  int dup_fd = ::dup(fd);
+  if (dup_fd < 0) return ErrnoStatus("dup", shown, errno);
+  DIR* d = ::fdopendir(dup_fd);
+  if (d == nullptr) {
+    int err = errno;
+    ::close(dup_fd);
+    return ErrnoStatus("read directory", shown, err);
+  }
+  ::rewinddir(d);
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view n = e->d_name;
+    if (n != "." && n != "..") names.emplace_back(n);
+  }
+  ::closedir(d);
+  return names;
+}
+
+// Removes the tree `name` under `parent` without following symlinks: a symlink is
+// unlinked, never entered. Directories are made writable first (versions are read-only).
+Status RemoveTreeAt(int parent, const std::string& name, const std::string& shown) {
+  struct stat st {};
+  if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return Status::OK();
+    return ErrnoStatus("stat", shown, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    if (::unlinkat(parent, name.c_str(), 0) != 0 && errno != ENOENT) {
+      return ErrnoStatus("remove", shown, errno);
+    }
+    return Status::OK();
+  }
+  CAIRN_ASSIGN_OR_RETURN(Fd fd, OpenDirAt(parent, name, shown));
+  if (::fchmod(fd.get(), 0755) != 0) return ErrnoStatus("chmod", shown, errno);
+  CAIRN_ASSIGN_OR_RETURN(auto entries, ListDir(fd.get(), shown));
+  for (const auto& e : entries) {
+    CAIRN_RETURN_IF_ERROR(RemoveTreeAt(fd.get(), e, Join(shown, e)));
+  }
+  if (::unlinkat(parent, name.c_str(), AT_REMOVEDIR) != 0 && errno != ENOENT) {
+    return ErrnoStatus("remove directory", shown, errno);
+  }
+  return Status::OK();
+}
+
+// Splits a manifest path into segments, refusing anything that could leave the tree.
+// Ingest already guarantees this; a store may still have been tampered with.
+Result<std::vector<std::string>> PathSegments(const std::string& path) {
+  std::vector<std::string> segs;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string::npos) slash = path.size();
+    std::string seg = path.substr(start, slash - start);
+    if (seg.empty() || seg == "." || seg == ".." || seg.find('\0') != std::string::npos) {
+      return Status::Corruption(fmt::format(
+          "component path \"{}\" is not a relative path inside the release; refusing to write it",
+          path));
+    }
+    segs.push_back(std::move(seg));
+    start = slash + 1;
+  }
+  return segs;
+}
+
+Status WriteAllFd(int fd, std::string_view data, const std::string& shown) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("write", shown, errno);
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::OK();
+}
+
+// Writes one component below `root` (a fresh temporary tree): parent directories are
+// created as needed and opened without following symlinks; the file is created O_EXCL,
+// read-only, and filled from the store (every piece verified by StreamObject).
+Status WriteComponent(const Store& store, int root, const std::string& root_shown,
+                      const Component& c) {
+  CAIRN_ASSIGN_OR_RETURN(auto segs, PathSegments(c.path));
+  Fd dir;
+  int at = root;
+  std::string shown = root_shown;
+  for (size_t i = 0; i + 1 < segs.size(); ++i) {
+    shown = Join(shown, segs[i]);
+    CAIRN_RETURN_IF_ERROR(MakeDirAt(at, segs[i], shown));
+    CAIRN_ASSIGN_OR_RETURN(dir, OpenDirAt(at, segs[i], shown));
+    at = dir.get();
+  }
+  shown = Join(shown, segs.back());
+  Fd file(::openat(at, segs.back().c_str(),
+                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444));
+  if (file.get() < 0) return ErrnoStatus("create", shown, errno);
+  Status s = StreamObject(store, c.digest, [&](std::string_view piece) {
+    return WriteAllFd(file.get(), piece, shown);
+  });
+  if (!s.ok()) return s.WithContext(c.path);
+  CAIRN_RETURN_IF_ERROR(FsyncFd(file.get(), shown));
+  if (::close(file.release()) != 0) return ErrnoStatus("close", shown, errno);
+  return Status::OK();
+}
+
+// Makes every directory of the tree read-only and durable (its entries fsynced), deepest
+// first.
+Status SealDirs(int parent, const std::string& name, const std::string& shown) {
+  CAIRN_ASSIGN_OR_RETURN(Fd fd, OpenDirAt(parent, name, shown));
+  CAIRN_ASSIGN_OR_RETURN(auto names, ListDir(fd.get(), shown));
+  for (const auto& n : names) {
+    struct stat st {};
+    if (::fstatat(fd.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return ErrnoStatus("stat", Join(shown, n), errno);
+    }
+    if (S_ISDIR(st.st_mode)) CAIRN_RETURN_IF_ERROR(SealDirs(fd.get(), n, Join(shown, n)));
+  }
+  if (::fchmod(fd.get(), 0555) != 0) return ErrnoStatus("chmod", shown, errno);
+  return FsyncFd(fd.get(), shown);
+}
+
+// Holds DIR/.versions/.lock (flock) for the life of the object.
+class CheckoutLock {
+ public:
+  static Result<CheckoutLock> Take(int versions, const std::string& shown,
+                                   std::chrono::milliseconds timeout) {
+    Fd fd(::openat(versions, kLockFile, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (fd.get() < 0) {
+      if (errno == ELOOP) {
+        return Status::Conflict(
+            fmt::format("{} is a symlink cairn did not create; refusing to use it", shown));
+      }
+      return ErrnoStatus("open lock file", shown, errno);
+    }
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno != EWOULDBLOCK && errno != EINTR) return ErrnoStatus("lock", shown, errno);
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return Status::Busy(fmt::format(
+            "another checkout holds {} (waited {} ms); try again", shown, timeout.count()));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return CheckoutLock(std::move(fd));
+  }
+
+ private:
+  explicit CheckoutLock(Fd fd) : fd_(std::move(fd)) {}
+  Fd fd_;  // closing it releases the lock
+};
+
+// What `current` is: absent, a link to a cairn version, a foreign symlink, or (conflict)
+// something else.
+struct CurrentState {
+  bool exists = false;
+  std::optional<SnapshotId> id;
+};
+
+Result<CurrentState> ReadCurrent(int dir, const std::string& dir_shown) {
+  std::string shown = Join(dir_shown, kCurrentLink);
+  struct stat st {};
+  if (::fstatat(dir, kCurrentLink, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return CurrentState{};
+    return ErrnoStatus("stat", shown, errno);
+  }
+  if (!S_ISLNK(st.st_mode)) {
+    return Status::Conflict(
+        fmt::format("{} exists and is not a symlink; cairn will not replace it", shown));
+  }
+  char buf[256];
+  ssize_t n = ::readlinkat(dir, kCurrentLink, buf, sizeof(buf));
+  if (n < 0) return ErrnoStatus("read link", shown, errno);
+  std::string_view target(buf, static_cast<size_t>(n));
+  CurrentState state;
+  state.exists = true;
+  std::string_view prefix = ".versions/";
+  if (target.substr(0, prefix.size()) == prefix && IsVersionName(target.substr(prefix.size()))) {
+    auto id = SnapshotId::Parse(target.substr(prefix.size()));
+    if (id.ok()) state.id = *id;
+  }
+  return state;
+}
+
+// Opens DIR (creating it if missing) and DIR/.versions. An existing DIR that holds
+// anything but a checkout is refused, so a typo cannot scatter files into /etc.
+Status OpenCheckoutDir(const std::string& dir, Fd* dir_fd, Fd* versions_fd) {
+  bool created_dir = false;
+  if (::mkdir(dir.c_str(), 0755) == 0) {
+    created_dir = true;
+  } else if (errno != EEXIST) {
+    return ErrnoStatus("create directory", dir, errno);
+  }
+  // DIR itself is the caller's choice and may be reached through a symlink.
+  Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d.get() < 0) return ErrnoStatus("open directory", dir, errno);
+  if (created_dir) CAIRN_RETURN_IF_ERROR(FsyncDir(ParentDir(dir)));
+  std::string versions_shown = Join(dir, kVersionsDir);
+  struct stat st {};
+  if (::fstatat(d.get(), kVersionsDir, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno != ENOENT) return ErrnoStatus("stat", versions_shown, errno);
+    CAIRN_ASSIGN_OR_RETURN(auto names, ListDir(d.get(), dir));
+    if (!names.empty()) {
+      return Status::Conflict(fmt::format(
+          "{} is not empty and is not a checkout directory (it has no {}); choose an empty "
+          "or new directory",
+          dir, kVersionsDir));
+    }
+    CAIRN_RETURN_IF_ERROR(MakeDirAt(d.get(), kVersionsDir, versions_shown));
+    CAIRN_RETURN_IF_ERROR(FsyncFd(d.get(), dir));
+  }
+  CAIRN_ASSIGN_OR_RETURN(*versions_fd, OpenDirAt(d.get(), kVersionsDir, versions_shown));
+  *dir_fd = std::move(d);
+  return Status::OK();
+}
+
+// Removes what an interrupted checkout left: temporary trees and the temporary link.
+Status RemoveLeftovers(int dir, const std::string& dir_shown, int versions,
+                       const std::string& versions_shown) {
+  CAIRN_ASSIGN_OR_RETURN(auto names, ListDir(versions, versions_shown));
+  for (const auto& n : names) {
+    if (n.rfind(kTempPrefix, 0) == 0) {
+      CAIRN_RETURN_IF_ERROR(RemoveTreeAt(versions, n, Join(versions_shown, n)));
+    }
+  }
+  struct stat st {};
+  if (::fstatat(dir, kNewLink, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (!S_ISLNK(st.st_mode)) {
+      return Status::Conflict(fmt::format("{} is not a symlink cairn created; remove it",
+                                          Join(dir_shown, kNewLink)));
+    }
+    if (::unlinkat(dir, kNewLink, 0) != 0) {
+      return ErrnoStatus("remove", Join(dir_shown, kNewLink), errno);
+    }
+  }
+  return Status::OK();
+}
+
+// Writes the snapshot into versions/<hex> through a temporary tree renamed into place.
+Status WriteVersion(const Store& store, const Snapshot& snapshot, int versions,
+                    const std::string& versions_shown) {
+  std::string hex = snapshot.id.Hex();
+  std::string tmp = fmt::format("{}{}-{}", kTempPrefix, hex.substr(0, 16), ::getpid());
+  std::string tmp_shown = Join(versions_shown, tmp);
+  if (::mkdirat(versions, tmp.c_str(), 0755) != 0) {
+    return ErrnoStatus("create directory", tmp_shown, errno);
+  }
+  Status s = [&]() -> Status {
+    CAIRN_ASSIGN_OR_RETURN(Fd root, OpenDirAt(versions, tmp, tmp_shown));
+    const auto& comps = snapshot.components;
+    CAIRN_RETURN_IF_ERROR(ParallelFor(comps.size(), DefaultThreads(), [&](size_t i) {
+      return WriteComponent(store, root.get(), tmp_shown, comps[i]);
+    }));
+    // Files were fsynced as they were written (in parallel, and only ours: a syncfs
+    // would wait for every other writer on the file system); now the directories.
+    CAIRN_RETURN_IF_ERROR(SealDirs(versions, tmp, tmp_shown));
+    if (::renameat(versions, tmp.c_str(), versions, hex.c_str()) != 0) {
+      return ErrnoStatus("rename into place", Join(versions_shown, hex), errno);
+    }
+    return FsyncFd(versions, versions_shown);
+  }();
+  if (!s.ok()) {
+    // Best effort: the next checkout removes any .tmp-* left behind.
+    (void)RemoveTreeAt(versions, tmp, tmp_shown);
+  }
+  return s;
+}
+
+struct Version {
+  std::string name;
+  struct timespec mtime;
+};
+
+// The version directories in DIR/.versions (symlinks and other entries are not versions).
+Result<std::vector<Version>> ListVersions(int versions, const std::string& versions_shown) {
+  CAIRN_ASSIGN_OR_RETURN(auto names, ListDir(versions, versions_shown));
+  std::vector<Version> found;
+  for (const auto& n : names) {
+    if (!IsVersionName(n)) continue;
+    struct stat st {};
+    if (::fstatat(versions, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (S_ISDIR(st.st_mode)) found.push_back({n, st.st_mtim});
+  }
+  return found;
+}
+
+bool Later(const struct timespec& a, const struct timespec& b) {
+  return a.tv_sec != b.tv_sec ? a.tv_sec > b.tv_sec : a.tv_nsec > b.tv_nsec;
+}
+
+// Marks a version as the newest: its mtime orders versions for `keep`. The time is set
+// explicitly past every other version's, since the kernel's own timestamps are coarse
+// (two checkouts within a few milliseconds would tie).
+Status Touch(int versions, const std::string& versions_shown, const std::string& hex) {
+  CAIRN_ASSIGN_OR_RETURN(auto found, ListVersions(versions, versions_shown));
+  struct timespec t {};
+  ::clock_gettime(CLOCK_REALTIME, &t);
+  for (const auto& v : found) {
+    if (v.name == hex || Later(t, v.mtime)) continue;
+    t = v.mtime;
+    if (++t.tv_nsec == 1000000000) {
+      t.tv_nsec = 0;
+      ++t.tv_sec;
+    }
+  }
+  struct timespec times[2] = {t, t};
+  if (::utimensat(versions, hex.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) {
+    return ErrnoStatus("touch", Join(versions_shown, hex), errno);
+  }
+  return Status::OK();
+}
+
+// Points DIR/current at .versions/<hex> with one rename(2) of a fresh symlink.
+Status SwitchCurrent(int dir, const std::string& dir_shown, const std::string& hex) {
+  std::string target = fmt::format("{}/{}", kVersionsDir, hex);
+  if (::symlinkat(target.c_str(), dir, kNewLink) != 0) {
+    return ErrnoStatus("create symlink", Join(dir_shown, kNewLink), errno);
+  }
+  if (::renameat(dir, kNewLink, dir, kCurrentLink) != 0) {
+    int err = errno;
+    (void)::unlinkat(dir, kNewLink, 0);
+    return ErrnoStatus("replace", Join(dir_shown, kCurrentLink), err);
+  }
+  return FsyncFd(dir, dir_shown);
+}
+
+// Deletes versions beyond the newest `keep`, never `current_hex`. A version is first
+// renamed to a temporary name, so an interrupted delete never leaves a partial tree under
+// a version name (which a later checkout would trust as complete).
+Result<std::vector<SnapshotId>> Prune(int versions, const std::string& versions_shown,
+                                      const std::string& current_hex, uint32_t keep) {
+  CAIRN_ASSIGN_OR_RETURN(auto found, ListVersions(versions, versions_shown));
+  std::sort(found.begin(), found.end(), [&](const Version& a, const Version& b) {
+    if (a.name == current_hex) return b.name != current_hex;
+    if (b.name == current_hex) return false;
+    if (Later(a.mtime, b.mtime) || Later(b.mtime, a.mtime)) return Later(a.mtime, b.mtime);
+    return a.name < b.name;
+  });
+  std::vector<SnapshotId> removed;
+  for (size_t i = keep; i < found.size(); ++i) {
+    const std::string& n = found[i].name;
+    std::string doomed = fmt::format("{}del-{}-{}", kTempPrefix, n.substr(0, 16), ::getpid());
+    if (::renameat(versions, n.c_str(), versions, doomed.c_str()) != 0) {
+      return ErrnoStatus("rename for removal", Join(versions_shown, n), errno);
+    }
+    CAIRN_RETURN_IF_ERROR(RemoveTreeAt(versions, doomed, Join(versions_shown, doomed)));
+    auto id = SnapshotId::Parse(n);
+    if (id.ok()) removed.push_back(*id);
+  }
+  if (!removed.empty()) CAIRN_RETURN_IF_ERROR(FsyncFd(versions, versions_shown));
+  return removed;
+}
+
+}  // namespace
+
+Result<CheckoutResult> Checkout(const Store& store, const SnapshotId& id, const std::string& dir,
+                                const CheckoutOptions& options) {
+  if (options.keep < 1) return Status::Usage("--keep must be at least 1");
+  if (dir.empty()) return Status::Usage("the checkout directory must not be empty");
+  CAIRN_ASSIGN_OR_RETURN(Snapshot snapshot, LoadSnapshot(store, id));
+
+  Fd dir_fd, versions_fd;
+  CAIRN_RETURN_IF_ERROR(OpenCheckoutDir(dir, &dir_fd, &versions_fd));
+  std::string versions_shown = Join(dir, kVersionsDir);
+  CAIRN_ASSIGN_OR_RETURN(
+      auto lock,
+      CheckoutLock::Take(versions_fd.get(), Join(versions_shown, kLockFile), options.lock_timeout));
+  CAIRN_RETURN_IF_ERROR(RemoveLeftovers(dir_fd.get(), dir, versions_fd.get(), versions_shown));
+  CAIRN_ASSIGN_OR_RETURN(CurrentState current, ReadCurrent(dir_fd.get(), dir));
+
+  CheckoutResult result;
+  result.id = id;
+  result.previous = current.id;
+  std::string hex = id.Hex();
+  result.version_path = Join(versions_shown, hex);
+  for (const auto& c : snapshot.components) result.bytes += c.size;
+  result.files = snapshot.components.size();
+
+  struct stat st {};
+  if (::fstatat(versions_fd.get(), hex.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      return Status::Conflict(fmt::format(
+          "{} is not a directory cairn created (a symlink or a file); remove it and retry",
+          result.version_path));
+    }
+  } else if (errno == ENOENT) {
+    CAIRN_RETURN_IF_ERROR(WriteVersion(store, snapshot, versions_fd.get(), versions_shown));
+    result.written = true;
+  } else {
+    return ErrnoStatus("stat", result.version_path, errno);
+  }
+  CAIRN_RETURN_IF_ERROR(Touch(versions_fd.get(), versions_shown, hex));
+
+  if (!current.exists || current.id != id) {
+    CAIRN_RETURN_IF_ERROR(SwitchCurrent(dir_fd.get(), dir, hex));
+    result.switched = true;
+  }
+  CAIRN_ASSIGN_OR_RETURN(result.removed,
+                         Prune(versions_fd.get(), versions_shown, hex, options.keep));
+  return result;
+}
+
+Result<std::optional<SnapshotId>> CurrentCheckout(const std::string& dir) {
+  Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (d.get() < 0) return ErrnoStatus("open directory", dir, errno);
+  CAIRN_ASSIGN_OR_RETURN(CurrentState current, ReadCurrent(d.get(), dir));
+  return current.id;
+}
+
+namespace {
+
+// Sleeps `total`, waking every 50 ms to ask `stop`; true when stopped.
+bool SleepUnlessStopped(std::chrono::milliseconds total, const std::function<bool()>& stop) {
+  auto end = std::chrono::steady_clock::now() + total;
+  while (true) {
+    if (stop && stop()) return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= end) return false;
+    auto slice = std::min<std::chrono::steady_clock::duration>(end - now,
+                                                                std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(slice);
+  }
+}
+
+// One look: what is live, and a checkout if DIR is not at it.
+Status FollowOnce(const std::string& store_path, const std::string& deployment,
+                  const std::string& dir, const FollowOptions& options) {
+  StoreOpenOptions open;
+  open.read_only = true;
+  CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(store_path, open));
+  CAIRN_ASSIGN_OR_RETURN(Deployment d, GetDeployment(*store, deployment));
+  auto current = CurrentCheckout(dir);
+  if (current.ok() && *current == d.live) return Status::OK();
+  CAIRN_ASSIGN_OR_RETURN(CheckoutResult result, Checkout(*store, d.live, dir, options.checkout));
+  if (options.on_switch) options.on_switch(result);
+  return Status::OK();
+}
+
+}  // namespace
+
+Status FollowDeployment(const std::string& store_path, const std::string& deployment,
+                        const std::string& dir, const FollowOptions& options) {
+  CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(deployment));
+  {
+    StoreOpenOptions open;
+    open.read_only = true;
+    CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(store_path, open));
+    CAIRN_RETURN_IF_ERROR(GetDeployment(*store, deployment).status());
+  }
+  while (true) {
+    Status s = FollowOnce(store_path, deployment, dir, options);
+    if (!s.ok() && options.on_error) options.on_error(s);
+    if (SleepUnlessStopped(options.interval, options.stop)) return Status::OK();
+  }
+}
+
+}  // namespace cairn

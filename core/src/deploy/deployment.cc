@@ -1,0 +1,425 @@
+#include "cairn/deployment.h"
+
+#include <fmt/format.h>
+
+#include <regex>
+
+#include "cairn/clock.h"
+#include "cairn/trust.h"
+#include "chain/chain_records.h"
+#include "deploy/deployment_records.h"
+#include "store/keys.h"
+#include "store/store_internal.h"
+
+namespace cairn {
+
+// ---- names ----
+
+Status ValidateDeploymentName(std::string_view name) {
+  static const std::regex kName("^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*){0,3}$");
+  auto bad = [&](std::string_view why) {
+    return Status::Usage(fmt::format("\"{}\" is not a deployment name: {}", name, why));
+  };
+  if (name.empty() || name.size() > 128) return bad("use 1 to 128 characters");
+  if (!std::regex_match(name.begin(), name.end(), kName)) {
+    return bad("use up to four '/'-separated parts of lowercase letters, digits, '.', '_' "
+               "and '-', each starting with a letter or digit (e.g. prod, support-bot/beta)");
+  }
+  if (name.size() >= 8 && IsHex(name)) return bad("it would read as a snapshot id prefix");
+  if (name.find("..") != std::string_view::npos) return bad("'..' is not allowed");
+  return Status::OK();
+}
+
+// ---- events ----
+
+const char* ActionName(EventAction action) {
+  return action == EventAction::kPromote ? "promote" : "rollback";
+}
+
+Json Event::ToJson(bool with_hash) const {
+  Json j = {{"deployment", deployment},
+            {"seq", seq},
+            {"time", FormatTime(time_micros)},
+            {"actor", actor},
+            {"action", ActionName(action)},
+            {"from", from ? Json(from->Hex()) : Json()},
+            {"to", to.Hex()},
+            {"reason", reason},
+            {"top", top},
+            {"below", below},
+            {"prev", prev ? Json(prev->ToString()) : Json()}};
+  if (forced) j["forced"] = true;
+  if (!checks.empty()) j["checks"] = checks;
+  if (signed_by) {
+    j["signed_by"] = {{"key_id", signed_by->key_id.ToString()},
+                      {"trust_seq", signed_by->trust_seq}};
+  }
+  if (with_hash) {
+    j["hash"] = hash.ToString();
+    if (signature) {
+      j["signature"] = {{"key_id", signature->key_id.ToString()}, {"sig", signature->sig.Hex()}};
+    }
+  }
+  return j;
+}
+
+Result<Event> Event::FromJson(const Json& j) {
+  auto bad = [](std::string_view field) {
+    return Status::Corruption(fmt::format("event field '{}' is missing or mistyped", field));
+  };
+  try {
+    Event e;
+    if (!j.is_object()) return bad("(object)");
+    e.deployment = j.at("deployment").get<std::string>();
+    e.seq = j.at("seq").get<uint64_t>();
+    auto t = ParseTime(j.at("time").get<std::string>());
+    if (!t.ok()) return bad("time");
+    e.time_micros = *t;
+    e.actor = j.at("actor").get<std::string>();
+    std::string action = j.at("action").get<std::string>();
+    if (action == "promote") {
+      e.action = EventAction::kPromote;
+    } else if (action == "rollback") {
+      e.action = EventAction::kRollback;
+    } else {
+      return bad("action");
+    }
+    if (!j.at("from").is_null()) {
+      auto from = SnapshotId::Parse(j.at("from").get<std::string>());
+      if (!from.ok()) return bad("from");
+      e.from = *from;
+    }
+    auto to = SnapshotId::Parse(j.at("to").get<std::string>());
+    if (!to.ok()) return bad("to");
+    e.to = *to;
+    e.reason = j.at("reason").get<std::string>();
+    e.top = j.at("top").get<uint64_t>();
+    e.below = j.at("below").get<uint64_t>();
+    e.forced = j.value("forced", false);
+    if (j.contains("checks")) {
+      if (!j.at("checks").is_array()) return bad("checks");
+      e.checks = j.at("checks");
+    }
+    if (j.contains("signed_by")) {
+      const Json& sb = j.at("signed_by");
+      auto key_id = KeyId::Parse(sb.at("key_id").get<std::string>());
+      if (!key_id.ok()) return bad("signed_by.key_id");
+      e.signed_by = EventSigner{*key_id, sb.at("trust_seq").get<uint64_t>()};
+    }
+    if (const char* field = ReadChainLinks(j, &e.prev, &e.hash)) return bad(field);
+    if (j.contains("signature")) {
+      const Json& sg = j.at("signature");
+      auto key_id = KeyId::Parse(sg.at("key_id").get<std::string>());
+      if (!key_id.ok()) return bad("signature.key_id");
+      auto sig = Signature::ParseHex(sg.at("sig").get<std::string>());
+      if (!sig.ok()) return bad("signature.sig");
+      e.signature = EventSignature{*key_id, *sig};
+    }
+    return e;
+  } catch (const Json::exception& ex) {
+    return Status::Corruption(fmt::format("event is malformed: {}", ex.what()));
+  }
+}
+
+Result<Digest> Event::ComputeHash() const { return ChainHash(ToJson(/*with_hash=*/false)); }
+
+// ---- reading ----
+
+Result<Deployment> GetDeployment(const Store& store, const std::string& name) {
+  CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(name));
+  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kDeployments, name));
+  if (!value) {
+    return Status::NotFound(fmt::format(
+        "no deployment \"{}\" (it is created by its first 'cairn promote REV --to {}')", name,
+        name));
+  }
+  CAIRN_ASSIGN_OR_RETURN(Event last, DecodeEvent(*value, "deployment " + name));
+  return Deployment{name, last.to, std::move(last)};
+}
+
+Result<std::vector<Deployment>> ListDeployments(const Store& store) {
+  std::vector<Deployment> out;
+  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kDeployments);
+  for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
+    std::string name(cur.key());
+    CAIRN_ASSIGN_OR_RETURN(Event last, DecodeEvent(cur.value(), "deployment " + name));
+    out.push_back(Deployment{name, last.to, std::move(last)});
+  }
+  CAIRN_RETURN_IF_ERROR(cur.status());
+  return out;
+}
+
+Result<Event> GetEvent(const Store& store, const std::string& name, uint64_t seq) {
+  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kEvents, EventKey(name, seq)));
+  if (!value) return Status::NotFound(fmt::format("{} has no event {}", name, seq));
+  return DecodeEvent(*value, fmt::format("event {} of {}", seq, name));
+}
+
+Result<std::vector<Event>> ReadEvents(const Store& store, const std::string& name,
+                                      std::optional<int64_t> since,
+                                      std::optional<int64_t> until) {
+  CAIRN_RETURN_IF_ERROR(GetDeployment(store, name).status());  // it must exist
+  std::vector<Event> out;
+  std::string prefix = DeploymentPrefix(name);
+  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kEventTime);
+  std::string start = since ? EventTimeKey(name, *since, 0) : prefix;
+  for (cur.Seek(start); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
+    uint64_t seq = SeqOfEventTimeKey(cur.key());
+    CAIRN_ASSIGN_OR_RETURN(Event e, GetEvent(store, name, seq));
+    if (until && e.time_micros > *until) break;
+    out.push_back(std::move(e));
+  }
+  CAIRN_RETURN_IF_ERROR(cur.status());
+  return out;
+}
+
+Result<Event> LiveAt(const Store& store, const std::string& name, int64_t time_micros) {
+  CAIRN_RETURN_IF_ERROR(GetDeployment(store, name).status());  // it must exist
+  // The last event at or before `time`: seek past it, step back once.
+  std::string prefix = DeploymentPrefix(name);
+  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kEventTime);
+  cur.Seek(EventTimeKey(name, time_micros, UINT64_MAX));
+  if (cur.Valid()) {
+    cur.Prev();
+  } else {
+    cur.SeekToLast();
+  }
+  CAIRN_RETURN_IF_ERROR(cur.status());
+  if (!cur.Valid() || !cur.key().starts_with(prefix)) {
+    return Status::NotFound(fmt::format("nothing was live on {} at {} (before its first promotion)",
+                                        name, FormatTime(time_micros)));
+  }
+  return GetEvent(store, name, SeqOfEventTimeKey(cur.key()));
+}
+
+Result<LiveHistory> GetLiveHistory(const Store& store, const std::string& name,
+                                   const SnapshotId& snapshot) {
+  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kLiveHistory,
+                                                                  LiveHistoryKey(name, snapshot)));
+  if (!value) return LiveHistory{};
+  return DecodeLiveHistory(*value);
+}
+
+// ---- moving ----
+
+namespace {
+
+struct Current {
+  std::optional<Deployment> deployment;  // none before the first promotion
+};
+
+Result<Current> LoadCurrent(const Store& store, const std::string& name) {
+  auto d = GetDeployment(store, name);
+  if (d.ok()) return Current{std::move(*d)};
+  if (d.status().IsNotFound()) return Current{};
+  return d.status();
+}
+
+Status CheckExpect(const Current& cur, const std::string& name, const MoveOptions& o) {
+  if (!o.expect) return Status::OK();
+  if (!cur.deployment) {
+    return Status::Moved(fmt::format("{} has never been promoted, not {} as expected", name,
+                                     o.expect->Short()));
+  }
+  if (cur.deployment->live != *o.expect) {
+    return Status::Moved(fmt::format(
+        "{} is now {} (moved by {} at {}), not {} as expected; nothing changed", name,
+        cur.deployment->live.Short(), cur.deployment->last.actor,
+        FormatTime(cur.deployment->last.time_micros), o.expect->Short()));
+  }
+  return Status::OK();
+}
+
+// The signing key of a move must be trusted now; returns the trust chain's last seq.
+Result<uint64_t> CheckSigningKey(const Store& store, const PrivateKey& key) {
+  CAIRN_ASSIGN_OR_RETURN(TrustState trust, TrustState::Load(store));
+  switch (trust.StatusOf(key.id())) {
+    case KeyTrust::kTrusted:
+      return trust.head_seq();
+    case KeyTrust::kRevoked:
+      return Status::Conflict(fmt::format(
+          "signing key {} is revoked: it may not sign a move (drop --key / CAIRN_KEY, or use "
+          "another key); nothing changed",
+          key.id().Short()));
+    case KeyTrust::kUnknown:
+      break;
+  }
+  return Status::Conflict(fmt::format(
+      "signing key {} is not in the trust list: add it with 'cairn trust add NAME PUBKEY_FILE "
+      "--role ROLE' (or drop --key / CAIRN_KEY); nothing changed",
+      key.id().Short()));
+}
+
+// Fills seq, time, prev, hash (and signature, with a key) from the current state, then
+// writes pointer, event, time index and live history in one synced batch.
+Result<Event> Append(Store& store, const Current& cur, Event e,
+                     std::optional<SnapshotId> rolled_back, const PrivateKey* key) {
+  if (store.read_only()) return Status::Internal("moving a deployment needs a writable store");
+  Db& db = StoreInternal::db(store);
+  if (key != nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(uint64_t trust_seq, CheckSigningKey(store, *key));
+    e.signed_by = EventSigner{key->id(), trust_seq};
+  }
+  int64_t now = store.clock().NowMicros();
+  if (cur.deployment) {
+    const Event& last = cur.deployment->last;
+    e.seq = last.seq + 1;
+    e.prev = last.hash;
+    e.from = last.to;
+    // Event time never goes backwards within a deployment, even if the clock does.
+    e.time_micros = std::max(now, last.time_micros + 1);
+  } else {
+    e.seq = 1;
+    e.time_micros = now;
+  }
+  if (e.action == EventAction::kPromote || e.top == 0) e.top = e.seq;
+  CAIRN_ASSIGN_OR_RETURN(e.hash, e.ComputeHash());
+  if (key != nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(Signature sig, key->Sign(EventSigningMessage(e.hash)));
+    e.signature = EventSignature{key->id(), sig};
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
+
+  Batch batch(db);
+  batch.Put(Cf::kDeployments, e.deployment, bytes);
+  batch.Put(Cf::kEvents, EventKey(e.deployment, e.seq), bytes);
+  batch.Put(Cf::kEventTime, EventTimeKey(e.deployment, e.time_micros, e.seq), "");
+  CAIRN_ASSIGN_OR_RETURN(LiveHistory to_history, GetLiveHistory(store, e.deployment, e.to));
+  if (!to_history.was_live) {
+    to_history.first_seq = e.seq;
+    batch.Put(Cf::kLiveHistory, LiveHistoryKey(e.deployment, e.to), EncodeLiveHistory(to_history));
+  }
+  if (rolled_back) {
+    CAIRN_ASSIGN_OR_RETURN(LiveHistory h, GetLiveHistory(store, e.deployment, *rolled_back));
+    h.rolled_back_seq = e.seq;
+    batch.Put(Cf::kLiveHistory, LiveHistoryKey(e.deployment, *rolled_back), EncodeLiveHistory(h));
+  }
+  CAIRN_RETURN_IF_ERROR(db.Write(batch, /*sync=*/true));
+  // The move is durable now. Every writer's open starts a new log file and every open
+  // replays them all, so fold them into table files now and then; a failure here does not
+  // undo the move (and the next writer retries), so it must not report the move as failed.
+  db.Checkpoint().PermitUnchecked();
+  return e;
+}
+
+Status RequireReason(const MoveOptions& o) {
+  if (o.reason.empty()) {
+    return Status::Usage("say why with --reason TEXT: it is recorded in the audit log");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+namespace {
+// Asks the caller's gate (if any) about the planned move, then writes it.
+Result<Event> GateThenAppend(Store& store, const Current& cur, Event e,
+                             std::optional<SnapshotId> rolled_back, const MoveOptions& options) {
+  if (options.gate) {
+    if (cur.deployment) e.from = cur.deployment->live;
+    CAIRN_ASSIGN_OR_RETURN(e.checks, options.gate(e));
+    if (!e.checks.is_array()) return Status::Internal("a gate returned checks that are not a list");
+  }
+  return Append(store, cur, std::move(e), rolled_back, options.key);
+}
+}  // namespace
+
+Result<Event> Promote(Store& store, const std::string& name, const SnapshotId& snapshot,
+                      const MoveOptions& options) {
+  CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(name));
+  CAIRN_RETURN_IF_ERROR(RequireReason(options));
+  CAIRN_ASSIGN_OR_RETURN(bool exists, HasSnapshot(store, snapshot));
+  if (!exists) return Status::NotFound(fmt::format("no snapshot {}", snapshot.Hex()));
+  CAIRN_ASSIGN_OR_RETURN(Current cur, LoadCurrent(store, name));
+  CAIRN_RETURN_IF_ERROR(CheckExpect(cur, name, options));
+  if (cur.deployment && cur.deployment->live == snapshot) {
+    return Status::Conflict(fmt::format("{} is already live on {} (since {}): nothing to do",
+                                        snapshot.Short(), name,
+                                        FormatTime(cur.deployment->last.time_micros)));
+  }
+  Event e;
+  e.deployment = name;
+  e.actor = options.actor;
+  e.action = EventAction::kPromote;
+  e.to = snapshot;
+  e.reason = options.reason;
+  e.below = cur.deployment ? cur.deployment->last.top : 0;
+  return GateThenAppend(store, cur, std::move(e), std::nullopt, options);
+}
+
+Result<Event> Rollback(Store& store, const std::string& name, const RollbackOptions& options) {
+  CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(name));
+  CAIRN_RETURN_IF_ERROR(RequireReason(options.move));
+  if (options.steps == 0) return Status::Usage("--steps must be at least 1");
+  CAIRN_ASSIGN_OR_RETURN(Current cur, LoadCurrent(store, name));
+  if (!cur.deployment) {
+    return Status::NotFound(fmt::format("no deployment \"{}\": nothing to roll back", name));
+  }
+  CAIRN_RETURN_IF_ERROR(CheckExpect(cur, name, options.move));
+  const Deployment& d = *cur.deployment;
+
+  Event e;
+  e.deployment = name;
+  e.actor = options.move.actor;
+  e.action = EventAction::kRollback;
+  e.reason = options.move.reason;
+
+  if (options.to) {
+    if (*options.to == d.live) {
+      return Status::Conflict(fmt::format("{} is already live on {}", options.to->Short(), name));
+    }
+    CAIRN_ASSIGN_OR_RETURN(bool exists, HasSnapshot(store, *options.to));
+    if (!exists) return Status::NotFound(fmt::format("no snapshot {}", options.to->Hex()));
+    CAIRN_ASSIGN_OR_RETURN(LiveHistory h, GetLiveHistory(store, name, *options.to));
+    if (!h.was_live && !options.force) {
+      return Status::Usage(fmt::format(
+          "{} was never live on {}: rollback --to only returns to earlier live snapshots "
+          "(use --force to roll to it anyway; it is recorded as forced)",
+          options.to->Short(), name));
+    }
+    e.to = *options.to;
+    e.forced = !h.was_live;
+    // Walk down the stack to it if it is there (cost: the distance walked); otherwise it
+    // becomes a new stack entry above the current one.
+    uint64_t node = h.was_live ? d.last.top : 0;  // never live here: not on the stack
+    while (node != 0) {
+      CAIRN_ASSIGN_OR_RETURN(Event pushed, GetEvent(store, name, node));
+      if (pushed.to == *options.to) break;
+      if (pushed.seq <= h.first_seq) {
+        node = 0;
+        break;
+      }
+      node = pushed.below;
+    }
+    if (node != 0) {
+      e.top = node;
+    } else {
+      e.below = d.last.top;  // a new entry: Append makes top = its own seq
+      e.top = 0;
+    }
+    return GateThenAppend(store, cur, std::move(e), d.live, options.move);
+  }
+
+  // Walk `steps` entries down the stack: each entry is the promotion that made a snapshot
+  // live; `below` is what was live before it.
+  uint64_t node = d.last.top;
+  for (uint32_t i = 0; i < options.steps; ++i) {
+    CAIRN_ASSIGN_OR_RETURN(Event pushed, GetEvent(store, name, node));
+    node = pushed.below;
+    if (node == 0) {
+      return Status::NotFound(fmt::format(
+          "{} has nothing {} to roll back to: {} was the first snapshot promoted there{}", name,
+          options.steps == 1 ? "earlier" : fmt::format("{} steps back", options.steps),
+          pushed.to.Short(), i == 0 ? "" : fmt::format(" ({} steps back)", i)));
+    }
+  }
+  CAIRN_ASSIGN_OR_RETURN(Event target, GetEvent(store, name, node));
+  e.to = target.to;
+  e.top = node;
+  if (e.to == d.live) {
+    return Status::Conflict(fmt::format("{} is already live on {}", e.to.Short(), name));
+  }
+  return GateThenAppend(store, cur, std::move(e), d.live, options.move);
+}
+
+}  // namespace cairn

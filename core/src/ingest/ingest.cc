@@ -1,0 +1,557 @@
+// Snapshot creation: scan, hash and validate (pass 1, writes nothing), store objects
+// (pass 2), then commit the snapshot record in one synced batch.
+#include "cairn/ingest.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <regex>
+#include <set>
+
+#include "cairn/object.h"
+#include "cairn/trust.h"
+#include "util/fs_util.h"
+#include "store/keys.h"
+#include "store/object_codec.h"
+#include "util/parallel.h"
+#include "ingest/release_scan.h"
+#include "trust/signature_records.h"
+#include "snapshot/snapshot_records.h"
+#include "ingest/stat_cache.h"
+#include "store/store_internal.h"
+#include "ingest/validators.h"
+#include "port/zstd_codec.h"
+
+namespace cairn {
+namespace {
+
+// Text and JSON files are validated in memory; larger ones are refused.
+constexpr uint64_t kMaxTextFile = 16ull << 20;
+// Object writes are grouped into batches of about this many bytes.
+constexpr size_t kBatchBytes = 8ull << 20;
+// When the new objects add up to at most this many bytes (before compression), they are
+// written in the snapshot's own synced batch instead of being flushed separately: one
+// fsynced log write instead of table and blob files for a handful of changed files.
+constexpr uint64_t kInlineCommitBytes = 8ull << 20;
+
+bool IsOpaque(const ReleaseFile& f) {
+  return !f.is_snapshot_json && ValidatorFor(f.kind, f.path, !f.knowledge_base.empty()) == nullptr;
+}
+
+// Reads the whole of `fd` (at most `limit` bytes; more is an error) into *out.
+Status ReadAll(int fd, const std::string& path, uint64_t limit, std::string* out) {
+  out->clear();
+  char buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("read", path, errno);
+    if (n == 0) return Status::OK();
+    out->append(buf, static_cast<size_t>(n));
+    if (out->size() > limit) {
+      return Status::Conflict(fmt::format("{} grew while it was being read; try again", path));
+    }
+  }
+}
+
+// Fills `buf` with up to its capacity; returns bytes read (0 = end of file).
+Result<size_t> ReadChunk(int fd, const std::string& path, std::string* buf) {
+  size_t have = 0;
+  while (have < buf->size()) {
+    ssize_t n = ::read(fd, buf->data() + have, buf->size() - have);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus("read", path, errno);
+    if (n == 0) break;
+    have += static_cast<size_t>(n);
+  }
+  return have;
+}
+
+// One read buffer per worker thread, allocated once (not once per file).
+std::string& ChunkBuffer() {
+  thread_local std::string buf(kChunkSize, '\0');
+  return buf;
+}
+
+class FdCloser {
+ public:
+  explicit FdCloser(int fd) : fd_(fd) {}
+  ~FdCloser() { ::close(fd_); }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+struct FileState {
+  Digest digest;
+  Json facts = Json::object();
+  std::optional<Json> tree;
+  std::vector<Problem> problems;
+  StatFingerprint fingerprint;
+  bool from_cache = false;
+  // Timestamps at least kRacyWindowNs older than the hash and unchanged while it was read:
+  // the same fingerprint later means the same bytes (the stat cache's rule).
+  bool stable = false;
+  bool cacheable = false;  // stable and opaque: recorded in the stat cache
+  int64_t hashed_at_ns = 0;
+};
+
+// A small pool so each worker reuses a zstd context instead of making one per file.
+class CompressorPool {
+ public:
+  explicit CompressorPool(int level) : level_(level) {}
+  std::unique_ptr<Compressor> Take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return std::make_unique<Compressor>(level_);
+    auto c = std::move(free_.back());
+    free_.pop_back();
+    return c;
+  }
+  void Give(std::unique_ptr<Compressor> c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(c));
+  }
+
+ private:
+  int level_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Compressor>> free_;
+};
+
+class Ingest {
+ public:
+  // `store` may be null for validation only (ScanAndValidate without the stat cache).
+  Ingest(Store* store, const CreateSnapshotOptions& options)
+      : store_(store), db_(store ? &StoreInternal::db(*store) : nullptr), options_(options),
+        pool_(options.compression_level) {}
+
+  Result<CreateSnapshotResult> Run(std::vector<Problem>* problems) {
+    if (store_ == nullptr || store_->read_only()) return Status::Internal("CreateSnapshot needs a writable store");
+    if (options_.message.empty()) {
+      return Status::Usage("a snapshot needs a message (-m MSG): say what changed and why");
+    }
+    CAIRN_RETURN_IF_ERROR(ScanAndValidate(problems));
+    Trace("hash+validate");
+    if (!problems->empty()) {
+      return Status::InvalidInput(fmt::format("{} is not a valid release: {} problem{}",
+                                              options_.dir, problems->size(),
+                                              problems->size() == 1 ? "" : "s"));
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::string app, ResolveApp());
+    if (options_.sign_with != nullptr) {
+      CAIRN_ASSIGN_OR_RETURN(TrustState trust, TrustState::Load(*store_));
+      CAIRN_RETURN_IF_ERROR(CheckKeyMaySign(trust, options_.sign_with->id()));
+    }
+    CAIRN_RETURN_IF_ERROR(StoreObjects());
+    Trace("store objects");
+    auto result = Commit(app);
+    Trace("commit");
+    return result;
+  }
+
+  // Pass 1: everything that can be checked without writing.
+  Status ScanAndValidate(std::vector<Problem>* problems) {
+    CAIRN_RETURN_IF_ERROR(ScanRelease(options_.dir, &tree_, problems));
+    Trace("scan");
+    states_.resize(tree_.files.size());
+    for (const auto& f : tree_.files) bytes_total_ += f.size;
+    CAIRN_RETURN_IF_ERROR(ParallelFor(
+        tree_.files.size(), options_.threads,
+        [&](size_t i) { return HashAndValidate(i); },
+        [&] { Report("checking", files_done_, tree_.files.size()); }));
+    for (auto& s : states_) {
+      for (auto& p : s.problems) problems->push_back(std::move(p));
+    }
+    CrossCheckKnowledge(problems);
+    size_t components = 0;
+    for (const auto& f : tree_.files) components += f.is_snapshot_json ? 0 : 1;
+    if (components == 0 && problems->empty()) {
+      problems->push_back(Problem{"", "", "empty-release",
+                                  "the release has no prompts, models, tools, knowledge or config"});
+    }
+    std::stable_sort(problems->begin(), problems->end(),
+                     [](const Problem& a, const Problem& b) { return a.path < b.path; });
+    return Status::OK();
+  }
+
+ private:
+  // CAIRN_TRACE_PERF=1 prints how long each phase took (stderr), like GIT_TRACE_PERFORMANCE.
+  void Trace(const char* phase) {
+    static const bool enabled = std::getenv("CAIRN_TRACE_PERF") != nullptr;
+    if (!enabled) return;
+    auto now = std::chrono::steady_clock::now();
+    auto ms = std::chrono::duration<double, std::milli>(now - trace_start_).count();
+    fmt::print(stderr, "cairn: perf: {:<20} {:8.1f} ms\n", phase, ms);
+    trace_start_ = now;
+  }
+
+  void Report(const char* phase, uint64_t done, uint64_t total) {
+    if (!options_.progress) return;
+    options_.progress->Update(ProgressUpdate{phase, done, total, bytes_done_.load(), bytes_total_});
+  }
+
+  Status HashAndValidate(size_t i) {
+    const ReleaseFile& f = tree_.files[i];
+    FileState& st = states_[i];
+    bool opaque = IsOpaque(f);
+    if (opaque && store_ != nullptr && options_.use_stat_cache) {
+      CAIRN_ASSIGN_OR_RETURN(bool hit, TryStatCache(f, &st));
+      if (hit) {
+        ++files_done_;
+        bytes_done_ += f.size;
+        return Status::OK();
+      }
+    }
+    CAIRN_ASSIGN_OR_RETURN(int raw_fd, OpenReleaseFile(tree_, f));
+    FdCloser fd(raw_fd);
+    std::string full = tree_.root + "/" + f.path;
+    struct stat before {};
+    if (::fstat(fd.get(), &before) != 0) return ErrnoStatus("stat", full, errno);
+    st.hashed_at_ns = RealtimeNowNs();
+    uint64_t read = 0;
+    if (opaque) {
+      Sha256 h;
+      std::string& buf = ChunkBuffer();
+      for (;;) {
+        CAIRN_ASSIGN_OR_RETURN(size_t n, ReadChunk(fd.get(), full, &buf));
+        if (n == 0) break;
+        h.Update(buf.data(), n);
+        read += n;
+        bytes_done_ += n;
+      }
+      st.digest = h.Finish();
+    } else {
+      if (static_cast<uint64_t>(before.st_size) > kMaxTextFile) {
+        st.problems.push_back(Problem{f.path, "", "too-large",
+                                      fmt::format("{} bytes: text and JSON files are limited "
+                                                  "to {} MiB",
+                                                  before.st_size, kMaxTextFile >> 20)});
+        ++files_done_;
+        return Status::OK();
+      }
+      std::string bytes;
+      CAIRN_RETURN_IF_ERROR(ReadAll(fd.get(), full, kMaxTextFile, &bytes));
+      read = bytes.size();
+      bytes_done_ += read;
+      st.digest = Digest::Of(bytes);
+      const KindValidator& v = f.is_snapshot_json
+                                   ? SnapshotJsonValidator()
+                                   : *ValidatorFor(f.kind, f.path, !f.knowledge_base.empty());
+      Validated out = v.Validate(f.path, bytes, &st.problems);
+      st.facts = std::move(out.facts);
+      st.tree = std::move(out.tree);
+    }
+    struct stat after {};
+    if (::fstat(fd.get(), &after) != 0) return ErrnoStatus("stat", full, errno);
+    st.fingerprint = StatFingerprint::Of(before);
+    if (!(StatFingerprint::Of(after) == st.fingerprint) ||
+        read != static_cast<uint64_t>(before.st_size)) {
+      return Status::Conflict(fmt::format("{} changed while it was being read; try again", full));
+    }
+    if (!f.knowledge_base.empty()) st.facts["knowledge_base"] = f.knowledge_base;
+    st.stable = StableEnoughToCache(st.fingerprint, StatFingerprint::Of(after), st.hashed_at_ns);
+    st.cacheable = opaque && st.stable;
+    ++files_done_;
+    return Status::OK();
+  }
+
+  Result<bool> TryStatCache(const ReleaseFile& f, FileState* st) {
+    CAIRN_ASSIGN_OR_RETURN(auto value, db_->Get(Cf::kStatCache, tree_.root + "/" + f.path));
+    if (!value) return false;
+    auto digest = MatchStatCacheEntry(*value, StatFingerprint::Of(f.st));
+    if (!digest) return false;
+    CAIRN_ASSIGN_OR_RETURN(bool present, HasObject(*store_, *digest));
+    if (!present) return false;
+    st->digest = *digest;
+    st->from_cache = true;
+    if (!f.knowledge_base.empty()) st->facts["knowledge_base"] = f.knowledge_base;
+    return true;
+  }
+
+  void CrossCheckKnowledge(std::vector<Problem>* problems) {
+    // knowledge base name -> (document path -> digest), for manifests that parsed.
+    std::map<std::string, std::map<std::string, std::string>> listed;
+    std::set<std::string> broken;  // manifests present but invalid: skip their documents
+    for (size_t i = 0; i < tree_.files.size(); ++i) {
+      const ReleaseFile& f = tree_.files[i];
+      if (f.kind != ComponentKind::kKnowledge || !f.knowledge_base.empty()) continue;
+      std::string name = f.path.substr(10, f.path.size() - 10 - 5);  // knowledge/<name>.json
+      const FileState& st = states_[i];
+      if (!st.tree || st.facts.empty()) {
+        broken.insert(name);
+        continue;
+      }
+      auto& docs = listed[name];
+      for (const auto& d : (*st.tree)["documents"]) {
+        docs[d["path"].get<std::string>()] = d["digest"].get<std::string>();
+      }
+    }
+    for (size_t i = 0; i < tree_.files.size(); ++i) {
+      const ReleaseFile& f = tree_.files[i];
+      if (f.knowledge_base.empty() || broken.contains(f.knowledge_base)) continue;
+      auto kb = listed.find(f.knowledge_base);
+      if (kb == listed.end()) {
+        problems->push_back(Problem{f.path, "", "unlisted-document",
+                                    fmt::format("there is no manifest knowledge/{}.json for the "
+                                                "documents in knowledge/{}/",
+                                                f.knowledge_base, f.knowledge_base)});
+        continue;
+      }
+      std::string rel = f.path.substr(11 + f.knowledge_base.size());
+      auto doc = kb->second.find(rel);
+      if (doc == kb->second.end()) {
+        problems->push_back(Problem{f.path, "", "unlisted-document",
+                                    fmt::format("knowledge/{}.json does not list \"{}\"",
+                                                f.knowledge_base, rel)});
+      } else if (doc->second != states_[i].digest.ToString()) {
+        problems->push_back(Problem{
+            f.path, "", "digest-mismatch",
+            fmt::format("the file hashes to {} but knowledge/{}.json says {}",
+                        states_[i].digest.ToString(), f.knowledge_base, doc->second)});
+      }
+    }
+  }
+
+  Result<std::string> ResolveApp() {
+    std::string app = options_.app;
+    if (app.empty()) {
+      for (size_t i = 0; i < tree_.files.size(); ++i) {
+        if (tree_.files[i].is_snapshot_json && states_[i].tree) {
+          app = states_[i].tree->value("app", "");
+        }
+      }
+    }
+    if (app.empty()) {
+      return Status::Usage(fmt::format(
+          "{}: no app name: set \"app\" in snapshot.json or pass --app NAME", options_.dir));
+    }
+    if (!IsValidAppName(app)) {
+      return Status::Usage(fmt::format(
+          "app name \"{}\" is not allowed: use [a-z0-9][a-z0-9._-]{{0,63}}", app));
+    }
+    return app;
+  }
+
+  // Pass 2: every object not yet in the store, verified against pass 1's digest.
+  Status StoreObjects() {
+    std::map<Digest, size_t> unique;
+    for (size_t i = 0; i < tree_.files.size(); ++i) {
+      if (states_[i].from_cache) continue;
+      unique.emplace(states_[i].digest, i);
+    }
+    std::vector<size_t> todo;
+    uint64_t todo_bytes = 0;
+    for (const auto& [digest, i] : unique) {
+      CAIRN_ASSIGN_OR_RETURN(bool present, HasObject(*store_, digest));
+      if (!present) {
+        todo.push_back(i);
+        todo_bytes += tree_.files[i].size;
+      }
+    }
+    if (todo_bytes <= kInlineCommitBytes) commit_batch_.emplace(*db_);
+    files_done_ = 0;
+    bytes_done_ = 0;
+    CAIRN_RETURN_IF_ERROR(ParallelFor(
+        todo.size(), options_.threads, [&](size_t k) { return StoreFile(todo[k]); },
+        [&] { Report("storing", files_done_, todo.size()); }));
+    if (!todo.empty() && !commit_batch_) {
+      CAIRN_RETURN_IF_ERROR(db_->Flush({Cf::kObjects, Cf::kObjectMeta}));
+    }
+    return Status::OK();
+  }
+
+  Status StoreFile(size_t i) {
+    const ReleaseFile& f = tree_.files[i];
+    const Digest& expected = states_[i].digest;
+    CAIRN_ASSIGN_OR_RETURN(int raw_fd, OpenReleaseFile(tree_, f));
+    FdCloser fd(raw_fd);
+    std::string full = tree_.root + "/" + f.path;
+    // A file whose fingerprint is unchanged since a stable pass-1 read holds the bytes that
+    // were hashed then; anything else is re-hashed and compared before it is committed.
+    struct stat now {};
+    if (::fstat(fd.get(), &now) != 0) return ErrnoStatus("stat", full, errno);
+    bool verify = !(states_[i].stable && StatFingerprint::Of(now) == states_[i].fingerprint);
+    auto compressor = pool_.Take();
+    Batch batch(*db_);
+    std::string& buf = ChunkBuffer();
+    std::string record;
+    Sha256 whole;
+    std::vector<Digest> chunks;
+    uint64_t size = 0;
+    auto flush = [&]() -> Status {
+      if (batch.Count() == 0) return Status::OK();
+      Status s;
+      if (commit_batch_) {
+        std::lock_guard<std::mutex> lock(commit_mu_);
+        s = commit_batch_->Append(batch);
+      } else {
+        s = db_->Write(batch, /*sync=*/false, /*no_wal=*/true);
+      }
+      batch.Clear();
+      return s;
+    };
+    Status status;
+    for (;;) {
+      auto n = ReadChunk(fd.get(), full, &buf);
+      if (!n.ok()) {
+        status = n.status();
+        break;
+      }
+      std::string_view data(buf.data(), *n);
+      if (*n == 0 && size > 0) break;
+      if (verify) whole.Update(data);
+      size += *n;
+      bytes_done_ += *n;
+      if (chunks.empty() && *n < kChunkSize) {
+        // A small object: encoded now, written after the whole digest is checked below.
+        status = EncodeInlineObject(data, *compressor, &record);
+        break;
+      }
+      Digest key = Digest::Of(data);
+      chunks.push_back(key);
+      auto present = HasObject(*store_, key);
+      if (!present.ok()) {
+        status = present.status();
+        break;
+      }
+      if (!*present) {
+        if (!(status = EncodeInlineObject(data, *compressor, &record)).ok()) break;
+        if (!(status = AddObjectToBatch(batch, key, record, data.size())).ok()) break;
+        bytes_written_ += record.size();
+      }
+      if (batch.ByteSize() >= kBatchBytes && !(status = flush()).ok()) break;
+      if (*n < kChunkSize) break;
+    }
+    pool_.Give(std::move(compressor));
+    CAIRN_RETURN_IF_ERROR(status);
+    if (size != states_[i].fingerprint.size || (verify && whole.Finish() != expected)) {
+      return Status::Conflict(
+          fmt::format("{} changed while the snapshot was being taken; try again", full));
+    }
+    if (!chunks.empty()) {
+      record = EncodeChunkedObject(size, static_cast<uint32_t>(kChunkSize), chunks);
+    }
+    CAIRN_RETURN_IF_ERROR(AddObjectToBatch(batch, expected, record, size));
+    bytes_written_ += record.size();
+    ++objects_written_;
+    ++files_done_;
+    return flush();
+  }
+
+  Result<CreateSnapshotResult> Commit(const std::string& app) {
+    Snapshot s;
+    s.app = app;
+    s.author = options_.author;
+    s.created_micros = store_->clock().NowMicros();
+    s.message = options_.message;
+    s.source = options_.source.is_null()
+                   ? Json{{"type", "directory"}, {"path", tree_.root}}
+                   : options_.source;
+    for (size_t i = 0; i < tree_.files.size(); ++i) {
+      const ReleaseFile& f = tree_.files[i];
+      if (f.is_snapshot_json && states_[i].tree) ReadSnapshotJson(*states_[i].tree, &s);
+      s.components.push_back(Component{f.path, f.kind, states_[i].digest,
+                                       f.size, states_[i].facts});
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::string components, CanonicalComponents(s.components));
+    s.content = Digest::Of(components);
+    CAIRN_ASSIGN_OR_RETURN(auto head, db_->Get(Cf::kMeta, keys::AppHead(app)));
+    if (head) {
+      CAIRN_ASSIGN_OR_RETURN(Digest parent, Digest::FromRaw(*head));
+      s.parent = SnapshotId(parent);
+    }
+    CAIRN_ASSIGN_OR_RETURN(std::string manifest, CanonicalManifest(s, &components));
+    s.id = SnapshotId(Digest::Of(manifest));
+    Trace("manifest");
+
+    CreateSnapshotResult result;
+    CAIRN_ASSIGN_OR_RETURN(result.same_content, SnapshotsWithSameContent(*store_, s));
+    CAIRN_ASSIGN_OR_RETURN(auto seq_bytes, db_->Get(Cf::kMeta, keys::kNextSnapshotSeq));
+    uint64_t seq = seq_bytes ? keys::DecodeBe64(*seq_bytes).value_or(0) : 0;
+
+    // One synced batch: the snapshot, its indexes and the stat cache appear together (with
+    // the new objects too, when they were few enough to travel in it).
+    Batch batch(*db_);
+    if (commit_batch_) batch = std::move(*commit_batch_);
+    batch.Put(Cf::kSnapshots, s.id.digest().Raw(), manifest);
+    batch.Put(Cf::kSnapshotLog, keys::EncodeBe64(seq), EncodeSnapshotLogValue(s));
+    batch.Put(Cf::kMeta, keys::kNextSnapshotSeq, keys::EncodeBe64(seq + 1));
+    batch.Put(Cf::kContentIndex, ContentIndexKey(s), "");
+    batch.Put(Cf::kMeta, keys::AppHead(app), s.id.digest().Raw());
+    for (size_t i = 0; i < tree_.files.size(); ++i) {
+      const FileState& st = states_[i];
+      if (!st.cacheable) continue;
+      batch.Put(Cf::kStatCache, tree_.root + "/" + tree_.files[i].path,
+                EncodeStatCacheEntry(st.fingerprint, st.hashed_at_ns, st.digest));
+    }
+    if (options_.sign_with != nullptr) {
+      CAIRN_ASSIGN_OR_RETURN(result.signature,
+                             MakeSnapshotSignature(s.id, *options_.sign_with, s.author,
+                                                   s.created_micros));
+      CAIRN_ASSIGN_OR_RETURN(std::string record, EncodeSignatureRecord(*result.signature));
+      batch.Put(Cf::kSignatures, SignatureKey(s.id, result.signature->key_id), record);
+    }
+    CAIRN_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/true));
+    // The snapshot is durable now; this only keeps the log short for the next opener.
+    CAIRN_RETURN_IF_ERROR(db_->Checkpoint());
+    if (options_.progress) options_.progress->Finish();
+
+    result.snapshot = std::move(s);
+    result.files = tree_.files.size();
+    for (const auto& st : states_) result.files_hashed += st.from_cache ? 0 : 1;
+    result.objects_written = objects_written_;
+    result.bytes_written = bytes_written_;
+    return result;
+  }
+
+  static void ReadSnapshotJson(const Json& j, Snapshot* s) {
+    s->description = j.value("description", "");
+    if (j.contains("labels")) {
+      for (const auto& [k, v] : j["labels"].items()) s->labels[k] = v.get<std::string>();
+    }
+  }
+
+  Store* store_;
+  Db* db_;
+  const CreateSnapshotOptions& options_;
+  CompressorPool pool_;
+  std::optional<Batch> commit_batch_;  // new objects, when written with the snapshot
+  std::mutex commit_mu_;
+  ReleaseTree tree_;
+  std::vector<FileState> states_;
+  std::atomic<uint64_t> files_done_{0};
+  std::atomic<uint64_t> bytes_done_{0};
+  std::atomic<uint64_t> objects_written_{0};
+  std::atomic<uint64_t> bytes_written_{0};
+  uint64_t bytes_total_ = 0;
+  std::chrono::steady_clock::time_point trace_start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace
+
+bool IsValidAppName(std::string_view app) {
+  static const std::regex kApp("^[a-z0-9][a-z0-9._-]{0,63}$");
+  return std::regex_match(app.begin(), app.end(), kApp);
+}
+
+Result<CreateSnapshotResult> CreateSnapshot(Store& store, const CreateSnapshotOptions& options,
+                                            std::vector<Problem>* problems) {
+  Ingest ingest(&store, options);
+  return ingest.Run(problems);
+}
+
+Status ValidateRelease(const std::string& dir, std::vector<Problem>* problems) {
+  CreateSnapshotOptions options;
+  options.dir = dir;
+  Ingest ingest(nullptr, options);
+  return ingest.ScanAndValidate(problems);
+}
+
+}  // namespace cairn

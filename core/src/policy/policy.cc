@@ -1,0 +1,524 @@
+// Policies and their chain of changes (cairn/policy.h): the policy family's keys and values
+// are written and read here (policy_records.h), and so is the chain's replay for `audit
+// verify`. Evaluating a policy against a snapshot is in policy_eval.cc.
+#include "cairn/policy.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "cairn/attestation.h"
+#include "cairn/clock.h"
+#include "cairn/trust.h"
+#include "chain/chain_records.h"
+#include "store/keys.h"
+#include "policy/policy_records.h"
+#include "store/store_internal.h"
+
+namespace cairn {
+
+// ---- rule names and durations ----
+
+Status ValidateRuleName(std::string_view rule) {
+  for (std::string_view known : {kRuleRequireSignatures, kRuleMinEval, kRuleMaxEvalDrop, kRuleSoak,
+                                 kRuleRequirePinnedModels, kRuleRequireAgentLimits}) {
+    if (rule == known) return Status::OK();
+  }
+  return Status::Usage(fmt::format(
+      "\"{}\" is not a policy rule: use require-signatures, min-eval, max-eval-drop, soak, "
+      "require-pinned-models or require-agent-limits",
+      rule));
+}
+
+namespace {
+constexpr int64_t kSecond = 1000000;
+constexpr int64_t kMaxDuration = int64_t{3650} * 86400 * kSecond;
+}  // namespace
+
+Result<int64_t> ParseDuration(std::string_view text, std::string_view what) {
+  auto bad = [&](std::string_view rule) {
+    return Status::Usage(fmt::format("{}: \"{}\" is not a duration: {}", what, text, rule));
+  };
+  if (text.empty()) return bad("it is empty");
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == start || i == text.size()) {
+      return bad("write a number and a unit (s, m, h, d), e.g. 24h, 90m or 1d12h");
+    }
+    if (i - start > 10) return bad("at most 3650d");
+    int64_t n = std::stoll(std::string(text.substr(start, i - start)));
+    int64_t unit = 0;
+    switch (text[i]) {
+      case 's':
+        unit = 1;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      default:
+        return bad("units are s, m, h and d, e.g. 24h");
+    }
+    ++i;
+    total += n * unit * kSecond;  // n < 10^10, unit <= 86400: no overflow before the check
+    if (total > kMaxDuration) return bad("at most 3650d");
+  }
+  if (total < kSecond) return bad("at least 1s");
+  return total;
+}
+
+std::string FormatDuration(int64_t micros) {
+  int64_t s = micros / kSecond;
+  std::string out;
+  if (s >= 3600) out += fmt::format("{}h", s / 3600);
+  if (s % 3600 >= 60) out += fmt::format("{}m", s % 3600 / 60);
+  if (s % 60 != 0 || out.empty()) out += fmt::format("{}s", s % 60);
+  return out;
+}
+
+// ---- policies ----
+
+Json Policy::ToJson() const {
+  Json sigs = Json::array();
+  for (const auto& r : signatures) sigs.push_back({{"count", r.count}, {"role", r.role}});
+  Json min = Json::object();
+  for (const auto& [eval, score] : min_eval) min[eval] = score.ToString();
+  Json drop = Json::object();
+  for (const auto& [eval, score] : max_eval_drop) drop[eval] = score.ToString();
+  Json soak = Json::object();
+  for (const auto& [from, micros] : soak_micros) soak[from] = micros;
+  return Json{{"deployment", deployment},
+              {"signatures", sigs},
+              {"min_eval", min},
+              {"max_eval_drop", drop},
+              {"soak_micros", soak},
+              {"require_pinned_models", require_pinned_models},
+              {"require_agent_limits", require_agent_limits},
+              {"no_overrides", no_overrides}};
+}
+
+Result<Policy> Policy::FromJson(const Json& j, std::string_view what) {
+  auto bad = [&](std::string_view field) {
+    return Status::Corruption(fmt::format("{}: field '{}' is missing or mistyped", what, field));
+  };
+  static const char* kFields[] = {"deployment",           "signatures",  "min_eval",
+                                  "max_eval_drop",        "soak_micros", "require_pinned_models",
+                                  "require_agent_limits", "no_overrides"};
+  if (!j.is_object() || j.size() != std::size(kFields)) return bad("(object of 8 fields)");
+  for (const char* f : kFields) {
+    if (!j.contains(f)) return bad(f);
+  }
+  Policy p;
+  try {
+    p.deployment = j.at("deployment").get<std::string>();
+    if (!j.at("signatures").is_array()) return bad("signatures");
+    for (const Json& r : j.at("signatures")) {
+      if (!r.is_object() || r.size() != 2 || !r.contains("count") || !r.contains("role") ||
+          !r.at("count").is_number_unsigned() || r.at("count").get<uint64_t>() > UINT32_MAX) {
+        return bad("signatures");
+      }
+      p.signatures.push_back(
+          {static_cast<uint32_t>(r.at("count").get<uint64_t>()), r.at("role").get<std::string>()});
+    }
+    if (!std::is_sorted(p.signatures.begin(), p.signatures.end(),
+                        [](const auto& a, const auto& b) { return a.role < b.role; })) {
+      return bad("signatures (not sorted by role)");
+    }
+    for (const char* f : {"min_eval", "max_eval_drop"}) {
+      if (!j.at(f).is_object()) return bad(f);
+      auto& into = std::string_view(f) == "min_eval" ? p.min_eval : p.max_eval_drop;
+      for (const auto& [eval, score] : j.at(f).items()) {
+        auto s = Score::Parse(score.get<std::string>(), f);
+        if (!s.ok()) return bad(f);
+        into.emplace(eval, *s);
+      }
+    }
+    if (!j.at("soak_micros").is_object()) return bad("soak_micros");
+    for (const auto& [from, micros] : j.at("soak_micros").items()) {
+      if (!micros.is_number_integer()) return bad("soak_micros");
+      p.soak_micros.emplace(from, micros.get<int64_t>());
+    }
+    p.require_pinned_models = j.at("require_pinned_models").get<bool>();
+    p.require_agent_limits = j.at("require_agent_limits").get<bool>();
+    p.no_overrides = j.at("no_overrides").get<bool>();
+  } catch (const Json::exception& ex) {
+    return Status::Corruption(fmt::format("{} is malformed: {}", what, ex.what()));
+  }
+  // An empty policy is what a clear records; anything else must be valid.
+  if (!p.empty() || p.no_overrides) {
+    Status valid = ValidatePolicy(p);
+    if (!valid.ok()) return Status::Corruption(fmt::format("{}: {}", what, valid.message()));
+  } else {
+    CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(p.deployment).WithContext(std::string(what)));
+  }
+  return p;
+}
+
+bool Policy::empty() const {
+  return signatures.empty() && min_eval.empty() && max_eval_drop.empty() && soak_micros.empty() &&
+         !require_pinned_models && !require_agent_limits;
+}
+
+Status ValidatePolicy(const Policy& p) {
+  CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(p.deployment));
+  std::set<std::string> roles;
+  for (const auto& r : p.signatures) {
+    if (r.count == 0) {
+      return Status::Usage(
+          "--require-signatures: N must be at least 1 (to require no signature, leave the rule "
+          "out)");
+    }
+    if (!r.role.empty())
+      CAIRN_RETURN_IF_ERROR(ValidateRoleName(r.role).WithContext("--signer-role"));
+    if (!roles.insert(r.role).second) {
+      return Status::Usage(
+          fmt::format("--require-signatures: two requirements for {}: give one count per role",
+                      r.role.empty() ? "any trusted key" : "role " + r.role));
+    }
+  }
+  for (const auto& [eval, score] : p.min_eval) {
+    CAIRN_RETURN_IF_ERROR(ValidateEvalName(eval).WithContext("--min-eval"));
+  }
+  for (const auto& [eval, score] : p.max_eval_drop) {
+    CAIRN_RETURN_IF_ERROR(ValidateEvalName(eval).WithContext("--max-eval-drop"));
+  }
+  for (const auto& [from, micros] : p.soak_micros) {
+    CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(from).WithContext("--soak"));
+    if (from == p.deployment) {
+      return Status::Usage(fmt::format(
+          "--soak: \"{}\" is the deployment itself: soak names an earlier tier (e.g. beta=24h)",
+          from));
+    }
+    if (micros < kSecond || micros > kMaxDuration) {
+      return Status::Usage(fmt::format("--soak: {}: the duration must be 1s to 3650d", from));
+    }
+  }
+  if (p.empty() && p.no_overrides) {
+    return Status::Usage("--no-overrides alone sets no rule: give the rules it protects");
+  }
+  return Status::OK();
+}
+
+Json PolicyCheck::ToJson() const {
+  return Json{{"rule", rule},
+              {"subject", subject},
+              {"passed", passed},
+              {"overridden", overridden},
+              {"detail", detail}};
+}
+
+// ---- events and records ----
+
+std::string PolicyEventKey(uint64_t seq) {
+  return std::string(kPolicyEventPrefix) + keys::EncodeBe64(seq);
+}
+std::string PolicyRecordKey(std::string_view deployment) {
+  return std::string(kPolicyRecordPrefix) + std::string(deployment);
+}
+
+Result<PolicyEvent> DecodePolicyEvent(std::string_view bytes, std::string_view what) {
+  CAIRN_ASSIGN_OR_RETURN(Json json, ParseCanonicalJson(bytes, what));
+  auto event = PolicyEvent::FromJson(json);
+  if (!event.ok()) return event.status().WithContext(std::string(what));
+  return event;
+}
+
+Json PolicyEvent::ToJson(bool with_hash) const {
+  Json j = {{"seq", seq},
+            {"time", FormatTime(time_micros)},
+            {"actor", actor},
+            {"deployment", deployment},
+            {"policy", policy},
+            {"reason", reason},
+            {"prev", prev ? Json(prev->ToString()) : Json()}};
+  if (with_hash) j["hash"] = hash.ToString();
+  return j;
+}
+
+Result<PolicyEvent> PolicyEvent::FromJson(const Json& j) {
+  auto bad = [](std::string_view field) {
+    return Status::Corruption(fmt::format("policy event field '{}' is missing or mistyped", field));
+  };
+  static const char* kFields[] = {"seq",    "time",   "actor", "deployment",
+                                  "policy", "reason", "prev",  "hash"};
+  if (!j.is_object() || j.size() != std::size(kFields)) return bad("(object of 8 fields)");
+  for (const char* f : kFields) {
+    if (!j.contains(f)) return bad(f);
+  }
+  try {
+    PolicyEvent e;
+    if (!j.at("seq").is_number_unsigned()) return bad("seq");
+    e.seq = j.at("seq").get<uint64_t>();
+    auto t = ParseTime(j.at("time").get<std::string>());
+    if (!t.ok()) return bad("time");
+    e.time_micros = *t;
+    e.actor = j.at("actor").get<std::string>();
+    e.deployment = j.at("deployment").get<std::string>();
+    if (!j.at("policy").is_object()) return bad("policy");
+    e.policy = j.at("policy");
+    e.reason = j.at("reason").get<std::string>();
+    if (const char* field = ReadChainLinks(j, &e.prev, &e.hash)) return bad(field);
+    return e;
+  } catch (const Json::exception& ex) {
+    return Status::Corruption(fmt::format("policy event is malformed: {}", ex.what()));
+  }
+}
+
+Result<Digest> PolicyEvent::ComputeHash() const { return ChainHash(ToJson(/*with_hash=*/false)); }
+
+const char* PolicyEvent::action() const {
+  auto p = Policy::FromJson(policy, "policy");
+  return p.ok() && p->empty() ? "clear" : "set";
+}
+
+// ---- reading ----
+
+namespace {
+
+Result<std::optional<PolicyEvent>> LoadPolicyHead(const Store& store) {
+  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kPolicy, kPolicyHeadKey));
+  if (!value) return std::optional<PolicyEvent>();
+  CAIRN_ASSIGN_OR_RETURN(PolicyEvent head, DecodePolicyEvent(*value, "the policy chain head"));
+  return std::optional<PolicyEvent>(std::move(head));
+}
+
+Result<Policy> PolicyOf(const PolicyEvent& e) {
+  std::string what = fmt::format("policy event #{}", e.seq);
+  CAIRN_ASSIGN_OR_RETURN(Policy p, Policy::FromJson(e.policy, what));
+  if (p.deployment != e.deployment) {
+    return Status::Corruption(fmt::format("{}: its policy names deployment \"{}\", not \"{}\"",
+                                          what, p.deployment, e.deployment));
+  }
+  return p;
+}
+
+}  // namespace
+
+Result<std::optional<PolicyEvent>> GetPolicyEvent(const Store& store,
+                                                  const std::string& deployment) {
+  CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(deployment));
+  CAIRN_ASSIGN_OR_RETURN(auto value,
+                         StoreInternal::db(store).Get(Cf::kPolicy, PolicyRecordKey(deployment)));
+  if (!value) return std::optional<PolicyEvent>();
+  CAIRN_ASSIGN_OR_RETURN(
+      PolicyEvent e, DecodePolicyEvent(*value, fmt::format("the policy of \"{}\"", deployment)));
+  if (e.deployment != deployment) {
+    return Status::Corruption(fmt::format("the policy record of \"{}\" holds an event of \"{}\"",
+                                          deployment, e.deployment));
+  }
+  return std::optional<PolicyEvent>(std::move(e));
+}
+
+Result<std::optional<Policy>> GetPolicy(const Store& store, const std::string& deployment) {
+  CAIRN_ASSIGN_OR_RETURN(auto event, GetPolicyEvent(store, deployment));
+  if (!event) return std::optional<Policy>();
+  CAIRN_ASSIGN_OR_RETURN(Policy p, PolicyOf(*event));
+  return std::optional<Policy>(std::move(p));
+}
+
+Result<std::vector<Policy>> ListPolicies(const Store& store) {
+  std::vector<Policy> out;
+  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kPolicy);
+  for (cur.Seek(kPolicyRecordPrefix); cur.Valid() && cur.key().starts_with(kPolicyRecordPrefix);
+       cur.Next()) {
+    std::string name(cur.key().substr(kPolicyRecordPrefix.size()));
+    CAIRN_ASSIGN_OR_RETURN(
+        PolicyEvent e, DecodePolicyEvent(cur.value(), fmt::format("the policy of \"{}\"", name)));
+    CAIRN_ASSIGN_OR_RETURN(Policy p, PolicyOf(e));
+    if (p.deployment != name) {
+      return Status::Corruption(
+          fmt::format("the policy record of \"{}\" holds a policy of \"{}\"", name, p.deployment));
+    }
+    out.push_back(std::move(p));
+  }
+  CAIRN_RETURN_IF_ERROR(cur.status());
+  return out;
+}
+
+Result<std::vector<PolicyEvent>> ReadPolicyEvents(const Store& store) {
+  std::vector<PolicyEvent> out;
+  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kPolicy);
+  for (cur.Seek(kPolicyEventPrefix); cur.Valid() && cur.key().starts_with(kPolicyEventPrefix);
+       cur.Next()) {
+    CAIRN_ASSIGN_OR_RETURN(
+        PolicyEvent e,
+        DecodePolicyEvent(cur.value(), fmt::format("policy event {}", out.size() + 1)));
+    out.push_back(std::move(e));
+  }
+  CAIRN_RETURN_IF_ERROR(cur.status());
+  return out;
+}
+
+// ---- changing ----
+
+// Atomicity and durability: the event, the new chain head and the deployment's record (put,
+// or deleted when the policy is cleared) are written in one synced batch.
+Result<PolicyEvent> SetPolicy(Store& store, const Policy& policy, const std::string& actor,
+                              const std::string& reason) {
+  if (store.read_only()) return Status::Internal("changing a policy needs a writable store");
+  Policy p = policy;
+  std::sort(p.signatures.begin(), p.signatures.end(),
+            [](const auto& a, const auto& b) { return a.role < b.role; });
+  if (p.empty() && !p.no_overrides) {
+    CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(p.deployment));  // a clear
+  } else {
+    CAIRN_RETURN_IF_ERROR(ValidatePolicy(p));
+  }
+  if (reason.empty()) {
+    return Status::Usage("say why with --reason TEXT: it is recorded in the policy chain");
+  }
+  CAIRN_ASSIGN_OR_RETURN(auto current, GetPolicy(store, p.deployment));
+  if (!current && p.empty()) {
+    return Status::Conflict(
+        fmt::format("\"{}\" has no policy: there is nothing to clear", p.deployment));
+  }
+  if (current && current->ToJson() == p.ToJson()) {
+    return Status::Conflict(
+        fmt::format("\"{}\" already has exactly this policy: nothing to change (no event written)",
+                    p.deployment));
+  }
+  Db& db = StoreInternal::db(store);
+  CAIRN_ASSIGN_OR_RETURN(auto head, LoadPolicyHead(store));
+  PolicyEvent e;
+  e.actor = actor;
+  e.deployment = p.deployment;
+  e.policy = p.ToJson();
+  e.reason = reason;
+  int64_t now = store.clock().NowMicros();
+  if (head) {
+    e.seq = head->seq + 1;
+    e.prev = head->hash;
+    // Policy event time never goes backwards, even if the clock does.
+    e.time_micros = std::max(now, head->time_micros + 1);
+  } else {
+    e.seq = 1;
+    e.time_micros = now;
+  }
+  CAIRN_ASSIGN_OR_RETURN(e.hash, e.ComputeHash());
+  CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
+  Batch batch(db);
+  batch.Put(Cf::kPolicy, PolicyEventKey(e.seq), bytes);
+  batch.Put(Cf::kPolicy, kPolicyHeadKey, bytes);
+  if (p.empty()) {
+    batch.Delete(Cf::kPolicy, PolicyRecordKey(p.deployment));
+  } else {
+    batch.Put(Cf::kPolicy, PolicyRecordKey(p.deployment), bytes);
+  }
+  CAIRN_RETURN_IF_ERROR(db.Write(batch, /*sync=*/true));
+  return e;
+}
+
+// ---- audit ----
+
+Result<PolicyChainAudit> AuditPolicyChain(const Store& store) {
+  const Db& db = StoreInternal::db(store);
+  PolicyChainAudit out;
+  auto problem = [&](uint64_t seq, std::string deployment, std::string message) {
+    out.problem = AuditProblem{std::move(deployment), seq, std::move(message), AuditChain::kPolicy};
+    return out;
+  };
+  std::map<std::string, std::string> records;  // deployment -> expected record bytes
+  std::map<std::string, Json> current;         // deployment -> its policy, as JSON
+  std::optional<PolicyEvent> prev;
+  std::string last_bytes;
+  uint64_t expected_seq = 1;
+  Cursor cur = db.NewCursor(Cf::kPolicy);
+  for (cur.Seek(kPolicyEventPrefix); cur.Valid() && cur.key().starts_with(kPolicyEventPrefix);
+       cur.Next()) {
+    ++out.events;
+    auto key_seq = keys::DecodeBe64(cur.key().substr(kPolicyEventPrefix.size()));
+    auto e = DecodePolicyEvent(cur.value(), fmt::format("policy event {}", expected_seq));
+    if (!e.ok()) return problem(expected_seq, "", e.status().message());
+    if (e->seq != expected_seq || key_seq != e->seq) {
+      return problem(expected_seq, e->deployment,
+                     fmt::format("expected policy event {} but found event {}: the chain has a "
+                                 "gap or a duplicate",
+                                 expected_seq, e->seq));
+    }
+    CAIRN_ASSIGN_OR_RETURN(Digest recomputed, e->ComputeHash());
+    if (recomputed != e->hash) {
+      return problem(e->seq, e->deployment,
+                     "its hash does not match its content: the event was altered");
+    }
+    if (prev) {
+      if (!e->prev || *e->prev != prev->hash) {
+        return problem(e->seq, e->deployment,
+                       fmt::format("prev does not match policy event {}'s hash: the chain is "
+                                   "broken here",
+                                   prev->seq));
+      }
+      if (e->time_micros < prev->time_micros) {
+        return problem(e->seq, e->deployment,
+                       "its time is earlier than the previous policy event's");
+      }
+    } else if (e->prev) {
+      return problem(e->seq, e->deployment, "the first policy event has a prev");
+    }
+    auto policy = PolicyOf(*e);
+    if (!policy.ok()) return problem(e->seq, e->deployment, policy.status().message());
+    auto it = current.find(e->deployment);
+    if (policy->empty() && it == current.end()) {
+      return problem(e->seq, e->deployment, "it clears a policy the deployment did not have");
+    }
+    if (it != current.end() && it->second == e->policy) {
+      return problem(e->seq, e->deployment, "it sets the policy the deployment already had");
+    }
+    if (policy->empty()) {
+      current.erase(e->deployment);
+      records.erase(e->deployment);
+    } else {
+      current[e->deployment] = e->policy;
+      records[e->deployment] = std::string(cur.value());
+    }
+    last_bytes.assign(cur.value());
+    prev = std::move(*e);
+    ++expected_seq;
+  }
+  CAIRN_RETURN_IF_ERROR(cur.status());
+  CAIRN_ASSIGN_OR_RETURN(auto head, db.Get(Cf::kPolicy, kPolicyHeadKey));
+  if (head && !prev) return problem(0, "", "the policy chain has a head but no events");
+  if (prev && !head) return problem(0, "", "the policy chain's head is missing");
+  if (prev && *head != last_bytes) {
+    return problem(0, "",
+                   fmt::format("the head is not the last policy event (#{}): the chain was cut "
+                               "or the head rewritten",
+                               prev->seq));
+  }
+  std::set<std::string> seen;
+  Cursor rec = db.NewCursor(Cf::kPolicy);
+  for (rec.Seek(kPolicyRecordPrefix); rec.Valid() && rec.key().starts_with(kPolicyRecordPrefix);
+       rec.Next()) {
+    std::string name(rec.key().substr(kPolicyRecordPrefix.size()));
+    auto it = records.find(name);
+    if (it == records.end()) {
+      return problem(0, name,
+                     "a policy record exists that no policy event wrote (or that one cleared)");
+    }
+    if (it->second != rec.value()) {
+      return problem(0, name,
+                     "the policy record differs from the policy event that wrote it: it was "
+                     "edited");
+    }
+    seen.insert(name);
+  }
+  CAIRN_RETURN_IF_ERROR(rec.status());
+  for (const auto& [name, bytes] : records) {
+    if (!seen.contains(name)) {
+      return problem(0, name,
+                     "the policy record set by the chain is missing: the policy was deleted "
+                     "outside the chain");
+    }
+  }
+  return out;
+}
+
+}  // namespace cairn

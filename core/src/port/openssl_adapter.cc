@@ -1,0 +1,245 @@
+// The OpenSSL boundary: SHA-256 and Ed25519 through EVP, PEM encoding of Ed25519 keys.
+// Every OpenSSL call of core lives in this file, so OpenSSL's error model stops here:
+// failures become a Status naming the operation and OpenSSL's own reason.
+#include <fmt/format.h>
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "cairn/digest.h"
+#include "port/ed25519.h"
+
+namespace cairn {
+
+struct Sha256::Impl {
+  EVP_MD_CTX* ctx = nullptr;
+};
+
+namespace {
+[[noreturn]] void DieOnCryptoFailure(const char* what) {
+  // Allocation failure inside libcrypto: there is no correct way to go on hashing.
+  std::fprintf(stderr, "cairn: fatal: OpenSSL %s failed\n", what);
+  std::abort();
+}
+}  // namespace
+
+Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
+  impl_->ctx = EVP_MD_CTX_new();
+  if (impl_->ctx == nullptr) DieOnCryptoFailure("EVP_MD_CTX_new");
+  if (EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1) {
+    DieOnCryptoFailure("EVP_DigestInit_ex");
+  }
+}
+
+Sha256::~Sha256() { EVP_MD_CTX_free(impl_->ctx); }
+
+void Sha256::Update(const void* data, size_t size) {
+  if (size == 0) return;
+  if (EVP_DigestUpdate(impl_->ctx, data, size) != 1) DieOnCryptoFailure("EVP_DigestUpdate");
+}
+
+void Sha256::Update(std::string_view data) { Update(data.data(), data.size()); }
+
+Digest Sha256::Finish() {
+  Digest::Bytes out{};
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(impl_->ctx, out.data(), &len) != 1 || len != Digest::kSize) {
+    DieOnCryptoFailure("EVP_DigestFinal_ex");
+  }
+  return Digest(out);
+}
+
+Digest Digest::Of(std::string_view data) {
+  Sha256 h;
+  h.Update(data);
+  return h.Finish();
+}
+
+// ---- Ed25519 ----
+
+namespace ed25519 {
+namespace {
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct PkeyCtxFree {
+  void operator()(EVP_PKEY_CTX* p) const { EVP_PKEY_CTX_free(p); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* p) const { EVP_MD_CTX_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using PkeyCtx = std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree>;
+using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
+using Bio = std::unique_ptr<BIO, BioFree>;
+
+// OpenSSL's queued errors as one line; the queue is left empty for the next call.
+std::string TakeErrors() {
+  std::string out;
+  while (unsigned long e = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    out += out.empty() ? "" : "; ";
+    out += buf;
+  }
+  return out.empty() ? "no reason given" : out;
+}
+
+Status Failed(std::string_view op) {
+  return Status::Internal(fmt::format("OpenSSL {} failed: {}", op, TakeErrors()));
+}
+
+Result<Pkey> FromSeed(const Seed& seed) {
+  Pkey key(EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, nullptr, seed.data(), seed.size()));
+  if (!key) return Failed("EVP_PKEY_new_raw_private_key");
+  return key;
+}
+
+Result<Pkey> FromPublic(const PublicBytes& pub) {
+  Pkey key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, pub.data(), pub.size()));
+  if (!key) return Failed("EVP_PKEY_new_raw_public_key");
+  return key;
+}
+
+Result<PublicBytes> RawPublic(EVP_PKEY* key) {
+  PublicBytes pub{};
+  size_t len = pub.size();
+  if (EVP_PKEY_get_raw_public_key(key, pub.data(), &len) != 1 || len != pub.size()) {
+    return Failed("EVP_PKEY_get_raw_public_key");
+  }
+  return pub;
+}
+
+Result<std::string> BioText(BIO* bio) {
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio, &data);
+  if (len <= 0 || data == nullptr) return Failed("BIO_get_mem_data");
+  return std::string(data, static_cast<size_t>(len));
+}
+
+// Never prompt for a passphrase: cairn reads unencrypted PEM files only.
+int NoPassphrase(char*, int, int, void*) { return 0; }
+
+}  // namespace
+
+Status Generate(Seed* seed, PublicBytes* public_key) {
+  PkeyCtx ctx(EVP_PKEY_CTX_new_id(EVP_PKEY_ED25519, nullptr));
+  if (!ctx) return Failed("EVP_PKEY_CTX_new_id");
+  if (EVP_PKEY_keygen_init(ctx.get()) != 1) return Failed("EVP_PKEY_keygen_init");
+  EVP_PKEY* raw = nullptr;
+  if (EVP_PKEY_keygen(ctx.get(), &raw) != 1) return Failed("EVP_PKEY_keygen");
+  Pkey key(raw);
+  size_t len = seed->size();
+  if (EVP_PKEY_get_raw_private_key(key.get(), seed->data(), &len) != 1 || len != seed->size()) {
+    return Failed("EVP_PKEY_get_raw_private_key");
+  }
+  CAIRN_ASSIGN_OR_RETURN(*public_key, RawPublic(key.get()));
+  return Status::OK();
+}
+
+Result<PublicBytes> PublicFromSeed(const Seed& seed) {
+  CAIRN_ASSIGN_OR_RETURN(Pkey key, FromSeed(seed));
+  return RawPublic(key.get());
+}
+
+Result<SignatureBytes> Sign(const Seed& seed, std::string_view message) {
+  CAIRN_ASSIGN_OR_RETURN(Pkey key, FromSeed(seed));
+  MdCtx ctx(EVP_MD_CTX_new());
+  if (!ctx) return Failed("EVP_MD_CTX_new");
+  // Ed25519 is "pure": no digest is named, the whole message is signed in one call.
+  if (EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1) {
+    return Failed("EVP_DigestSignInit");
+  }
+  SignatureBytes sig{};
+  size_t len = sig.size();
+  if (EVP_DigestSign(ctx.get(), sig.data(), &len,
+                     reinterpret_cast<const unsigned char*>(message.data()), message.size()) != 1 ||
+      len != sig.size()) {
+    return Failed("EVP_DigestSign");
+  }
+  return sig;
+}
+
+bool Verify(const PublicBytes& public_key, std::string_view message,
+            const SignatureBytes& signature) {
+  auto key = FromPublic(public_key);
+  if (!key.ok()) return false;  // not a valid curve point: nothing can verify under it
+  MdCtx ctx(EVP_MD_CTX_new());
+  bool ok = ctx &&
+            EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key->get()) == 1 &&
+            EVP_DigestVerify(ctx.get(), signature.data(), signature.size(),
+                             reinterpret_cast<const unsigned char*>(message.data()),
+                             message.size()) == 1;
+  ERR_clear_error();  // a failed verification queues a reason we do not report
+  return ok;
+}
+
+Result<std::string> PrivatePem(const Seed& seed) {
+  CAIRN_ASSIGN_OR_RETURN(Pkey key, FromSeed(seed));
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (!bio) return Failed("BIO_new");
+  if (PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    return Failed("PEM_write_bio_PrivateKey");
+  }
+  return BioText(bio.get());
+}
+
+Result<std::string> PublicPem(const PublicBytes& public_key) {
+  CAIRN_ASSIGN_OR_RETURN(Pkey key, FromPublic(public_key));
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (!bio) return Failed("BIO_new");
+  if (PEM_write_bio_PUBKEY(bio.get(), key.get()) != 1) return Failed("PEM_write_bio_PUBKEY");
+  return BioText(bio.get());
+}
+
+namespace {
+Result<Pkey> ReadPem(std::string_view pem, std::string_view what, bool is_private) {
+  Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) return Failed("BIO_new_mem_buf");
+  Pkey key(is_private ? PEM_read_bio_PrivateKey(bio.get(), nullptr, NoPassphrase, nullptr)
+                      : PEM_read_bio_PUBKEY(bio.get(), nullptr, NoPassphrase, nullptr));
+  if (!key) {
+    std::string reason = TakeErrors();
+    return Status::InvalidInput(fmt::format(
+        "{} is not an unencrypted PEM {} key ({})", what,
+        is_private ? "private (\"BEGIN PRIVATE KEY\")" : "public (\"BEGIN PUBLIC KEY\")",
+        reason));
+  }
+  if (EVP_PKEY_get_id(key.get()) != EVP_PKEY_ED25519) {
+    return Status::InvalidInput(fmt::format("{} holds a {} key; cairn uses Ed25519 keys", what,
+                                            OBJ_nid2sn(EVP_PKEY_get_id(key.get()))));
+  }
+  return key;
+}
+}  // namespace
+
+Result<Seed> ParsePrivatePem(std::string_view pem, std::string_view what) {
+  CAIRN_ASSIGN_OR_RETURN(Pkey key, ReadPem(pem, what, /*is_private=*/true));
+  Seed seed{};
+  size_t len = seed.size();
+  if (EVP_PKEY_get_raw_private_key(key.get(), seed.data(), &len) != 1 || len != seed.size()) {
+    return Failed("EVP_PKEY_get_raw_private_key");
+  }
+  return seed;
+}
+
+Result<PublicBytes> ParsePublicPem(std::string_view pem, std::string_view what) {
+  CAIRN_ASSIGN_OR_RETURN(Pkey key, ReadPem(pem, what, /*is_private=*/false));
+  return RawPublic(key.get());
+}
+
+void Wipe(void* data, size_t size) { OPENSSL_cleanse(data, size); }
+
+}  // namespace ed25519
+}  // namespace cairn

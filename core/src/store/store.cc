@@ -1,0 +1,154 @@
+#include "cairn/store.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "util/fs_util.h"
+#include "store/keys.h"
+#include "port/rocks.h"
+#include "store/store_internal.h"
+
+namespace cairn {
+
+namespace fs = std::filesystem;
+
+struct Store::Rep {
+  std::string path;
+  std::unique_ptr<Db> db;
+  bool read_only = true;
+  const Clock* clock = nullptr;
+};
+
+Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+Store::~Store() = default;
+Status Store::Close() { return rep_->db->Close(); }
+const std::string& Store::path() const { return rep_->path; }
+bool Store::read_only() const { return rep_->read_only; }
+const Clock& Store::clock() const { return *rep_->clock; }
+Db& StoreInternal::db(const Store& store) { return *store.rep_->db; }
+
+namespace {
+std::string DbPath(const std::string& store) { return store + "/db"; }
+
+bool LooksLikeStore(const fs::path& dir) {
+  std::error_code ec;
+  return fs::is_regular_file(dir / "db" / "CURRENT", ec);
+}
+
+Status CheckFormatVersion(const Db& db, const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(auto value, db.Get(Cf::kMeta, keys::kFormatVersion));
+  if (!value) {
+    return Status::Corruption(fmt::format("{} has no format version: not a cairn store", path));
+  }
+  int version = 0;
+  try {
+    version = std::stoi(*value);
+  } catch (const std::exception&) {
+    return Status::Corruption(fmt::format("{}: format version '{}' is not a number", path, *value));
+  }
+  if (version > kStoreFormatVersion) {
+    return Status::Usage(fmt::format(
+        "{} uses store format {}, newer than this cairn understands ({}): upgrade cairn", path,
+        version, kStoreFormatVersion));
+  }
+  return Status::OK();
+}
+}  // namespace
+
+// Durability: the store is built in a sibling temporary directory, fsynced, and renamed
+// into place, so a crash leaves either no store at `path` or a complete one.
+Result<std::unique_ptr<Store>> Store::Init(const std::string& path) {
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(path, ec))) {
+    if (LooksLikeStore(path)) {
+      return Status::Conflict(fmt::format("a cairn store already exists at {}", path));
+    }
+    if (!fs::is_directory(fs::symlink_status(path, ec)) || !fs::is_empty(path, ec)) {
+      return Status::Conflict(
+          fmt::format("{} already exists and is not an empty directory", path));
+    }
+    fs::remove(path, ec);  // an empty directory: replaced by the rename below
+  }
+  std::string parent = ParentDir(path);
+  fs::create_directories(parent, ec);
+  if (ec) return Status::IO(fmt::format("create directory {}: {}", parent, ec.message()));
+  std::string tmp = fmt::format("{}/.cairn-init-{}", parent, ::getpid());
+  RemoveTreeQuietly(tmp);
+  auto cleanup_on_error = [&](Status s) {
+    RemoveTreeQuietly(tmp);
+    return s;
+  };
+  CAIRN_RETURN_IF_ERROR(MakeDir(tmp, false));
+  for (const char* sub : {"/hooks", "/hooks/pre-promote.d", "/hooks/post-promote.d",
+                          "/hooks/post-rollback.d"}) {
+    Status s = MakeDir(tmp + sub, false);
+    if (!s.ok()) return cleanup_on_error(s);
+  }
+  {
+    DbOpenOptions o;
+    o.read_only = false;
+    o.create = true;
+    auto db = Db::Open(DbPath(tmp), o);
+    if (!db.ok()) return cleanup_on_error(db.status());
+    Batch batch(**db);
+    batch.Put(Cf::kMeta, keys::kFormatVersion, std::to_string(kStoreFormatVersion));
+    Status s = (*db)->Write(batch, /*sync=*/true);
+    if (!s.ok()) return cleanup_on_error(s);
+  }
+  for (const char* sub : {"/hooks/pre-promote.d", "/hooks/post-promote.d",
+                          "/hooks/post-rollback.d", "/hooks", "/db", ""}) {
+    Status s = FsyncDir(tmp + sub);
+    if (!s.ok()) return cleanup_on_error(s);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return cleanup_on_error(ErrnoStatus("rename into place", path, errno));
+  }
+  CAIRN_RETURN_IF_ERROR(FsyncDir(parent));
+  StoreOpenOptions open;
+  open.read_only = false;
+  return Open(path, open);
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
+                                           const StoreOpenOptions& options) {
+  if (!LooksLikeStore(path)) {
+    return Status::NotFound(
+        fmt::format("no cairn store at {} (create one with 'cairn init')", path));
+  }
+  DbOpenOptions o;
+  o.read_only = options.read_only;
+  o.lock_timeout = options.lock_timeout;
+  o.on_wait = options.on_wait;
+  o.sync_writes = options.sync_each_write;
+  CAIRN_ASSIGN_OR_RETURN(auto db, Db::Open(DbPath(path), o));
+  CAIRN_RETURN_IF_ERROR(CheckFormatVersion(*db, path));
+  auto rep = std::make_unique<Rep>();
+  rep->path = path;
+  rep->db = std::move(db);
+  rep->read_only = options.read_only;
+  rep->clock = options.clock ? options.clock : &SystemClock();
+  return std::unique_ptr<Store>(new Store(std::move(rep)));
+}
+
+Result<std::string> Store::Locate(const std::string& explicit_path, const char* env_value,
+                                  const std::string& cwd) {
+  if (!explicit_path.empty()) return explicit_path;
+  if (env_value != nullptr && *env_value != '\0') return std::string(env_value);
+  std::error_code ec;
+  fs::path dir = fs::absolute(cwd, ec);
+  if (ec) return Status::IO(fmt::format("cannot resolve working directory {}", cwd));
+  for (;;) {
+    if (LooksLikeStore(dir / kStoreDirName)) return (dir / kStoreDirName).string();
+    if (!dir.has_parent_path() || dir.parent_path() == dir) break;
+    dir = dir.parent_path();
+  }
+  return Status::NotFound(fmt::format(
+      "not in a cairn store (no {} in {} or any parent directory): run 'cairn init' to create "
+      "one here, or point to one with --store DIR or CAIRN_STORE",
+      kStoreDirName, cwd));
+}
+
+}  // namespace cairn

@@ -1,0 +1,178 @@
+#include "cairn/ingest.h"
+
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <thread>
+
+#include "cairn/object.h"
+#include "cairn/snapshot.h"
+#include "store/store_internal.h"
+#include "support/sandbox.h"
+
+namespace cairn {
+namespace {
+
+using testing::Sandbox;
+using testing::WriteMinimalRelease;
+
+class IngestTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = Store::Init(box_ / "store");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+  }
+
+  Result<CreateSnapshotResult> Create(const std::string& dir, const std::string& msg = "m") {
+    CreateSnapshotOptions o;
+    o.dir = dir;
+    o.message = msg;
+    o.author = "tester@test";
+    problems_.clear();
+    return CreateSnapshot(*store_, o, &problems_);
+  }
+
+  // Number of keys in every column family: "nothing was written" means this is unchanged.
+  size_t KeyCount() {
+    size_t n = 0;
+    for (int cf = 0; cf < static_cast<int>(Cf::kCount); ++cf) {
+      Cursor c = StoreInternal::db(*store_).NewCursor(static_cast<Cf>(cf));
+      for (c.SeekToFirst(); c.Valid(); c.Next()) ++n;
+    }
+    return n;
+  }
+
+  Sandbox box_;
+  std::unique_ptr<Store> store_;
+  std::vector<Problem> problems_;
+};
+
+TEST_F(IngestTest, SnapshotIdIsTheHashOfTheCanonicalManifest) {
+  auto r = Create(WriteMinimalRelease(box_, "rel"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Snapshot& s = r->snapshot;
+  auto bytes = CanonicalJson(ManifestJson(s));
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(Digest::Of(*bytes), s.id.digest());
+  auto loaded = LoadSnapshot(*store_, s.id);
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_EQ(loaded->components.size(), 7u);
+  EXPECT_EQ(loaded->app, "demo");
+  EXPECT_EQ(loaded->author, "tester@test");
+  EXPECT_FALSE(loaded->parent.has_value());
+}
+
+TEST_F(IngestTest, ManifestCarriesKindSpecificFacts) {
+  auto r = Create(WriteMinimalRelease(box_, "rel"));
+  ASSERT_TRUE(r.ok());
+  const Snapshot& s = r->snapshot;
+  EXPECT_EQ(s.Find("prompts/system.md")->facts["variables"],
+            Json::parse(R"(["customer_name","order_id"])"));
+  const Json& model = s.Find("models/primary.json")->facts;
+  EXPECT_EQ(model["provider"], "openai");
+  EXPECT_EQ(model["pinned"], true);
+  EXPECT_EQ(s.Find("tools/lookup.json")->facts["name"], "lookup_order");
+  const Json& kb = s.Find("knowledge/refunds.json")->facts;
+  EXPECT_EQ(kb["documents"], 1);
+  EXPECT_EQ(s.Find("knowledge/refunds/policy.md")->kind, ComponentKind::kKnowledge);
+  EXPECT_EQ(s.Find("knowledge/refunds/policy.md")->facts["knowledge_base"], "refunds");
+  // snapshot.json is kept too (kind config), so a checkout reproduces the release exactly.
+  ASSERT_NE(s.Find("snapshot.json"), nullptr);
+  EXPECT_EQ(s.Find("snapshot.json")->kind, ComponentKind::kConfig);
+}
+
+TEST_F(IngestTest, IdenticalContentIsRecognisedAndObjectsAreStoredOnce) {
+  std::string dir = WriteMinimalRelease(box_, "rel");
+  auto first = Create(dir, "one");
+  ASSERT_TRUE(first.ok());
+  auto second = Create(dir, "two");
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(first->snapshot.id, second->snapshot.id) << "message and time differ";
+  EXPECT_EQ(first->snapshot.content, second->snapshot.content);
+  EXPECT_EQ(second->objects_written, 0u);
+  ASSERT_EQ(second->same_content.size(), 1u);
+  EXPECT_EQ(second->same_content[0], first->snapshot.id);
+  ASSERT_TRUE(second->snapshot.parent.has_value());
+  EXPECT_EQ(*second->snapshot.parent, first->snapshot.id);
+}
+
+TEST_F(IngestTest, InvalidReleaseWritesNothingAndReportsEveryProblem) {
+  std::string dir = WriteMinimalRelease(box_, "rel");
+  ASSERT_TRUE(Create(dir).ok());
+  size_t before = KeyCount();
+  box_.Write("rel/prompts/new.md", "{{unterminated\n");
+  box_.Write("rel/models/floating.json", R"({"provider": "openai", "model": "gpt-4o"})");
+  box_.Write("rel/notes.txt", "hello");
+  box_.Write("rel/config/big.bin", std::string(3 << 20, 'z'));  // would be a new object
+  auto r = Create(dir);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kInvalidInput);
+  std::set<std::string> rules;
+  for (const auto& p : problems_) rules.insert(p.rule);
+  EXPECT_EQ(rules, (std::set<std::string>{"template", "floating-model", "unknown-entry"}));
+  EXPECT_EQ(KeyCount(), before);
+}
+
+TEST_F(IngestTest, MessageAndAppAreRequired) {
+  std::string dir = WriteMinimalRelease(box_, "rel");
+  EXPECT_EQ(Create(dir, "").status().code(), Code::kUsage);
+  box_.Write("rel/snapshot.json", "{}");
+  auto r = Create(dir);
+  EXPECT_EQ(r.status().code(), Code::kUsage);
+  EXPECT_NE(r.status().message().find("--app"), std::string::npos);
+}
+
+TEST_F(IngestTest, MissingDirectoryIsNotFound) {
+  EXPECT_TRUE(Create(box_ / "nope").status().IsNotFound());
+}
+
+TEST_F(IngestTest, StatCacheSkipsOldUnchangedFilesButNotEditedOrFreshOnes) {
+  std::string dir = WriteMinimalRelease(box_, "rel");
+  box_.Write("rel/config/a.txt", "alpha");
+  box_.Write("rel/config/b.txt", "bravo");
+  // Files younger than the racy window are hashed every time.
+  auto fresh = Create(dir);
+  ASSERT_TRUE(fresh.ok());
+  auto again = Create(dir);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->files_hashed, again->files);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  ASSERT_TRUE(Create(dir).ok());  // records the now-stable files
+  auto cached = Create(dir);
+  ASSERT_TRUE(cached.ok());
+  // Opaque files (documents and non-JSON config) come from the cache; JSON and prompts are
+  // always read because their facts come from their content.
+  EXPECT_EQ(cached->files_hashed, cached->files - 3);
+
+  // Same size, mtime put back: ctime still moves, so the edit is seen.
+  struct stat st {};
+  ASSERT_EQ(::stat((box_ / "rel/config/a.txt").c_str(), &st), 0);
+  box_.Write("rel/config/a.txt", "ALPHA");
+  timespec times[2] = {st.st_atim, st.st_mtim};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (box_ / "rel/config/a.txt").c_str(), times, 0), 0);
+  auto edited = Create(dir);
+  ASSERT_TRUE(edited.ok());
+  EXPECT_EQ(edited->files_hashed, cached->files_hashed + 1);
+  EXPECT_EQ(edited->snapshot.Find("config/a.txt")->digest, Digest::Of("ALPHA"));
+}
+
+TEST_F(IngestTest, ReadOnlyStoreCannotCreate) {
+  std::string dir = WriteMinimalRelease(box_, "rel");
+  store_.reset();
+  StoreOpenOptions o;
+  o.read_only = true;
+  auto ro = Store::Open(box_ / "store", o);
+  ASSERT_TRUE(ro.ok());
+  CreateSnapshotOptions c;
+  c.dir = dir;
+  c.message = "m";
+  std::vector<Problem> problems;
+  EXPECT_FALSE(CreateSnapshot(**ro, c, &problems).ok());
+}
+
+}  // namespace
+}  // namespace cairn
