@@ -53,8 +53,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Append N promotions to a deployment (bulk load, for benchmarks)"};
   app.add_option("store", store_path, "Store directory (made with 'cairn init')")->required();
   app.add_option("--events", events, "Number of events to append")->required();
-  app.add_option("--snapshot", revs, "Snapshots to alternate between (at least two)")
-      ->required();
+  app.add_option("--snapshot", revs, "Snapshots to alternate between (at least two)")->required();
   app.add_option("--deployment", deployment, "Deployment to move");
   app.add_option("--step-seconds", step_seconds, "Seconds between events")
       ->check(CLI::Range(int64_t{1}, int64_t{86400}));

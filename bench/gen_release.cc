@@ -30,9 +30,9 @@ constexpr int kKnowledgeBases = 10;
 class TextModel {
  public:
   explicit TextModel(uint64_t seed) : rng_(seed) {
-    static const char* kSyllables[] = {"ka", "ro", "mi", "te", "lan", "su", "ver", "po", "di",
-                                       "na", "gre", "tu", "sol", "be", "ri", "xa", "mon", "el",
-                                       "qua", "ti", "or", "pe", "zu", "lo", "fen", "da", "is"};
+    static const char* kSyllables[] = {"ka",  "ro",  "mi", "te",  "lan", "su", "ver", "po",  "di",
+                                       "na",  "gre", "tu", "sol", "be",  "ri", "xa",  "mon", "el",
+                                       "qua", "ti",  "or", "pe",  "zu",  "lo", "fen", "da",  "is"};
     std::uniform_int_distribution<int> syl(0, std::size(kSyllables) - 1), len(1, 4);
     for (int i = 0; i < 5000; ++i) {
       std::string w;
@@ -65,7 +65,8 @@ class TextModel {
         std::string w = Word();
         if (i == 0) w[0] = static_cast<char>(std::toupper(w[0]));
         p += w;
-        p += (i + 1 == n) ? ". " : (std::uniform_int_distribution<int>(0, 9)(rng_) == 0 ? ", " : " ");
+        p += (i + 1 == n) ? ". "
+                          : (std::uniform_int_distribution<int>(0, 9)(rng_) == 0 ? ", " : " ");
       }
     }
     p.back() = '\n';
@@ -75,7 +76,8 @@ class TextModel {
   std::string Document(size_t target) {
     std::string d = "# " + Word() + " " + Word() + "\n\n";
     while (d.size() < target) {
-      if (std::uniform_int_distribution<int>(0, 6)(rng_) == 0) d += "\n## " + Word() + " " + Word() + "\n\n";
+      if (std::uniform_int_distribution<int>(0, 6)(rng_) == 0)
+        d += "\n## " + Word() + " " + Word() + "\n\n";
       d += Paragraph() + "\n";
     }
     return d;
@@ -106,23 +108,29 @@ std::string DocPath(int i) { return fmt::format("s{:02}/doc{:05}.md", i % 20, i)
 void Generate(const fs::path& out, int files, double mb, uint64_t seed) {
   TextModel text(seed);
   auto& rng = text.rng();
-  WriteFile(out / "snapshot.json", R"({"app": "bench", "description": "synthetic benchmark release"})" "\n");
+  WriteFile(out / "snapshot.json",
+            R"({"app": "bench", "description": "synthetic benchmark release"})"
+            "\n");
   for (int i = 0; i < 20; ++i) {
     WriteFile(out / fmt::format("prompts/p{:02}.md", i),
               "You are {{assistant_name}}. " + text.Paragraph() + "Customer: {{customer_name}}\n");
   }
   for (int i = 0; i < 3; ++i) {
     WriteFile(out / fmt::format("models/m{}.json", i),
-              Json{{"provider", "openai"}, {"model", fmt::format("gpt-4o-2024-08-0{}", i + 1)},
+              Json{{"provider", "openai"},
+                   {"model", fmt::format("gpt-4o-2024-08-0{}", i + 1)},
                    {"revision", fmt::format("2024-08-0{}", i + 1)},
-                   {"params", {{"max_tokens", 800}}}}.dump(2));
+                   {"params", {{"max_tokens", 800}}}}
+                  .dump(2));
   }
   for (int i = 0; i < 5; ++i) {
     WriteFile(out / fmt::format("tools/t{}.json", i),
               Json{{"name", fmt::format("tool_{}", i)},
-                   {"parameters", {{"type", "object"},
-                                   {"properties", {{"id", {{"type", "string"}}}}},
-                                   {"required", {"id"}}}}}.dump(2));
+                   {"parameters",
+                    {{"type", "object"},
+                     {"properties", {{"id", {{"type", "string"}}}}},
+                     {"required", {"id"}}}}}
+                  .dump(2));
   }
   int docs = std::max(1, files - 29);
   // Log-normal sizes around ~65 KB, scaled so the total is `mb`.
@@ -142,7 +150,8 @@ void Generate(const fs::path& out, int files, double mb, uint64_t seed) {
     std::string doc = text.Document(static_cast<size_t>(sizes[i] * scale));
     std::string rel = DocPath(i);
     WriteFile(out / fmt::format("knowledge/kb{}/{}", kb, rel), doc);
-    manifests[kb]["documents"].push_back({{"path", rel}, {"digest", cairn::Digest::Of(doc).ToString()}});
+    manifests[kb]["documents"].push_back(
+        {{"path", rel}, {"digest", cairn::Digest::Of(doc).ToString()}});
   }
   for (int kb = 0; kb < kKnowledgeBases; ++kb) {
     WriteFile(out / fmt::format("knowledge/kb{}.json", kb), manifests[kb].dump(1));
@@ -170,7 +179,8 @@ void Mutate(const fs::path& out, double pct, uint64_t seed) {
     WriteFile(p, doc);
     entry["digest"] = cairn::Digest::Of(doc).ToString();
   }
-  for (auto& [kb, m] : manifests) WriteFile(out / fmt::format("knowledge/kb{}.json", kb), m.dump(1));
+  for (auto& [kb, m] : manifests)
+    WriteFile(out / fmt::format("knowledge/kb{}.json", kb), m.dump(1));
   fmt::print("edited {} of {} documents\n", edits, total);
 }
 
@@ -187,7 +197,8 @@ int main(int argc, char** argv) {
   app.add_option("--files", files, "Number of files (default 10000)");
   app.add_option("--mb", mb, "Total megabytes of documents (default 650)");
   app.add_option("--seed", seed, "Random seed (default 1)");
-  app.add_option("--mutate", mutate, "Edit this percentage of the documents of an existing release");
+  app.add_option("--mutate", mutate,
+                 "Edit this percentage of the documents of an existing release");
   CLI11_PARSE(app, argc, argv);
   try {
     if (mutate > 0) {

@@ -12,8 +12,8 @@
 namespace {
 
 std::string TextLike(size_t n) {
-  static const char* kWords[] = {"refund", "order", "customer", "policy", "the", "within",
-                                 "days", "support", "agent", "a", "return", "item", "of"};
+  static const char* kWords[] = {"refund",  "order", "customer", "policy", "the",  "within", "days",
+                                 "support", "agent", "a",        "return", "item", "of"};
   std::mt19937 rng(1);
   std::string s;
   while (s.size() < n) {

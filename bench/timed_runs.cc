@@ -160,9 +160,10 @@ int main(int argc, char** argv) {
     double mean = 0;
     for (double x : v) mean += x;
     mean /= static_cast<double>(n);
-    std::printf("%s\n \"%s\": {\"runs\": %zu, \"median\": %.6f, \"p90\": %.6f, \"mean\": %.6f, "
-                "\"min\": %.6f, \"max\": %.6f}",
-                i ? "," : "", benches[i].name.c_str(), n, median, p90, mean, v.front(), v.back());
+    std::printf(
+        "%s\n \"%s\": {\"runs\": %zu, \"median\": %.6f, \"p90\": %.6f, \"mean\": %.6f, "
+        "\"min\": %.6f, \"max\": %.6f}",
+        i ? "," : "", benches[i].name.c_str(), n, median, p90, mean, v.front(), v.back());
   }
   std::printf("}\n");
   return 0;

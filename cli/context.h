@@ -11,10 +11,10 @@
 namespace cairn::cli {
 
 struct GlobalOptions {
-  std::string store;          // --store DIR (the store directory itself)
-  std::string actor;          // --actor NAME
+  std::string store;            // --store DIR (the store directory itself)
+  std::string actor;            // --actor NAME
   int lock_timeout_ms = 10000;  // --lock-timeout MS
-  bool no_progress = false;   // --no-progress
+  bool no_progress = false;     // --no-progress
 };
 
 class Context {

@@ -10,13 +10,13 @@
 namespace {
 using Registrar = void (*)(CLI::App&, cairn::cli::Context&);
 constexpr Registrar kCommands[] = {
-    cairn::cli::RegisterInit,    cairn::cli::RegisterSnapshot, cairn::cli::RegisterShow,
-    cairn::cli::RegisterCat,     cairn::cli::RegisterDiff,     cairn::cli::RegisterPromote,
-    cairn::cli::RegisterRollback, cairn::cli::RegisterStatus,  cairn::cli::RegisterLog,
-    cairn::cli::RegisterLive,    cairn::cli::RegisterAudit,    cairn::cli::RegisterValidate,
-    cairn::cli::RegisterCheckout, cairn::cli::RegisterFsck,   cairn::cli::RegisterKey,
-    cairn::cli::RegisterTrust,   cairn::cli::RegisterSign,     cairn::cli::RegisterVerify,   cairn::cli::RegisterAttest,
-    cairn::cli::RegisterPolicy,
+    cairn::cli::RegisterInit,     cairn::cli::RegisterSnapshot, cairn::cli::RegisterShow,
+    cairn::cli::RegisterCat,      cairn::cli::RegisterDiff,     cairn::cli::RegisterPromote,
+    cairn::cli::RegisterRollback, cairn::cli::RegisterStatus,   cairn::cli::RegisterLog,
+    cairn::cli::RegisterLive,     cairn::cli::RegisterAudit,    cairn::cli::RegisterValidate,
+    cairn::cli::RegisterCheckout, cairn::cli::RegisterFsck,     cairn::cli::RegisterKey,
+    cairn::cli::RegisterTrust,    cairn::cli::RegisterSign,     cairn::cli::RegisterVerify,
+    cairn::cli::RegisterAttest,   cairn::cli::RegisterPolicy,
 };
 }  // namespace
 
@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   app.add_option("--store", ctx.global.store,
                  "Store directory (default: $CAIRN_STORE, else the nearest .cairn above the "
                  "working directory)");
-  app.add_option("--actor", ctx.global.actor, "Who is acting (default: $CAIRN_ACTOR, else user@host)");
+  app.add_option("--actor", ctx.global.actor,
+                 "Who is acting (default: $CAIRN_ACTOR, else user@host)");
   app.add_option("--lock-timeout", ctx.global.lock_timeout_ms,
                  "Milliseconds a writer waits for another writer (default 10000)")
       ->check(CLI::NonNegativeNumber);

@@ -12,17 +12,27 @@ namespace cairn::cli {
 
 int ExitCodeFor(Code code) {
   switch (code) {
-    case Code::kOk: return kExitOk;
-    case Code::kUsage: return kExitUsage;
-    case Code::kNotFound: return kExitNotFound;
-    case Code::kInvalidInput: return kExitInvalidInput;
-    case Code::kCorruption: return kExitIntegrity;
-    case Code::kConflict: return kExitConflict;
-    case Code::kMoved: return kExitMoved;
-    case Code::kGateBlocked: return kExitGateBlocked;
-    case Code::kBusy: return kExitBusy;
+    case Code::kOk:
+      return kExitOk;
+    case Code::kUsage:
+      return kExitUsage;
+    case Code::kNotFound:
+      return kExitNotFound;
+    case Code::kInvalidInput:
+      return kExitInvalidInput;
+    case Code::kCorruption:
+      return kExitIntegrity;
+    case Code::kConflict:
+      return kExitConflict;
+    case Code::kMoved:
+      return kExitMoved;
+    case Code::kGateBlocked:
+      return kExitGateBlocked;
+    case Code::kBusy:
+      return kExitBusy;
     case Code::kIO:
-    case Code::kInternal: return kExitFailure;
+    case Code::kInternal:
+      return kExitFailure;
   }
   return kExitFailure;
 }
@@ -45,8 +55,8 @@ void PrintJson(const Json& value) {
 Json ProblemsJson(const std::vector<Problem>& problems) {
   Json out = Json::array();
   for (const auto& p : problems) {
-    out.push_back({{"path", p.path}, {"location", p.location}, {"rule", p.rule},
-                   {"message", p.message}});
+    out.push_back(
+        {{"path", p.path}, {"location", p.location}, {"rule", p.rule}, {"message", p.message}});
   }
   return out;
 }
@@ -77,9 +87,10 @@ std::string SignatureCheckLine(const SignatureCheck& c) {
   std::string roles;
   for (const auto& r : c.roles) roles += (roles.empty() ? "" : ",") + r;
   if (!roles.empty()) who += " (" + roles + ")";
-  std::string line = fmt::format("{:<11}  {}  {}", SignatureStatusName(c.status), c.key_id.Short(),
-                                 who);
-  if (c.time_micros != 0) line += fmt::format("  signed {} by {}", ShortTime(c.time_micros), c.actor);
+  std::string line =
+      fmt::format("{:<11}  {}  {}", SignatureStatusName(c.status), c.key_id.Short(), who);
+  if (c.time_micros != 0)
+    line += fmt::format("  signed {} by {}", ShortTime(c.time_micros), c.actor);
   if (!c.detail.empty()) line += fmt::format("\n             {}", c.detail);
   return line;
 }

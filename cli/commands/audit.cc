@@ -10,9 +10,12 @@ namespace {
 
 const char* ChainName(AuditChain chain) {
   switch (chain) {
-    case AuditChain::kTrust: return "trust";
-    case AuditChain::kPolicy: return "policy";
-    case AuditChain::kDeployment: break;
+    case AuditChain::kTrust:
+      return "trust";
+    case AuditChain::kPolicy:
+      return "policy";
+    case AuditChain::kDeployment:
+      break;
   }
   return "deployment";
 }
@@ -44,10 +47,13 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
                             {"names", s.names},
                             {"detail", s.detail}});
     }
-    PrintJson({{"ok", report->ok()}, {"deployments", report->deployments},
-               {"events", report->events}, {"trust_events", report->trust_events},
+    PrintJson({{"ok", report->ok()},
+               {"deployments", report->deployments},
+               {"events", report->events},
+               {"trust_events", report->trust_events},
                {"policy_events", report->policy_events},
-               {"signatures", signatures}, {"problems", problems}});
+               {"signatures", signatures},
+               {"problems", problems}});
   } else {
     for (const auto& p : report->problems) {
       std::string chain = p.chain == AuditChain::kDeployment ? p.deployment
@@ -81,7 +87,9 @@ void RegisterAudit(CLI::App& app, Context& ctx) {
       "audit", "Check the tamper-evident records: deployment moves, trust and policy changes");
   group->require_subcommand(1);
   auto o = std::make_shared<AuditOptions>();
-  auto* cmd = group->add_subcommand("verify", "Recompute every hash chain (deployments, trust, policy) and event signature; exit 5 if broken");
+  auto* cmd = group->add_subcommand("verify",
+                                    "Recompute every hash chain (deployments, trust, policy) and "
+                                    "event signature; exit 5 if broken");
   cmd->add_option("deployment", o->deployment, "Only this deployment");
   cmd->add_flag("--json", o->json, "Print as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunAuditVerify(*o, ctx); });

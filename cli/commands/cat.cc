@@ -38,8 +38,8 @@ int RunCat(const CatOptions& o, const Context& ctx) {
   if (!snapshot.ok()) return ReportError(snapshot.status());
   const Component* c = snapshot->Find(spec->path);
   if (c == nullptr) {
-    return ReportError(Status::NotFound(
-        fmt::format("snapshot {} has no component {}", id->Short(), spec->path)));
+    return ReportError(
+        Status::NotFound(fmt::format("snapshot {} has no component {}", id->Short(), spec->path)));
   }
   Status s = StreamObject(**store, c->digest, WriteAll);
   if (!s.ok()) return ReportError(s.WithContext(spec->path));

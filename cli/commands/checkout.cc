@@ -96,7 +96,8 @@ int RunFollow(const CheckoutCliOptions& o, const Context& ctx) {
   f.on_error = [&](const Status& s) {
     if (s.message() == last_error) return;  // said once until something changes
     last_error = s.message();
-    fmt::print(stderr, "cairn: warning: {} (keeping the current version; trying again every {} ms)\n",
+    fmt::print(stderr,
+               "cairn: warning: {} (keeping the current version; trying again every {} ms)\n",
                s.message(), o.interval_ms);
   };
   Status s = FollowDeployment(*store_path, o.rev, o.into, f);
@@ -127,15 +128,19 @@ int RunCheckout(const CheckoutCliOptions& o, const Context& ctx) {
 void RegisterCheckout(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<CheckoutCliOptions>();
   auto* cmd = app.add_subcommand(
-      "checkout", "Write a snapshot into DIR/.versions/<id> and switch DIR/current to it atomically");
+      "checkout",
+      "Write a snapshot into DIR/.versions/<id> and switch DIR/current to it atomically");
   cmd->add_option("rev", o->rev, "Snapshot or deployment: id, prefix, NAME, NAME@{N}, NAME@TIME")
       ->required();
   cmd->add_option("--into", o->into, "Checkout directory (created if missing)")->required();
-  cmd->add_option("--keep", o->keep, "Versions to keep in DIR/.versions (default 5; current is never removed)")
+  cmd->add_option("--keep", o->keep,
+                  "Versions to keep in DIR/.versions (default 5; current is never removed)")
       ->check(CLI::Range(1, 1000));
-  auto* follow = cmd->add_flag("--follow", o->follow,
-                               "Keep DIR/current at what is live on the deployment until interrupted");
-  cmd->add_option("--interval", o->interval_ms, "With --follow: look every MS milliseconds (default 500)")
+  auto* follow =
+      cmd->add_flag("--follow", o->follow,
+                    "Keep DIR/current at what is live on the deployment until interrupted");
+  cmd->add_option("--interval", o->interval_ms,
+                  "With --follow: look every MS milliseconds (default 500)")
       ->check(CLI::Range(10, 3600000))
       ->needs(follow);
   cmd->add_flag("--json", o->json, "Print the result as JSON (one line per switch with --follow)");

@@ -19,9 +19,12 @@ struct DiffCmdOptions {
 
 char Letter(ChangeType t) {
   switch (t) {
-    case ChangeType::kAdded: return 'A';
-    case ChangeType::kRemoved: return 'D';
-    case ChangeType::kModified: return 'M';
+    case ChangeType::kAdded:
+      return 'A';
+    case ChangeType::kRemoved:
+      return 'D';
+    case ChangeType::kModified:
+      return 'M';
   }
   return '?';
 }
@@ -47,8 +50,8 @@ Json ComponentDiffJson(const ComponentDiff& d) {
   if (!d.schema.empty()) {
     Json changes = Json::array();
     for (const auto& c : d.schema) {
-      changes.push_back({{"pointer", c.pointer}, {"change", c.description},
-                         {"breaking", c.breaking}});
+      changes.push_back(
+          {{"pointer", c.pointer}, {"change", c.description}, {"breaking", c.breaking}});
     }
     j["schema_changes"] = changes;
     j["breaking"] = d.breaking;
@@ -122,8 +125,10 @@ int RunDiff(const DiffCmdOptions& o, const Context& ctx) {
   if (o.json) {
     Json list = Json::array();
     for (const auto& d : diff->components) list.push_back(ComponentDiffJson(d));
-    PrintJson({{"from", diff->from.Hex()}, {"to", diff->to.Hex()},
-               {"same_content", diff->same_content}, {"components", list}});
+    PrintJson({{"from", diff->from.Hex()},
+               {"to", diff->to.Hex()},
+               {"same_content", diff->same_content},
+               {"components", list}});
   } else {
     PrintHuman(*diff, o.stat);
   }

@@ -23,8 +23,10 @@ int RunLive(const LiveOptions& o, const Context& ctx) {
   auto event = LiveAt(**store, o.deployment, *when);
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
-    PrintJson({{"deployment", o.deployment}, {"at", FormatTime(*when)},
-               {"live", event->to.Hex()}, {"event", event->ToJson()}});
+    PrintJson({{"deployment", o.deployment},
+               {"at", FormatTime(*when)},
+               {"live", event->to.Hex()},
+               {"event", event->ToJson()}});
     return kExitOk;
   }
   fmt::print("{} at {}: {}\n", o.deployment, FormatTime(*when), event->to.Hex());

@@ -71,12 +71,15 @@ void RegisterPromote(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<PromoteOptions>();
   auto* cmd = app.add_subcommand(
       "promote", "Make a snapshot live on a deployment, through its gates (one atomic step)");
-  cmd->add_option("rev", o->rev, "Snapshot: id, prefix, deployment, NAME@{N}, NAME@TIME")->required();
-  cmd->add_option("--to", o->deployment, "Deployment to move (created on first promotion)")->required();
+  cmd->add_option("rev", o->rev, "Snapshot: id, prefix, deployment, NAME@{N}, NAME@TIME")
+      ->required();
+  cmd->add_option("--to", o->deployment, "Deployment to move (created on first promotion)")
+      ->required();
   cmd->add_option("--reason", o->reason, "Why (recorded in the audit log)")->required();
   cmd->add_option("--expect", o->expect,
                   "Only if this snapshot is live now (compare-and-swap); else exit 9");
-  cmd->add_option("--key", o->key, "Sign the event with this private key PEM (default: $CAIRN_KEY)");
+  cmd->add_option("--key", o->key,
+                  "Sign the event with this private key PEM (default: $CAIRN_KEY)");
   cmd->add_option("--override", o->overrides,
                   "Emergency: let this failing policy rule pass (repeatable; recorded loudly)");
   cmd->add_option("--hook-timeout", o->hook_timeout_s, "Seconds each hook may run (default 30)")

@@ -78,7 +78,8 @@ void RegisterRollback(CLI::App& app, Context& ctx) {
                 "Allow a target never live here (with --to), or one whose signatures no longer "
                 "meet the policy (audited)");
   cmd->add_option("--expect", o->expect, "Only if this snapshot is live now; else exit 9");
-  cmd->add_option("--key", o->key, "Sign the event with this private key PEM (default: $CAIRN_KEY)");
+  cmd->add_option("--key", o->key,
+                  "Sign the event with this private key PEM (default: $CAIRN_KEY)");
   cmd->add_option("--hook-timeout", o->hook_timeout_s, "Seconds each hook may run (default 30)")
       ->check(CLI::Range(1, 3600));
   cmd->add_flag("--json", o->json, "Print the event as JSON");

@@ -54,19 +54,19 @@ int RunCreate(const CreateOptions& o, const Context& ctx) {
   Json same = Json::array();
   for (const auto& id : result->same_content) same.push_back(id.Hex());
   if (o.json) {
-    PrintJson({{"id", s.id.Hex()},
-               {"app", s.app},
-               {"parent", s.parent ? Json(s.parent->Hex()) : Json()},
-               {"components", s.components.size()},
-               {"size", s.TotalSize()},
-               {"content", s.content.ToString()},
-               {"files", result->files},
-               {"files_hashed", result->files_hashed},
-               {"objects_written", result->objects_written},
-               {"bytes_written", result->bytes_written},
-               {"same_content_as", same},
-               {"signed_by", result->signature ? Json(result->signature->key_id.ToString())
-                                                : Json()}});
+    PrintJson(
+        {{"id", s.id.Hex()},
+         {"app", s.app},
+         {"parent", s.parent ? Json(s.parent->Hex()) : Json()},
+         {"components", s.components.size()},
+         {"size", s.TotalSize()},
+         {"content", s.content.ToString()},
+         {"files", result->files},
+         {"files_hashed", result->files_hashed},
+         {"objects_written", result->objects_written},
+         {"bytes_written", result->bytes_written},
+         {"same_content_as", same},
+         {"signed_by", result->signature ? Json(result->signature->key_id.ToString()) : Json()}});
     return kExitOk;
   }
   if (o.quiet) {
@@ -75,8 +75,8 @@ int RunCreate(const CreateOptions& o, const Context& ctx) {
   }
   fmt::print("Created snapshot {} ({})\n", s.id.Hex(), s.app);
   fmt::print("  {} components, {}; {} of {} files hashed, {} new objects ({} stored)\n",
-             s.components.size(), HumanBytes(s.TotalSize()), result->files_hashed,
-             result->files, result->objects_written, HumanBytes(result->bytes_written));
+             s.components.size(), HumanBytes(s.TotalSize()), result->files_hashed, result->files,
+             result->objects_written, HumanBytes(result->bytes_written));
   if (!result->same_content.empty()) {
     fmt::print("  same content as {}\n", result->same_content.front().Short());
   }
@@ -88,7 +88,8 @@ int RunCreate(const CreateOptions& o, const Context& ctx) {
 
 void RegisterSnapshotCreate(CLI::App& group, Context& ctx) {
   auto o = std::make_shared<CreateOptions>();
-  auto* cmd = group.add_subcommand("create", "Validate a release directory and store it as a snapshot");
+  auto* cmd =
+      group.add_subcommand("create", "Validate a release directory and store it as a snapshot");
   cmd->add_option("dir", o->dir, "Release directory")->required();
   cmd->add_option("-m,--message", o->message, "What changed and why")->required();
   cmd->add_option("--app", o->app, "App name (overrides snapshot.json)");

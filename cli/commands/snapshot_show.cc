@@ -1,7 +1,7 @@
 // cairn snapshot show REV [--json]   (also: cairn show REV)
+#include <cairn/attestation.h>
 #include <cairn/clock.h>
 #include <cairn/revision.h>
-#include <cairn/attestation.h>
 #include <cairn/signature.h>
 #include <cairn/snapshot.h>
 #include <fmt/format.h>
@@ -67,9 +67,12 @@ Json AttestationJson(const AttestationCheck& c) {
   const Attestation& a = c.attestation;
   Json names = Json::array();
   for (const auto& n : c.names) names.push_back({{"name", n.name}, {"roles", n.roles}});
-  return {{"id", a.id.ToString()},        {"statement", a.statement.ToJson()},
-          {"key_id", a.key_id.ToString()}, {"status", SignatureStatusName(c.status)},
-          {"names", names},               {"roles", c.roles},
+  return {{"id", a.id.ToString()},
+          {"statement", a.statement.ToJson()},
+          {"key_id", a.key_id.ToString()},
+          {"status", SignatureStatusName(c.status)},
+          {"names", names},
+          {"roles", c.roles},
           {"detail", c.detail}};
 }
 
@@ -160,8 +163,8 @@ void PrintHuman(const Snapshot& s, const std::vector<SnapshotId>& same,
                HumanBytes(c.size), c.digest.Hex().substr(0, 12), Summary(c));
   }
   for (const auto& [kb, d] : documents) {
-    fmt::print("  {:<9}  {:<{}}  {:>9}  {} document files\n", "knowledge",
-               "knowledge/" + kb + "/", width, HumanBytes(d.second), d.first);
+    fmt::print("  {:<9}  {:<{}}  {:>9}  {} document files\n", "knowledge", "knowledge/" + kb + "/",
+               width, HumanBytes(d.second), d.first);
   }
 }
 
@@ -190,7 +193,8 @@ int RunShow(const ShowOptions& o, const Context& ctx) {
 
 CLI::App* AddShow(CLI::App& parent, const char* name, Context& ctx) {
   auto o = std::make_shared<ShowOptions>();
-  auto* cmd = parent.add_subcommand(name, "Show a snapshot: metadata, signatures, attestations and components");
+  auto* cmd = parent.add_subcommand(
+      name, "Show a snapshot: metadata, signatures, attestations and components");
   cmd->add_option("rev", o->rev, "Snapshot id or unique prefix (>= 8 hex digits)")->required();
   cmd->add_flag("--json", o->json, "Print the manifest and id as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunShow(*o, ctx); });

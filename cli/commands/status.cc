@@ -20,20 +20,23 @@ int RunStatus(const StatusOptions& o, const Context& ctx) {
   if (o.json) {
     Json out = Json::array();
     for (const auto& d : *list) {
-      out.push_back({{"deployment", d.name}, {"live", d.live.Hex()},
-                     {"since", FormatTime(d.last.time_micros)}, {"event", d.last.ToJson()}});
+      out.push_back({{"deployment", d.name},
+                     {"live", d.live.Hex()},
+                     {"since", FormatTime(d.last.time_micros)},
+                     {"event", d.last.ToJson()}});
     }
     PrintJson(out);
     return kExitOk;
   }
   if (list->empty()) {
-    fmt::print("no deployments yet (create one with 'cairn promote REV --to NAME --reason TEXT')\n");
+    fmt::print(
+        "no deployments yet (create one with 'cairn promote REV --to NAME --reason TEXT')\n");
     return kExitOk;
   }
   for (const auto& d : *list) {
     fmt::print("{:<20} {}  since {}  by {}  ({} #{}: \"{}\"){}\n", d.name, d.live.Short(),
-               ShortTime(d.last.time_micros), d.last.actor, ActionName(d.last.action),
-               d.last.seq, d.last.reason, d.last.forced ? " [forced]" : "");
+               ShortTime(d.last.time_micros), d.last.actor, ActionName(d.last.action), d.last.seq,
+               d.last.reason, d.last.forced ? " [forced]" : "");
   }
   return kExitOk;
 }

@@ -25,10 +25,10 @@ int RunValidate(const ValidateOptions& o) {
     fmt::print("{}: valid release\n", o.dir);
     return kExitOk;
   }
-  return ReportProblems(Status::InvalidInput(fmt::format(
-                            "{} is not a valid release: {} problem{}", o.dir, problems.size(),
-                            problems.size() == 1 ? "" : "s")),
-                        problems);
+  return ReportProblems(
+      Status::InvalidInput(fmt::format("{} is not a valid release: {} problem{}", o.dir,
+                                       problems.size(), problems.size() == 1 ? "" : "s")),
+      problems);
 }
 
 }  // namespace

@@ -58,8 +58,7 @@ TEST_F(AttestE2E, SignedEvalIsStoredAndShownWithItsSigner) {
   EXPECT_NE(shown.out.find("golden-v3 = 0.87  n=1200"), std::string::npos) << shown.out;
   EXPECT_NE(shown.out.find("valid"), std::string::npos);
   // An attestation by a key nobody trusts is shown as such.
-  ASSERT_EQ(Cairn({"attest", id_, "--eval", "golden-v3", "--score", "1", "--key",
-                   Key("outsider")})
+  ASSERT_EQ(Cairn({"attest", id_, "--eval", "golden-v3", "--score", "1", "--key", Key("outsider")})
                 .exit_code,
             0);
   atts = Attestations();
@@ -68,14 +67,15 @@ TEST_F(AttestE2E, SignedEvalIsStoredAndShownWithItsSigner) {
 }
 
 TEST_F(AttestE2E, BadScoresAreRefusedAndNothingIsStored) {
-  for (const char* bad : {"nan", "NaN", "inf", "-inf", "1.5", "-0.1", "8.7e-1", "", "0.1234567891"}) {
+  for (const char* bad :
+       {"nan", "NaN", "inf", "-inf", "1.5", "-0.1", "8.7e-1", "", "0.1234567891"}) {
     auto r = Cairn({"attest", id_, "--eval", "golden-v3", "--score", bad, "--key", Key("ci")});
     EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
     EXPECT_NE(r.err.find("--score"), std::string::npos) << r.err;
   }
-  EXPECT_EQ(Cairn({"attest", id_, "--eval", "Golden V3", "--score", "0.5", "--key", Key("ci")})
-                .exit_code,
-            2);
+  EXPECT_EQ(
+      Cairn({"attest", id_, "--eval", "Golden V3", "--score", "0.5", "--key", Key("ci")}).exit_code,
+      2);
   EXPECT_EQ(Cairn({"attest", id_, "--eval", "golden", "--score", "0.5"}).exit_code, 2);  // no key
   EXPECT_EQ(Cairn({"attest", id_, "--eval", "golden", "--score", "0.5", "--key", Key("ci"),
                    "--dataset", box_ / "missing.jsonl"})

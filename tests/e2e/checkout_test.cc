@@ -7,14 +7,14 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "support/sandbox.h"
@@ -161,7 +161,8 @@ TEST_F(CheckoutE2E, CheckoutAcceptsDeploymentRevisions) {
   std::string dir = box_ / "serve";
   auto r = Cairn({"checkout", "prod", "--into", dir});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("current -> .versions/" + ids_[1].substr(0, 12)), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("current -> .versions/" + ids_[1].substr(0, 12)), std::string::npos)
+      << r.out;
   r = Cairn({"checkout", "prod@{1}", "--into", dir, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   Json j = Json::parse(r.out);

@@ -1,10 +1,10 @@
 // End-to-end: the real `cairn` binary on real directories.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "support/sandbox.h"
 

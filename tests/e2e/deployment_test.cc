@@ -1,10 +1,10 @@
 // End-to-end: deployments moved by the real binary — many processes at once, SIGKILL at
 // random moments, and the revisions every command accepts.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <set>
 #include <thread>
@@ -44,7 +44,8 @@ class DeployE2E : public ::testing::Test {
 
 TEST_F(DeployE2E, PromoteRollbackLogLiveAndRevisionsInEveryCommand) {
   SetUpSnapshots(3);
-  ASSERT_EQ(Cairn({"promote", ids_[0].substr(0, 8), "--to", "prod", "--reason", "v1"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"promote", ids_[0].substr(0, 8), "--to", "prod", "--reason", "v1"}).exit_code,
+            0);
   ASSERT_EQ(Cairn({"promote", ids_[1], "--to", "prod", "--reason", "v2"}).exit_code, 0);
   ASSERT_EQ(Cairn({"promote", ids_[2], "--to", "prod", "--reason", "v3"}).exit_code, 0);
   auto again = Cairn({"promote", ids_[2], "--to", "prod", "--reason", "dup"});

@@ -1,11 +1,11 @@
 // Durability end to end: SIGKILL during `snapshot create`, a 4 GiB file in bounded memory.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "cairn/digest.h"
@@ -20,9 +20,9 @@ using Json = nlohmann::json;
 void WriteLargeRelease(const Sandbox& box, const std::string& dir, int files, unsigned seed) {
   WriteMinimalRelease(box, dir);
   std::mt19937 rng(seed);
-  static const char* kWords[] = {"refund", "order",  "customer", "policy", "shipping", "the",
-                                 "within", "days",   "support",  "agent",  "escalate", "a",
-                                 "return", "damaged", "item",    "label",  "carrier",  "of"};
+  static const char* kWords[] = {"refund", "order",   "customer", "policy", "shipping", "the",
+                                 "within", "days",    "support",  "agent",  "escalate", "a",
+                                 "return", "damaged", "item",     "label",  "carrier",  "of"};
   for (int i = 0; i < files; ++i) {
     std::string text;
     size_t size = 8000 + rng() % 60000;
@@ -30,8 +30,7 @@ void WriteLargeRelease(const Sandbox& box, const std::string& dir, int files, un
       text += kWords[rng() % std::size(kWords)];
       text += (rng() % 12 == 0) ? ".\n" : " ";
     }
-    box.Write(dir + "/config/docs/" + std::to_string(i % 20) + "/doc" + std::to_string(i) +
-                  ".txt",
+    box.Write(dir + "/config/docs/" + std::to_string(i % 20) + "/doc" + std::to_string(i) + ".txt",
               text);
   }
 }
@@ -71,8 +70,7 @@ TEST(Durability, SigkillAtFiftyRandomMomentsNeverLeavesASnapshotMissingAnObject)
     // Change ~5% of the documents so every round has new objects to write.
     for (int k = 0; k < 30; ++k) {
       int i = static_cast<int>(rng() % 600);
-      box.Write("rel/config/docs/" + std::to_string(i % 20) + "/doc" + std::to_string(i) +
-                    ".txt",
+      box.Write("rel/config/docs/" + std::to_string(i % 20) + "/doc" + std::to_string(i) + ".txt",
                 "round " + std::to_string(round) + " edit " + std::to_string(k) +
                     std::string(20000 + rng() % 20000, static_cast<char>('a' + round % 26)));
     }

@@ -18,7 +18,8 @@ class GatesE2E : public ::testing::Test {
     box_.CopyFixture("releases", "releases");
     evals_ = box_.CopyFixture("evals", "evals");
     ASSERT_EQ(Cairn({"init"}).exit_code, 0);
-    ASSERT_EQ(Cairn({"trust", "add", "release-lead", Pub("release"), "--role", "release"}).exit_code, 0);
+    ASSERT_EQ(
+        Cairn({"trust", "add", "release-lead", Pub("release"), "--role", "release"}).exit_code, 0);
     ASSERT_EQ(Cairn({"trust", "add", "ci", Pub("ci"), "--role", "ci"}).exit_code, 0);
     const char* scores[] = {"0.87", "0.88", "0.79"};
     for (int i = 0; i < 3; ++i) {
@@ -28,8 +29,8 @@ class GatesE2E : public ::testing::Test {
       ids_.push_back(r.out.substr(0, 64));
       ASSERT_EQ(Cairn({"sign", ids_[i], "--key", Key("release")}).exit_code, 0);
       auto a = Cairn({"attest", ids_[i], "--eval", "golden-v3", "--score", scores[i], "--dataset",
-                      evals_ + "/golden-v3.jsonl", "--report",
-                      evals_ + "/report-" + v + ".json", "--key", Key("ci")});
+                      evals_ + "/golden-v3.jsonl", "--report", evals_ + "/report-" + v + ".json",
+                      "--key", Key("ci")});
       ASSERT_EQ(a.exit_code, 0) << a.err;
     }
   }
@@ -41,9 +42,10 @@ class GatesE2E : public ::testing::Test {
     return RunCairn(args, o);
   }
   RunResult SetPolicy(std::vector<std::string> extra) {
-    std::vector<std::string> args = {"policy", "set", "prod", "--require-signatures", "1",
-                                     "--signer-role", "release", "--min-eval", "golden-v3=0.85",
-                                     "--max-eval-drop", "golden-v3=0.05", "--reason", "CX-9"};
+    std::vector<std::string> args = {
+        "policy",         "set",      "prod",       "--require-signatures", "1",
+        "--signer-role",  "release",  "--min-eval", "golden-v3=0.85",       "--max-eval-drop",
+        "golden-v3=0.05", "--reason", "CX-9"};
     args.insert(args.end(), extra.begin(), extra.end());
     return Cairn(args);
   }
@@ -95,8 +97,8 @@ TEST_F(GatesE2E, RegressionFrom087To079IsBlockedWithTheNumbersAndLeavesNothing) 
 TEST_F(GatesE2E, OverrideIsLoudAndRecordedOrRefusedByThePolicy) {
   ASSERT_EQ(SetPolicy({}).exit_code, 0);
   ASSERT_EQ(Cairn({"promote", ids_[0], "--to", "prod", "--reason", "launch"}).exit_code, 0);
-  auto forced = Cairn({"promote", ids_[2], "--to", "prod", "--reason", "INC-3 hotfix",
-                       "--override", "min-eval", "--override", "max-eval-drop", "--json"});
+  auto forced = Cairn({"promote", ids_[2], "--to", "prod", "--reason", "INC-3 hotfix", "--override",
+                       "min-eval", "--override", "max-eval-drop", "--json"});
   ASSERT_EQ(forced.exit_code, 0) << forced.err;
   EXPECT_NE(forced.err.find("WARNING: policy rule min-eval FAILED and was OVERRIDDEN"),
             std::string::npos)
@@ -109,8 +111,8 @@ TEST_F(GatesE2E, OverrideIsLoudAndRecordedOrRefusedByThePolicy) {
   ASSERT_EQ(SetPolicy({"--no-overrides"}).exit_code, 0);
   ASSERT_EQ(Cairn({"rollback", "prod", "--reason", "INC-3 over"}).exit_code, 0);
   size_t before = Events();
-  auto refused = Cairn({"promote", ids_[2], "--to", "prod", "--reason", "again", "--override",
-                        "min-eval"});
+  auto refused =
+      Cairn({"promote", ids_[2], "--to", "prod", "--reason", "again", "--override", "min-eval"});
   EXPECT_EQ(refused.exit_code, 2) << refused.err;
   EXPECT_NE(refused.err.find("forbids overrides"), std::string::npos) << refused.err;
   EXPECT_EQ(Events(), before);

@@ -34,8 +34,7 @@ class HooksE2E : public ::testing::Test {
     return RunCairn(args, o);
   }
   // Installs a sample hook from the project's hooks/ folder, the way docs/hooks.md says.
-  void InstallSample(const std::string& sample, const std::string& stage,
-                     const std::string& as) {
+  void InstallSample(const std::string& sample, const std::string& stage, const std::string& as) {
     std::string to = store_ + "/hooks/" + stage + ".d/" + as;
     fs::copy_file(FixturePath("../hooks/" + sample), to);
     ::chmod(to.c_str(), 0755);

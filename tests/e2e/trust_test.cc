@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cairn/store.h"
-#include "trust/signature_records.h"
 #include "store/store_internal.h"
 #include "support/sandbox.h"
+#include "trust/signature_records.h"
 #include "trust/trust_records.h"
 
 namespace cairn::testing {
@@ -23,8 +23,7 @@ constexpr const char* kReleaseKeyId =
 
 class TrustE2E : public ::testing::Test {
  protected:
-  void SetUp() override {
-  }
+  void SetUp() override {}
   std::string Key(const std::string& who) { return keys_.Private(who); }
   std::string Pub(const std::string& who) { return keys_.Public(who); }
   RunResult Cairn(std::vector<std::string> args, RunOptions o = {}) {

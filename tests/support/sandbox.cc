@@ -39,7 +39,9 @@ Sandbox::~Sandbox() {
   fs::remove_all(path_, ec);
 }
 
-std::string FixturePath(const std::string& rel) { return std::string(CAIRN_FIXTURES_DIR) + "/" + rel; }
+std::string FixturePath(const std::string& rel) {
+  return std::string(CAIRN_FIXTURES_DIR) + "/" + rel;
+}
 
 std::string Sandbox::CopyFixture(const std::string& rel, const std::string& dest) const {
   std::string to = path_ + "/" + dest;

@@ -41,10 +41,10 @@ struct RunResult {
 };
 
 struct RunOptions {
-  std::string cwd;                            // default: inherit
-  std::map<std::string, std::string> env;     // added to a minimal environment
+  std::string cwd;                         // default: inherit
+  std::map<std::string, std::string> env;  // added to a minimal environment
   std::string stdin_data;
-  int kill_after_ms = -1;                     // SIGKILL the child after this long
+  int kill_after_ms = -1;  // SIGKILL the child after this long
   bool capture_stdout = true;
   // When set, standard output is streamed here instead of collected in RunResult::out.
   std::function<void(std::string_view)> stdout_sink;

@@ -34,10 +34,10 @@ struct EvalStatement {
   SnapshotId snapshot;
   std::string eval;
   Score score;
-  std::optional<uint64_t> n;        // number of cases scored
-  std::optional<Digest> dataset;    // SHA-256 of the golden dataset
-  std::string judge;                // the judge: model and prompt, free text
-  std::optional<Digest> report;     // the report file, stored as an object
+  std::optional<uint64_t> n;      // number of cases scored
+  std::optional<Digest> dataset;  // SHA-256 of the golden dataset
+  std::string judge;              // the judge: model and prompt, free text
+  std::optional<Digest> report;   // the report file, stored as an object
   int64_t time_micros = 0;
   std::string actor;
 

@@ -106,9 +106,9 @@ Result<Event> Promote(Store& store, const std::string& deployment, const Snapsho
 
 struct RollbackOptions {
   MoveOptions move;
-  uint32_t steps = 1;                  // how far back to walk
-  std::optional<SnapshotId> to;        // a snapshot that was live here before
-  bool force = false;                  // allow `to` that was never live here
+  uint32_t steps = 1;            // how far back to walk
+  std::optional<SnapshotId> to;  // a snapshot that was live here before
+  bool force = false;            // allow `to` that was never live here
 };
 
 // Returns the deployment to what was live before the current snapshot was promoted (or
@@ -116,8 +116,7 @@ struct RollbackOptions {
 // ping-pong. Cost is independent of the deployment's history length.
 // Errors: kNotFound (no deployment / nothing to return to), kUsage (`to` never live here
 // without force), kConflict (`to` is live already), kMoved (--expect lost).
-Result<Event> Rollback(Store& store, const std::string& deployment,
-                       const RollbackOptions& options);
+Result<Event> Rollback(Store& store, const std::string& deployment, const RollbackOptions& options);
 
 // The deployment's current state; kNotFound if it was never promoted.
 Result<Deployment> GetDeployment(const Store& store, const std::string& deployment);
@@ -150,7 +149,7 @@ Result<LiveHistory> GetLiveHistory(const Store& store, const std::string& deploy
 enum class AuditChain { kDeployment, kTrust, kPolicy };
 struct AuditProblem {
   std::string deployment;  // empty for the trust chain; for the policy chain, if known
-  uint64_t seq = 0;  // 0: the deployment record (or the trust chain's head) itself
+  uint64_t seq = 0;        // 0: the deployment record (or the trust chain's head) itself
   std::string message;
   AuditChain chain = AuditChain::kDeployment;
 };

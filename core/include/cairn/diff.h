@@ -41,10 +41,10 @@ struct ComponentDiff {
   std::optional<Digest> old_digest, new_digest;
   uint64_t old_size = 0, new_size = 0;
   bool is_text = false;
-  std::string unified;                 // unified diff of text (may be empty)
-  std::vector<FieldChange> fields;     // models (and other JSON without a special rule)
-  std::vector<SchemaChange> schema;    // tools
-  bool breaking = false;               // any breaking schema change
+  std::string unified;                       // unified diff of text (may be empty)
+  std::vector<FieldChange> fields;           // models (and other JSON without a special rule)
+  std::vector<SchemaChange> schema;          // tools
+  bool breaking = false;                     // any breaking schema change
   std::optional<KnowledgeCounts> documents;  // knowledge manifests
   int lines_added = 0, lines_removed = 0;
 };
@@ -56,7 +56,7 @@ struct SnapshotDiff {
 };
 
 struct DiffOptions {
-  bool details = true;            // false: only which components changed (--stat)
+  bool details = true;  // false: only which components changed (--stat)
   int context_lines = 3;
   uint64_t max_text_bytes = 1 << 20;  // larger text is reported without a unified diff
 };

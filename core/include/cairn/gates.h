@@ -28,11 +28,11 @@ struct GateOptions {
 
 // What the gates did, filled in as far as they got — also when the move is blocked.
 struct GateReport {
-  bool has_policy = false;               // the deployment has a policy
-  std::vector<PolicyCheck> checks;       // every check evaluated, as stored in the event
-  std::vector<std::string> overridden;   // rule ids that failed and were overridden
-  std::vector<HookRun> pre_hooks;  // pre-promote hooks that ran
-  std::vector<HookRun> post_hooks;  // post-promote / post-rollback hooks that ran
+  bool has_policy = false;              // the deployment has a policy
+  std::vector<PolicyCheck> checks;      // every check evaluated, as stored in the event
+  std::vector<std::string> overridden;  // rule ids that failed and were overridden
+  std::vector<HookRun> pre_hooks;       // pre-promote hooks that ran
+  std::vector<HookRun> post_hooks;      // post-promote / post-rollback hooks that ran
   bool blocked = false;
 };
 

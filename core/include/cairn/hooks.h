@@ -32,7 +32,7 @@ struct HookOptions {
 };
 
 struct HookRun {
-  std::string name;  // file name in the stage directory
+  std::string name;      // file name in the stage directory
   bool skipped = false;  // not executable: not run (reported so users notice)
   int exit_code = -1;    // -1 when it did not exit by itself
   int signal = 0;        // the signal that ended it, if any

@@ -22,11 +22,11 @@
 namespace cairn {
 
 struct CreateSnapshotOptions {
-  std::string dir;           // the release directory
-  std::string message;       // required, non-empty
-  std::string app;           // overrides snapshot.json's "app" when not empty
-  std::string author;        // who creates it (user@host, CAIRN_ACTOR, --actor)
-  Json source = Json();      // null: {"type":"directory","path":<absolute dir>}
+  std::string dir;            // the release directory
+  std::string message;        // required, non-empty
+  std::string app;            // overrides snapshot.json's "app" when not empty
+  std::string author;         // who creates it (user@host, CAIRN_ACTOR, --actor)
+  Json source = Json();       // null: {"type":"directory","path":<absolute dir>}
   int compression_level = 3;  // zstd level for objects
   unsigned threads = 0;       // 0: one per core
   bool use_stat_cache = true;
@@ -40,10 +40,10 @@ struct CreateSnapshotOptions {
 struct CreateSnapshotResult {
   Snapshot snapshot;
   uint64_t files = 0;
-  uint64_t files_hashed = 0;      // read and hashed (not recognised by the stat cache)
-  uint64_t objects_written = 0;   // new objects (chunks not counted)
-  uint64_t bytes_written = 0;     // stored bytes of new object records
-  std::vector<SnapshotId> same_content;  // earlier snapshots with identical components
+  uint64_t files_hashed = 0;                   // read and hashed (not recognised by the stat cache)
+  uint64_t objects_written = 0;                // new objects (chunks not counted)
+  uint64_t bytes_written = 0;                  // stored bytes of new object records
+  std::vector<SnapshotId> same_content;        // earlier snapshots with identical components
   std::optional<SnapshotSignature> signature;  // with `sign_with`
 };
 

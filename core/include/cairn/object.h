@@ -28,7 +28,7 @@ struct ObjectInfo {
   uint64_t size = 0;          // bytes of the object itself
   uint64_t stored_bytes = 0;  // bytes of its record (chunk records not included)
   ObjectEncoding encoding = ObjectEncoding::kRaw;
-  size_t chunks = 0;          // number of chunk objects (kChunked only)
+  size_t chunks = 0;  // number of chunk objects (kChunked only)
 };
 
 // The record's facts, without reading chunk data. kNotFound if absent.

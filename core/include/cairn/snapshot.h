@@ -58,8 +58,8 @@ struct Snapshot {
   std::string description;
   std::map<std::string, std::string> labels;
   std::optional<SnapshotId> parent;
-  Json source = Json::object();  // {"type":"directory","path":...} or {"type":"git",...}
-  Digest content;                // SHA-256 of the canonical components array
+  Json source = Json::object();       // {"type":"directory","path":...} or {"type":"git",...}
+  Digest content;                     // SHA-256 of the canonical components array
   std::vector<Component> components;  // sorted by path
 
   uint64_t TotalSize() const;
@@ -99,8 +99,7 @@ struct SnapshotSummary {
 };
 
 // Every snapshot in creation order (oldest first), optionally only those of `app`.
-Result<std::vector<SnapshotSummary>> ListSnapshots(const Store& store,
-                                                   const std::string& app = "");
+Result<std::vector<SnapshotSummary>> ListSnapshots(const Store& store, const std::string& app = "");
 
 // Other snapshots whose content digest equals `snapshot`'s (identical components).
 Result<std::vector<SnapshotId>> SnapshotsWithSameContent(const Store& store,

@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <set>
 #include <ctime>
+#include <set>
 #include <thread>
 
 #include "cairn/deployment.h"
@@ -93,9 +93,9 @@ Status FsyncFd(int fd, const std::string& shown) {
 }
 
 bool IsVersionName(std::string_view name) {
-  return name.size() == 64 &&
-         std::all_of(name.begin(), name.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return name.size() == 64 && std::all_of(name.begin(), name.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
 }
 
 // The names in a directory, without "." and "..".
@@ -190,8 +190,8 @@ Status WriteComponent(const Store& store, int root, const std::string& root_show
     at = dir.get();
   }
   shown = Join(shown, segs.back());
-  Fd file(::openat(at, segs.back().c_str(),
-                   O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444));
+  Fd file(::openat(at, segs.back().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                   0444));
   if (file.get() < 0) return ErrnoStatus("create", shown, errno);
   Status s = StreamObject(store, c.digest, [&](std::string_view piece) {
     return WriteAllFd(file.get(), piece, shown);
@@ -235,8 +235,8 @@ class CheckoutLock {
     while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
       if (errno != EWOULDBLOCK && errno != EINTR) return ErrnoStatus("lock", shown, errno);
       if (std::chrono::steady_clock::now() >= deadline) {
-        return Status::Busy(fmt::format(
-            "another checkout holds {} (waited {} ms); try again", shown, timeout.count()));
+        return Status::Busy(fmt::format("another checkout holds {} (waited {} ms); try again",
+                                        shown, timeout.count()));
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -324,8 +324,8 @@ Status RemoveLeftovers(int dir, const std::string& dir_shown, int versions,
   struct stat st {};
   if (::fstatat(dir, kNewLink, &st, AT_SYMLINK_NOFOLLOW) == 0) {
     if (!S_ISLNK(st.st_mode)) {
-      return Status::Conflict(fmt::format("{} is not a symlink cairn created; remove it",
-                                          Join(dir_shown, kNewLink)));
+      return Status::Conflict(
+          fmt::format("{} is not a symlink cairn created; remove it", Join(dir_shown, kNewLink)));
     }
     if (::unlinkat(dir, kNewLink, 0) != 0) {
       return ErrnoStatus("remove", Join(dir_shown, kNewLink), errno);
@@ -514,8 +514,8 @@ bool SleepUnlessStopped(std::chrono::milliseconds total, const std::function<boo
     if (stop && stop()) return true;
     auto now = std::chrono::steady_clock::now();
     if (now >= end) return false;
-    auto slice = std::min<std::chrono::steady_clock::duration>(end - now,
-                                                                std::chrono::milliseconds(50));
+    auto slice =
+        std::min<std::chrono::steady_clock::duration>(end - now, std::chrono::milliseconds(50));
     std::this_thread::sleep_for(slice);
   }
 }

@@ -22,8 +22,9 @@ Status ValidateDeploymentName(std::string_view name) {
   };
   if (name.empty() || name.size() > 128) return bad("use 1 to 128 characters");
   if (!std::regex_match(name.begin(), name.end(), kName)) {
-    return bad("use up to four '/'-separated parts of lowercase letters, digits, '.', '_' "
-               "and '-', each starting with a letter or digit (e.g. prod, support-bot/beta)");
+    return bad(
+        "use up to four '/'-separated parts of lowercase letters, digits, '.', '_' "
+        "and '-', each starting with a letter or digit (e.g. prod, support-bot/beta)");
   }
   if (name.size() >= 8 && IsHex(name)) return bad("it would read as a snapshot id prefix");
   if (name.find("..") != std::string_view::npos) return bad("'..' is not allowed");
@@ -129,9 +130,9 @@ Result<Deployment> GetDeployment(const Store& store, const std::string& name) {
   CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(name));
   CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kDeployments, name));
   if (!value) {
-    return Status::NotFound(fmt::format(
-        "no deployment \"{}\" (it is created by its first 'cairn promote REV --to {}')", name,
-        name));
+    return Status::NotFound(
+        fmt::format("no deployment \"{}\" (it is created by its first 'cairn promote REV --to {}')",
+                    name, name));
   }
   CAIRN_ASSIGN_OR_RETURN(Event last, DecodeEvent(*value, "deployment " + name));
   return Deployment{name, last.to, std::move(last)};
@@ -150,14 +151,14 @@ Result<std::vector<Deployment>> ListDeployments(const Store& store) {
 }
 
 Result<Event> GetEvent(const Store& store, const std::string& name, uint64_t seq) {
-  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kEvents, EventKey(name, seq)));
+  CAIRN_ASSIGN_OR_RETURN(auto value,
+                         StoreInternal::db(store).Get(Cf::kEvents, EventKey(name, seq)));
   if (!value) return Status::NotFound(fmt::format("{} has no event {}", name, seq));
   return DecodeEvent(*value, fmt::format("event {} of {}", seq, name));
 }
 
 Result<std::vector<Event>> ReadEvents(const Store& store, const std::string& name,
-                                      std::optional<int64_t> since,
-                                      std::optional<int64_t> until) {
+                                      std::optional<int64_t> since, std::optional<int64_t> until) {
   CAIRN_RETURN_IF_ERROR(GetDeployment(store, name).status());  // it must exist
   std::vector<Event> out;
   std::string prefix = DeploymentPrefix(name);
@@ -194,8 +195,8 @@ Result<Event> LiveAt(const Store& store, const std::string& name, int64_t time_m
 
 Result<LiveHistory> GetLiveHistory(const Store& store, const std::string& name,
                                    const SnapshotId& snapshot) {
-  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kLiveHistory,
-                                                                  LiveHistoryKey(name, snapshot)));
+  CAIRN_ASSIGN_OR_RETURN(
+      auto value, StoreInternal::db(store).Get(Cf::kLiveHistory, LiveHistoryKey(name, snapshot)));
   if (!value) return LiveHistory{};
   return DecodeLiveHistory(*value);
 }
@@ -218,14 +219,14 @@ Result<Current> LoadCurrent(const Store& store, const std::string& name) {
 Status CheckExpect(const Current& cur, const std::string& name, const MoveOptions& o) {
   if (!o.expect) return Status::OK();
   if (!cur.deployment) {
-    return Status::Moved(fmt::format("{} has never been promoted, not {} as expected", name,
-                                     o.expect->Short()));
+    return Status::Moved(
+        fmt::format("{} has never been promoted, not {} as expected", name, o.expect->Short()));
   }
   if (cur.deployment->live != *o.expect) {
-    return Status::Moved(fmt::format(
-        "{} is now {} (moved by {} at {}), not {} as expected; nothing changed", name,
-        cur.deployment->live.Short(), cur.deployment->last.actor,
-        FormatTime(cur.deployment->last.time_micros), o.expect->Short()));
+    return Status::Moved(
+        fmt::format("{} is now {} (moved by {} at {}), not {} as expected; nothing changed", name,
+                    cur.deployment->live.Short(), cur.deployment->last.actor,
+                    FormatTime(cur.deployment->last.time_micros), o.expect->Short()));
   }
   return Status::OK();
 }

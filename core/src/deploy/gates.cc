@@ -130,17 +130,17 @@ Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
     CAIRN_ASSIGN_OR_RETURN(std::optional<Policy> policy, GetPolicy(store, planned.deployment));
     if (policy && !policy->empty()) {
       report->has_policy = true;
-      CAIRN_ASSIGN_OR_RETURN(report->checks,
-                             EvaluatePolicy(store, *policy, planned.to, planned.from,
-                                            store.clock().NowMicros()));
+      CAIRN_ASSIGN_OR_RETURN(
+          report->checks,
+          EvaluatePolicy(store, *policy, planned.to, planned.from, store.clock().NowMicros()));
       CAIRN_ASSIGN_OR_RETURN(std::string blocking, ApplyOverrides(*policy, gates, report));
       if (!blocking.empty()) {
         report->blocked = true;
         return Status::GateBlocked(blocking + "\nnothing changed");
       }
     } else if (!gates.overrides.empty()) {
-      return Status::Usage(fmt::format("--override: {} has no policy to override",
-                                       planned.deployment));
+      return Status::Usage(
+          fmt::format("--override: {} has no policy to override", planned.deployment));
     }
     Json checks = ChecksJson(report->checks);
     if (!gates.run_hooks) return checks;
@@ -148,11 +148,10 @@ Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
     with_checks.checks = checks;
     HookOptions h = gates.hooks;
     h.stop_at_first_failure = true;
-    CAIRN_ASSIGN_OR_RETURN(
-        report->pre_hooks,
-        RunHooks(store.path(), HookStage::kPrePromote,
-                 HookContext(HookStage::kPrePromote, with_checks, false),
-                 HookEnv(with_checks, false), h));
+    CAIRN_ASSIGN_OR_RETURN(report->pre_hooks,
+                           RunHooks(store.path(), HookStage::kPrePromote,
+                                    HookContext(HookStage::kPrePromote, with_checks, false),
+                                    HookEnv(with_checks, false), h));
     std::string failure = FirstFailure(report->pre_hooks, HookStage::kPrePromote);
     if (!failure.empty()) {
       report->blocked = true;

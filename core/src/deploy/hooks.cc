@@ -297,8 +297,7 @@ Result<std::vector<HookRun>> RunHooks(const std::string& store_path, HookStage s
   std::vector<std::string> environment = HookEnvironment(store_path, stage, env);
   std::vector<HookRun> runs;
   for (const auto& h : hooks) {
-    CAIRN_ASSIGN_OR_RETURN(HookRun run,
-                           RunOne(store_path, dir, h, input, environment, options));
+    CAIRN_ASSIGN_OR_RETURN(HookRun run, RunOne(store_path, dir, h, input, environment, options));
     bool failed = !run.ok();
     runs.push_back(std::move(run));
     if (failed && options.stop_at_first_failure) break;

@@ -16,17 +16,17 @@
 
 #include "cairn/object.h"
 #include "cairn/trust.h"
-#include "util/fs_util.h"
-#include "store/keys.h"
-#include "store/object_codec.h"
-#include "util/parallel.h"
 #include "ingest/release_scan.h"
-#include "trust/signature_records.h"
-#include "snapshot/snapshot_records.h"
 #include "ingest/stat_cache.h"
-#include "store/store_internal.h"
 #include "ingest/validators.h"
 #include "port/zstd_codec.h"
+#include "snapshot/snapshot_records.h"
+#include "store/keys.h"
+#include "store/object_codec.h"
+#include "store/store_internal.h"
+#include "trust/signature_records.h"
+#include "util/fs_util.h"
+#include "util/parallel.h"
 
 namespace cairn {
 namespace {
@@ -129,11 +129,14 @@ class Ingest {
  public:
   // `store` may be null for validation only (ScanAndValidate without the stat cache).
   Ingest(Store* store, const CreateSnapshotOptions& options)
-      : store_(store), db_(store ? &StoreInternal::db(*store) : nullptr), options_(options),
+      : store_(store),
+        db_(store ? &StoreInternal::db(*store) : nullptr),
+        options_(options),
         pool_(options.compression_level) {}
 
   Result<CreateSnapshotResult> Run(std::vector<Problem>* problems) {
-    if (store_ == nullptr || store_->read_only()) return Status::Internal("CreateSnapshot needs a writable store");
+    if (store_ == nullptr || store_->read_only())
+      return Status::Internal("CreateSnapshot needs a writable store");
     if (options_.message.empty()) {
       return Status::Usage("a snapshot needs a message (-m MSG): say what changed and why");
     }
@@ -163,8 +166,7 @@ class Ingest {
     states_.resize(tree_.files.size());
     for (const auto& f : tree_.files) bytes_total_ += f.size;
     CAIRN_RETURN_IF_ERROR(ParallelFor(
-        tree_.files.size(), options_.threads,
-        [&](size_t i) { return HashAndValidate(i); },
+        tree_.files.size(), options_.threads, [&](size_t i) { return HashAndValidate(i); },
         [&] { Report("checking", files_done_, tree_.files.size()); }));
     for (auto& s : states_) {
       for (auto& p : s.problems) problems->push_back(std::move(p));
@@ -173,8 +175,9 @@ class Ingest {
     size_t components = 0;
     for (const auto& f : tree_.files) components += f.is_snapshot_json ? 0 : 1;
     if (components == 0 && problems->empty()) {
-      problems->push_back(Problem{"", "", "empty-release",
-                                  "the release has no prompts, models, tools, knowledge or config"});
+      problems->push_back(
+          Problem{"", "", "empty-release",
+                  "the release has no prompts, models, tools, knowledge or config"});
     }
     std::stable_sort(problems->begin(), problems->end(),
                      [](const Problem& a, const Problem& b) { return a.path < b.path; });
@@ -307,14 +310,14 @@ class Ingest {
       std::string rel = f.path.substr(11 + f.knowledge_base.size());
       auto doc = kb->second.find(rel);
       if (doc == kb->second.end()) {
-        problems->push_back(Problem{f.path, "", "unlisted-document",
-                                    fmt::format("knowledge/{}.json does not list \"{}\"",
-                                                f.knowledge_base, rel)});
+        problems->push_back(
+            Problem{f.path, "", "unlisted-document",
+                    fmt::format("knowledge/{}.json does not list \"{}\"", f.knowledge_base, rel)});
       } else if (doc->second != states_[i].digest.ToString()) {
-        problems->push_back(Problem{
-            f.path, "", "digest-mismatch",
-            fmt::format("the file hashes to {} but knowledge/{}.json says {}",
-                        states_[i].digest.ToString(), f.knowledge_base, doc->second)});
+        problems->push_back(
+            Problem{f.path, "", "digest-mismatch",
+                    fmt::format("the file hashes to {} but knowledge/{}.json says {}",
+                                states_[i].digest.ToString(), f.knowledge_base, doc->second)});
       }
     }
   }
@@ -333,8 +336,8 @@ class Ingest {
           "{}: no app name: set \"app\" in snapshot.json or pass --app NAME", options_.dir));
     }
     if (!IsValidAppName(app)) {
-      return Status::Usage(fmt::format(
-          "app name \"{}\" is not allowed: use [a-z0-9][a-z0-9._-]{{0,63}}", app));
+      return Status::Usage(
+          fmt::format("app name \"{}\" is not allowed: use [a-z0-9][a-z0-9._-]{{0,63}}", app));
     }
     return app;
   }
@@ -451,14 +454,13 @@ class Ingest {
     s.author = options_.author;
     s.created_micros = store_->clock().NowMicros();
     s.message = options_.message;
-    s.source = options_.source.is_null()
-                   ? Json{{"type", "directory"}, {"path", tree_.root}}
-                   : options_.source;
+    s.source = options_.source.is_null() ? Json{{"type", "directory"}, {"path", tree_.root}}
+                                         : options_.source;
     for (size_t i = 0; i < tree_.files.size(); ++i) {
       const ReleaseFile& f = tree_.files[i];
       if (f.is_snapshot_json && states_[i].tree) ReadSnapshotJson(*states_[i].tree, &s);
-      s.components.push_back(Component{f.path, f.kind, states_[i].digest,
-                                       f.size, states_[i].facts});
+      s.components.push_back(
+          Component{f.path, f.kind, states_[i].digest, f.size, states_[i].facts});
     }
     CAIRN_ASSIGN_OR_RETURN(std::string components, CanonicalComponents(s.components));
     s.content = Digest::Of(components);
@@ -492,9 +494,8 @@ class Ingest {
                 EncodeStatCacheEntry(st.fingerprint, st.hashed_at_ns, st.digest));
     }
     if (options_.sign_with != nullptr) {
-      CAIRN_ASSIGN_OR_RETURN(result.signature,
-                             MakeSnapshotSignature(s.id, *options_.sign_with, s.author,
-                                                   s.created_micros));
+      CAIRN_ASSIGN_OR_RETURN(result.signature, MakeSnapshotSignature(s.id, *options_.sign_with,
+                                                                     s.author, s.created_micros));
       CAIRN_ASSIGN_OR_RETURN(std::string record, EncodeSignatureRecord(*result.signature));
       batch.Put(Cf::kSignatures, SignatureKey(s.id, result.signature->key_id), record);
     }

@@ -36,7 +36,8 @@ void JsonChecker::OnlyFields(const Json& obj, const std::string& pointer,
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
       std::string names;
       for (auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
-      Fail(PointerJoin(pointer, key), fmt::format("unknown field \"{}\" (allowed: {})", key, names));
+      Fail(PointerJoin(pointer, key),
+           fmt::format("unknown field \"{}\" (allowed: {})", key, names));
     }
   }
 }
@@ -67,22 +68,21 @@ bool CheckOptional(JsonChecker& c, const Json& obj, const std::string& pointer, 
 }  // namespace
 
 bool JsonChecker::OptionalString(const Json& obj, const std::string& pointer, const char* field) {
-  return CheckOptional(*this, obj, pointer, field, [](const Json& v) { return v.is_string(); },
-                       "a string");
+  return CheckOptional(
+      *this, obj, pointer, field, [](const Json& v) { return v.is_string(); }, "a string");
 }
 bool JsonChecker::OptionalObject(const Json& obj, const std::string& pointer, const char* field) {
-  return CheckOptional(*this, obj, pointer, field, [](const Json& v) { return v.is_object(); },
-                       "an object");
+  return CheckOptional(
+      *this, obj, pointer, field, [](const Json& v) { return v.is_object(); }, "an object");
 }
 bool JsonChecker::OptionalBool(const Json& obj, const std::string& pointer, const char* field) {
-  return CheckOptional(*this, obj, pointer, field, [](const Json& v) { return v.is_boolean(); },
-                       "true or false");
+  return CheckOptional(
+      *this, obj, pointer, field, [](const Json& v) { return v.is_boolean(); }, "true or false");
 }
-bool JsonChecker::OptionalUnsigned(const Json& obj, const std::string& pointer,
-                                   const char* field) {
-  return CheckOptional(*this, obj, pointer, field,
-                       [](const Json& v) { return v.is_number_unsigned(); },
-                       "a non-negative integer");
+bool JsonChecker::OptionalUnsigned(const Json& obj, const std::string& pointer, const char* field) {
+  return CheckOptional(
+      *this, obj, pointer, field, [](const Json& v) { return v.is_number_unsigned(); },
+      "a non-negative integer");
 }
 
 }  // namespace cairn

@@ -16,7 +16,6 @@ namespace {
 
 constexpr int kMaxDirDepth = 32;
 
-
 struct Walker {
   ReleaseTree* tree;
   std::vector<Problem>* problems;
@@ -113,8 +112,9 @@ struct Walker {
     }
     if (S_ISDIR(st.st_mode)) return VisitDir(parent_fd, name, parts, rel);
     if (!S_ISREG(st.st_mode)) {
-      Add(rel, "special-file", "only regular files and directories are allowed (this is a "
-                               "FIFO, socket or device)");
+      Add(rel, "special-file",
+          "only regular files and directories are allowed (this is a "
+          "FIFO, socket or device)");
       return Status::OK();
     }
     if (parts.size() == 1 && name == "snapshot.json") {
@@ -143,8 +143,7 @@ struct Walker {
       return Status::OK();
     }
     if (parts.size() == 2 && parts[0] == "knowledge") tree->knowledge_dirs.push_back(name);
-    int fd = ::openat(parent_fd, name.c_str(),
-                      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("open directory", tree->root + "/" + rel, errno);
     return Walk(fd, parts);
   }
@@ -152,9 +151,10 @@ struct Walker {
   static std::string UnknownMessage(const std::vector<std::string>& parts, bool is_dir) {
     const std::string& top = parts[0];
     if (parts.size() == 1) {
-      return fmt::format("unexpected {} at the top level: a release holds snapshot.json, "
-                         "prompts/, models/, tools/, knowledge/ and config/",
-                         is_dir ? "directory" : "file");
+      return fmt::format(
+          "unexpected {} at the top level: a release holds snapshot.json, "
+          "prompts/, models/, tools/, knowledge/ and config/",
+          is_dir ? "directory" : "file");
     }
     if (top == "models" || top == "tools") {
       return fmt::format("{}/ holds only *.json files, directly (no subdirectories)", top);
@@ -199,8 +199,8 @@ Result<int> OpenReleaseFile(const ReleaseTree& tree, const ReleaseFile& file) {
   std::string full = tree.root + "/" + file.path;
   for (;;) {
     size_t slash = file.path.find('/', start);
-    std::string part = file.path.substr(start, slash == std::string::npos ? std::string::npos
-                                                                          : slash - start);
+    std::string part =
+        file.path.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
     bool last = slash == std::string::npos;
     int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (last ? 0 : O_DIRECTORY);
     int next = ::openat(dir, part.c_str(), flags);

@@ -13,18 +13,18 @@
 namespace cairn {
 
 struct ReleaseFile {
-  std::string path;                  // relative, '/'-separated
+  std::string path;  // relative, '/'-separated
   ComponentKind kind = ComponentKind::kConfig;
-  bool is_snapshot_json = false;     // the optional root snapshot.json (a config component)
-  std::string knowledge_base;        // for documents under knowledge/<name>/: <name>
+  bool is_snapshot_json = false;  // the optional root snapshot.json (a config component)
+  std::string knowledge_base;     // for documents under knowledge/<name>/: <name>
   uint64_t size = 0;
   struct stat st {};
 };
 
 struct ReleaseTree {
-  std::string root;                  // absolute, symlinks resolved
-  int root_fd = -1;                  // owned; closed by the destructor
-  std::vector<ReleaseFile> files;    // sorted by path
+  std::string root;                         // absolute, symlinks resolved
+  int root_fd = -1;                         // owned; closed by the destructor
+  std::vector<ReleaseFile> files;           // sorted by path
   std::vector<std::string> knowledge_dirs;  // names of knowledge/<name>/ directories
   ReleaseTree() = default;
   ReleaseTree(const ReleaseTree&) = delete;

@@ -22,8 +22,9 @@ class ModelValidator : public KindValidator {
     const Json& m = *out.tree;
     JsonChecker c(path, "model-ref", problems);
     if (!c.IsObject(m, "/")) return out;
-    c.OnlyFields(m, "/", {"provider", "model", "revision", "digest", "pinned", "params", "limits",
-                          "description"});
+    c.OnlyFields(
+        m, "/",
+        {"provider", "model", "revision", "digest", "pinned", "params", "limits", "description"});
     auto provider = c.RequireString(m, "/", "provider");
     auto model = c.RequireString(m, "/", "model");
     bool typed = c.OptionalString(m, "/", "revision") & c.OptionalString(m, "/", "digest") &
@@ -39,8 +40,7 @@ class ModelValidator : public KindValidator {
     if (m.contains("pinned")) {
       bool declared = m["pinned"].get<bool>();
       if (declared && !pinned) {
-        c.Fail("/pinned",
-               "says \"pinned\": true but the reference has no fixed revision or digest",
+        c.Fail("/pinned", "says \"pinned\": true but the reference has no fixed revision or digest",
                "floating-model");
       }
       pinned = pinned && declared;

@@ -51,8 +51,8 @@ class PromptValidator : public KindValidator {
       size_t open_len = triple ? 3 : 2;
       size_t end = text.find(close_token, pos + open_len);
       if (end == std::string_view::npos) {
-        problems->push_back(Problem{path, LineColumn(text, pos), "template",
-                                    "\"{{\" is never closed by \"}}\""});
+        problems->push_back(
+            Problem{path, LineColumn(text, pos), "template", "\"{{\" is never closed by \"}}\""});
         return out;
       }
       std::string_view inner = Trim(text.substr(pos + open_len, end - pos - open_len));
@@ -63,9 +63,9 @@ class PromptValidator : public KindValidator {
         inner = Trim(inner.substr(1));
       }
       if (!IsVariableName(inner)) {
-        problems->push_back(Problem{
-            path, LineColumn(text, pos - close_token.size()), "template",
-            fmt::format("\"{}\" is not a variable name ([A-Za-z_][A-Za-z0-9_.]*)", inner)});
+        problems->push_back(
+            Problem{path, LineColumn(text, pos - close_token.size()), "template",
+                    fmt::format("\"{}\" is not a variable name ([A-Za-z_][A-Za-z0-9_.]*)", inner)});
         continue;
       }
       variables.emplace(inner);

@@ -27,7 +27,8 @@ class SnapshotJsonValidatorImpl : public KindValidator {
     c.OptionalString(s, "/", "description");
     if (c.OptionalObject(s, "/", "labels") && s.contains("labels")) {
       for (const auto& [key, value] : s["labels"].items()) {
-        if (!value.is_string()) c.Fail(PointerJoin("/labels", key), "a label value must be a string");
+        if (!value.is_string())
+          c.Fail(PointerJoin("/labels", key), "a label value must be a string");
       }
     }
     return out;

@@ -9,7 +9,7 @@
 namespace cairn {
 namespace {
 
-const std::set<std::string, std::less<>> kTypes = {"object", "array",   "string", "number",
+const std::set<std::string, std::less<>> kTypes = {"object",  "array",   "string", "number",
                                                    "integer", "boolean", "null"};
 
 class SchemaChecker {
@@ -91,9 +91,8 @@ class SchemaChecker {
       return;
     }
     std::set<std::string> seen;
-    const Json* props = s.contains("properties") && s["properties"].is_object()
-                            ? &s["properties"]
-                            : nullptr;
+    const Json* props =
+        s.contains("properties") && s["properties"].is_object() ? &s["properties"] : nullptr;
     for (size_t i = 0; i < req.size(); ++i) {
       std::string p = PointerJoin(rptr, std::to_string(i));
       if (!req[i].is_string()) {

@@ -12,11 +12,16 @@ const KindValidator& ConfigJsonValidatorInstance();
 const KindValidator* ValidatorFor(ComponentKind kind, std::string_view path,
                                   bool is_knowledge_document) {
   switch (kind) {
-    case ComponentKind::kPrompt: return &PromptValidatorInstance();
-    case ComponentKind::kModel: return &ModelValidatorInstance();
-    case ComponentKind::kTool: return &ToolValidatorInstance();
-    case ComponentKind::kKnowledge: return is_knowledge_document ? nullptr : &KnowledgeValidatorInstance();
-    case ComponentKind::kConfig: return path.ends_with(".json") ? &ConfigJsonValidatorInstance() : nullptr;
+    case ComponentKind::kPrompt:
+      return &PromptValidatorInstance();
+    case ComponentKind::kModel:
+      return &ModelValidatorInstance();
+    case ComponentKind::kTool:
+      return &ToolValidatorInstance();
+    case ComponentKind::kKnowledge:
+      return is_knowledge_document ? nullptr : &KnowledgeValidatorInstance();
+    case ComponentKind::kConfig:
+      return path.ends_with(".json") ? &ConfigJsonValidatorInstance() : nullptr;
   }
   return nullptr;
 }

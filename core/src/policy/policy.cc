@@ -12,8 +12,8 @@
 #include "cairn/clock.h"
 #include "cairn/trust.h"
 #include "chain/chain_records.h"
-#include "store/keys.h"
 #include "policy/policy_records.h"
+#include "store/keys.h"
 #include "store/store_internal.h"
 
 namespace cairn {

@@ -22,8 +22,9 @@ Result<Score> Score::Parse(std::string_view text, std::string_view what) {
   };
   if (whole.empty() || !all_digits(whole) || !all_digits(frac) ||
       (dot != std::string_view::npos && frac.empty())) {
-    return bad("write a decimal number between 0 and 1, like 0.87 (no sign, exponent, NaN or "
-               "infinity)");
+    return bad(
+        "write a decimal number between 0 and 1, like 0.87 (no sign, exponent, NaN or "
+        "infinity)");
   }
   if (frac.size() > 9) return bad("at most 9 digits after the decimal point");
   while (whole.size() > 1 && whole.front() == '0') whole.remove_prefix(1);

@@ -106,9 +106,9 @@ Result<std::string> UnifiedTextDiff(std::string_view before, std::string_view af
   DiffCollector c;
   c.out = fmt::format("--- a/{}\n+++ b/{}\n", path, path);
   std::string old_path = "a/" + path, new_path = "b/" + path;
-  int rc = lib->diff_buffers(before.data(), before.size(), old_path.c_str(), after.data(),
-                            after.size(), new_path.c_str(), &opts, nullptr, nullptr, OnHunk,
-                            OnLine, &c);
+  int rc =
+      lib->diff_buffers(before.data(), before.size(), old_path.c_str(), after.data(), after.size(),
+                        new_path.c_str(), &opts, nullptr, nullptr, OnHunk, OnLine, &c);
   CAIRN_RETURN_IF_ERROR(FromGit(*lib, rc, "diff of " + path));
   return c.out;
 }

@@ -176,11 +176,10 @@ bool Verify(const PublicBytes& public_key, std::string_view message,
   auto key = FromPublic(public_key);
   if (!key.ok()) return false;  // not a valid curve point: nothing can verify under it
   MdCtx ctx(EVP_MD_CTX_new());
-  bool ok = ctx &&
-            EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key->get()) == 1 &&
-            EVP_DigestVerify(ctx.get(), signature.data(), signature.size(),
-                             reinterpret_cast<const unsigned char*>(message.data()),
-                             message.size()) == 1;
+  bool ok =
+      ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key->get()) == 1 &&
+      EVP_DigestVerify(ctx.get(), signature.data(), signature.size(),
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size()) == 1;
   ERR_clear_error();  // a failed verification queues a reason we do not report
   return ok;
 }
@@ -213,8 +212,7 @@ Result<Pkey> ReadPem(std::string_view pem, std::string_view what, bool is_privat
     std::string reason = TakeErrors();
     return Status::InvalidInput(fmt::format(
         "{} is not an unencrypted PEM {} key ({})", what,
-        is_private ? "private (\"BEGIN PRIVATE KEY\")" : "public (\"BEGIN PUBLIC KEY\")",
-        reason));
+        is_private ? "private (\"BEGIN PRIVATE KEY\")" : "public (\"BEGIN PUBLIC KEY\")", reason));
   }
   if (EVP_PKEY_get_id(key.get()) != EVP_PKEY_ED25519) {
     return Status::InvalidInput(fmt::format("{} holds a {} key; cairn uses Ed25519 keys", what,

@@ -12,10 +12,10 @@
 namespace cairn {
 namespace {
 
-constexpr const char* kCfNames[] = {"default", "objects", "snapshots", "snapshot_log",
-                                    "stat_cache", "content_index", "object_meta",
-                                    "deployments", "events", "event_time", "live_history",
-                                    "signatures", "trust", "attestations", "policy"};
+constexpr const char* kCfNames[] = {"default",    "objects",       "snapshots",    "snapshot_log",
+                                    "stat_cache", "content_index", "object_meta",  "deployments",
+                                    "events",     "event_time",    "live_history", "signatures",
+                                    "trust",      "attestations",  "policy"};
 static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
 
 Status FromRocks(const rocksdb::Status& s, std::string_view op) {
@@ -105,14 +105,14 @@ void Batch::Clear() { batch_->Clear(); }
 // WriteBatch only fails to record an operation when it exceeds its size limit, which
 // cairn's batches never set.
 void Batch::Put(Cf cf, std::string_view key, std::string_view value) {
-  batch_->Put(db_->Handle(cf), rocksdb::Slice(key.data(), key.size()),
-              rocksdb::Slice(value.data(), value.size()))
+  batch_
+      ->Put(db_->Handle(cf), rocksdb::Slice(key.data(), key.size()),
+            rocksdb::Slice(value.data(), value.size()))
       .PermitUncheckedError();
 }
 
 void Batch::Delete(Cf cf, std::string_view key) {
-  batch_->Delete(db_->Handle(cf), rocksdb::Slice(key.data(), key.size()))
-      .PermitUncheckedError();
+  batch_->Delete(db_->Handle(cf), rocksdb::Slice(key.data(), key.size())).PermitUncheckedError();
 }
 
 namespace {
@@ -217,10 +217,9 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOpenOption
     if (s.ok()) {
       std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
       for (const auto& name : names) descriptors.emplace_back(name, OptionsFor(name));
-      s = options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors,
-                                                           &db->all_handles_, &raw)
-                            : rocksdb::DB::Open(db_options, path, descriptors,
-                                                &db->all_handles_, &raw);
+      s = options.read_only
+              ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &db->all_handles_, &raw)
+              : rocksdb::DB::Open(db_options, path, descriptors, &db->all_handles_, &raw);
     }
     if (s.ok()) break;
     // Every writer's open replaces the MANIFEST and deletes the old one; a reader (or a
@@ -238,9 +237,10 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOpenOption
           path, options.lock_timeout.count()));
     }
     if (!announced && options.on_wait) {
-      options.on_wait(fmt::format("waiting for another cairn process to release the store lock "
-                                  "(up to {} ms)",
-                                  options.lock_timeout.count()));
+      options.on_wait(
+          fmt::format("waiting for another cairn process to release the store lock "
+                      "(up to {} ms)",
+                      options.lock_timeout.count()));
       announced = true;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -320,7 +320,6 @@ Result<bool> Db::Contains(Cf cf, std::string_view key) const {
   if (!s.ok()) return FromRocks(s, fmt::format("read from {}", CfName(cf)));
   return true;
 }
-
 
 Status Db::Write(Batch& batch, bool sync, bool no_wal) {
   if (read_only_) return Status::Internal("write to a store opened read-only");

@@ -27,21 +27,21 @@ namespace cairn {
 
 // Column families. docs/format.md specifies the keys and values of each.
 enum class Cf {
-  kMeta = 0,     // "default": format version, counters, app heads
-  kObjects,      // digest -> object record
-  kSnapshots,    // snapshot id -> canonical manifest
-  kSnapshotLog,  // be64 sequence -> snapshot id (creation order)
-  kStatCache,    // absolute file path -> stat fingerprint + digest
+  kMeta = 0,      // "default": format version, counters, app heads
+  kObjects,       // digest -> object record
+  kSnapshots,     // snapshot id -> canonical manifest
+  kSnapshotLog,   // be64 sequence -> snapshot id (creation order)
+  kStatCache,     // absolute file path -> stat fingerprint + digest
   kContentIndex,  // content digest + snapshot id -> "" (snapshots with equal components)
-  kObjectMeta,   // digest -> size, encoding, stored bytes, chunks (small: no blob reads)
-  kDeployments,  // name -> canonical JSON of its last event
-  kEvents,       // name \0 be64 seq -> canonical event JSON
-  kEventTime,    // name \0 be64 time be64 seq -> "" (what was live when)
-  kLiveHistory,  // name \0 snapshot id -> le64 first seq, le64 rolled-back seq
-  kSignatures,   // snapshot id + key id -> canonical JSON signature record
-  kTrust,        // trust chain: events, head, trusted names, revoked keys
+  kObjectMeta,    // digest -> size, encoding, stored bytes, chunks (small: no blob reads)
+  kDeployments,   // name -> canonical JSON of its last event
+  kEvents,        // name \0 be64 seq -> canonical event JSON
+  kEventTime,     // name \0 be64 time be64 seq -> "" (what was live when)
+  kLiveHistory,   // name \0 snapshot id -> le64 first seq, le64 rolled-back seq
+  kSignatures,    // snapshot id + key id -> canonical JSON signature record
+  kTrust,         // trust chain: events, head, trusted names, revoked keys
   kAttestations,  // snapshot id + attestation id -> canonical JSON attestation record
-  kPolicy,       // policy chain: events, head, each deployment's policy
+  kPolicy,        // policy chain: events, head, each deployment's policy
   kCount,
 };
 const char* CfName(Cf cf);
@@ -142,7 +142,7 @@ class Db {
   rocksdb::ColumnFamilyHandle* Handle(Cf cf) const;
 
   std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;     // indexed by Cf
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;      // indexed by Cf
   std::vector<rocksdb::ColumnFamilyHandle*> all_handles_;  // every family, for Close
   bool read_only_ = false;
   bool sync_writes_ = true;

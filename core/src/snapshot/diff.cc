@@ -61,9 +61,9 @@ void CompareObjectSchemas(const Json& a, const Json& b, const std::string& ptr,
     }
     const Json& sb = pb[name];
     if (TypeOf(sa) != TypeOf(sb)) {
-      out->push_back({p, fmt::format("parameter \"{}\" retyped: {} -> {}", label, TypeOf(sa),
-                                     TypeOf(sb)),
-                      true});
+      out->push_back(
+          {p, fmt::format("parameter \"{}\" retyped: {} -> {}", label, TypeOf(sa), TypeOf(sb)),
+           true});
       continue;
     }
     if (!ra.contains(name) && rb.contains(name)) {
@@ -75,15 +75,14 @@ void CompareObjectSchemas(const Json& a, const Json& b, const std::string& ptr,
         sa["enum"].is_array() && sb["enum"].is_array()) {
       for (const auto& value : sa["enum"]) {
         if (std::find(sb["enum"].begin(), sb["enum"].end(), value) == sb["enum"].end()) {
-          out->push_back({p, fmt::format("parameter \"{}\" no longer accepts {}", label,
-                                         value.dump()),
-                          true});
+          out->push_back(
+              {p, fmt::format("parameter \"{}\" no longer accepts {}", label, value.dump()), true});
         }
       }
       for (const auto& value : sb["enum"]) {
         if (std::find(sa["enum"].begin(), sa["enum"].end(), value) == sa["enum"].end()) {
-          out->push_back({p, fmt::format("parameter \"{}\" also accepts {}", label, value.dump()),
-                          false});
+          out->push_back(
+              {p, fmt::format("parameter \"{}\" also accepts {}", label, value.dump()), false});
         }
       }
     }
@@ -91,8 +90,8 @@ void CompareObjectSchemas(const Json& a, const Json& b, const std::string& ptr,
     if (TypeOf(sa) == "array" && sa.contains("items") && sb.contains("items") &&
         TypeOf(sa["items"]) != TypeOf(sb["items"])) {
       out->push_back({PointerJoin(p, "items"),
-                      fmt::format("items of \"{}\" retyped: {} -> {}", label,
-                                  TypeOf(sa["items"]), TypeOf(sb["items"])),
+                      fmt::format("items of \"{}\" retyped: {} -> {}", label, TypeOf(sa["items"]),
+                                  TypeOf(sb["items"])),
                       true});
     }
     if (sa.value("description", "") != sb.value("description", "")) {
@@ -192,8 +191,8 @@ Status Detail(const Store& store, const Component* a, const Component* b,
       d->fields = DiffJsonFields(ja, jb);
     }
   }
-  if (d->is_text && (d->kind == ComponentKind::kPrompt || d->kind == ComponentKind::kConfig ||
-                     !(a && b))) {
+  if (d->is_text &&
+      (d->kind == ComponentKind::kPrompt || d->kind == ComponentKind::kConfig || !(a && b))) {
     CAIRN_ASSIGN_OR_RETURN(d->unified,
                            UnifiedTextDiff(before, after, d->path, options.context_lines));
     CountLines(d->unified, d);
@@ -205,9 +204,12 @@ Status Detail(const Store& store, const Component* a, const Component* b,
 
 const char* ChangeTypeName(ChangeType type) {
   switch (type) {
-    case ChangeType::kAdded: return "added";
-    case ChangeType::kRemoved: return "removed";
-    case ChangeType::kModified: return "modified";
+    case ChangeType::kAdded:
+      return "added";
+    case ChangeType::kRemoved:
+      return "removed";
+    case ChangeType::kModified:
+      return "modified";
   }
   return "?";
 }
@@ -244,8 +246,8 @@ std::vector<SchemaChange> DiffToolSchemas(const Json& before, const Json& after)
       before.value("description", "") != after.value("description", "")) {
     out.push_back({"/description", "tool description changed", false});
   }
-  const char* field = after.is_object() && after.contains("input_schema") ? "input_schema"
-                                                                          : "parameters";
+  const char* field =
+      after.is_object() && after.contains("input_schema") ? "input_schema" : "parameters";
   CompareObjectSchemas(ParametersOf(before), ParametersOf(after), PointerJoin("/", field), "",
                        &out);
   return out;

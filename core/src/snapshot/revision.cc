@@ -13,8 +13,7 @@ namespace cairn {
 namespace {
 
 // NAME@{N} or NAME@TIME.
-Result<SnapshotId> ResolveDeploymentRevision(const Store& store, std::string_view rev,
-                                             size_t at) {
+Result<SnapshotId> ResolveDeploymentRevision(const Store& store, std::string_view rev, size_t at) {
   std::string name(rev.substr(0, at));
   std::string_view spec = rev.substr(at + 1);
   CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(name));
@@ -23,8 +22,8 @@ Result<SnapshotId> ResolveDeploymentRevision(const Store& store, std::string_vie
     uint64_t n = 0;
     if (digits.empty() || digits.size() > 18 ||
         !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return Status::Usage(fmt::format("'{}': use {}@{{N}} with N a number of moves back", rev,
-                                       name));
+      return Status::Usage(
+          fmt::format("'{}': use {}@{{N}} with N a number of moves back", rev, name));
     }
     n = std::stoull(std::string(digits));
     CAIRN_ASSIGN_OR_RETURN(Deployment d, GetDeployment(store, name));
@@ -103,10 +102,9 @@ Result<SnapshotId> ResolveRevision(const Store& store, std::string_view rev) {
   if (matches.size() > 1) {
     std::string list;
     for (const auto& m : matches) list += "\n  " + m.Hex();
-    return Status::Usage(
-        fmt::format("'{}' is ambiguous: it matches {}{} snapshots:{}\nuse more digits", rev,
-                    matches.size() > 10 ? "more than " : "", std::min<size_t>(matches.size(), 10),
-                    list));
+    return Status::Usage(fmt::format(
+        "'{}' is ambiguous: it matches {}{} snapshots:{}\nuse more digits", rev,
+        matches.size() > 10 ? "more than " : "", std::min<size_t>(matches.size(), 10), list));
   }
   return matches.front();
 }
@@ -114,8 +112,7 @@ Result<SnapshotId> ResolveRevision(const Store& store, std::string_view rev) {
 Result<RevisionPath> SplitRevisionPath(std::string_view text) {
   auto usage = [&] {
     return Status::Usage(fmt::format(
-        "'{}' is not REV:PATH (e.g. 1a2b3c4d:prompts/system.md or prod:prompts/system.md)",
-        text));
+        "'{}' is not REV:PATH (e.g. 1a2b3c4d:prompts/system.md or prod:prompts/system.md)", text));
   };
   // "sha256:<hex>:path" — the digest prefix's colon is not a separator.
   size_t from = text.starts_with("sha256:") ? 7 : 0;

@@ -18,11 +18,16 @@ Result<SnapshotId> SnapshotId::Parse(std::string_view hex) {
 
 const char* KindName(ComponentKind kind) {
   switch (kind) {
-    case ComponentKind::kPrompt: return "prompt";
-    case ComponentKind::kModel: return "model";
-    case ComponentKind::kTool: return "tool";
-    case ComponentKind::kKnowledge: return "knowledge";
-    case ComponentKind::kConfig: return "config";
+    case ComponentKind::kPrompt:
+      return "prompt";
+    case ComponentKind::kModel:
+      return "model";
+    case ComponentKind::kTool:
+      return "tool";
+    case ComponentKind::kKnowledge:
+      return "knowledge";
+    case ComponentKind::kConfig:
+      return "config";
   }
   return "?";
 }
@@ -153,8 +158,8 @@ Result<Snapshot> SnapshotFromManifest(const SnapshotId& id, std::string_view byt
   if (!m.contains("format") || !m["format"].is_number_integer()) return r.Bad("format");
   s.format = m["format"].get<int>();
   if (s.format > kManifestFormat) {
-    return Status::Usage(fmt::format("snapshot {} uses manifest format {}: upgrade cairn",
-                                     id.Hex(), s.format));
+    return Status::Usage(
+        fmt::format("snapshot {} uses manifest format {}: upgrade cairn", id.Hex(), s.format));
   }
   CAIRN_ASSIGN_OR_RETURN(s.app, r.String(m, "app"));
   CAIRN_ASSIGN_OR_RETURN(s.author, r.String(m, "author"));
@@ -205,15 +210,15 @@ Result<Snapshot> SnapshotFromManifest(const SnapshotId& id, std::string_view byt
   }
   CAIRN_ASSIGN_OR_RETURN(Digest recomputed, ContentDigest(s.components));
   if (recomputed != s.content) {
-    return Status::Corruption(fmt::format(
-        "snapshot {}: its content digest does not match its components", id.Hex()));
+    return Status::Corruption(
+        fmt::format("snapshot {}: its content digest does not match its components", id.Hex()));
   }
   return s;
 }
 
 Result<Snapshot> LoadSnapshot(const Store& store, const SnapshotId& id) {
-  CAIRN_ASSIGN_OR_RETURN(auto bytes, StoreInternal::db(store).Get(Cf::kSnapshots,
-                                                                  id.digest().Raw()));
+  CAIRN_ASSIGN_OR_RETURN(auto bytes,
+                         StoreInternal::db(store).Get(Cf::kSnapshots, id.digest().Raw()));
   if (!bytes) return Status::NotFound(fmt::format("no snapshot {}", id.Hex()));
   if (Digest::Of(*bytes) != id.digest()) {
     return Status::Corruption(

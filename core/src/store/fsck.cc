@@ -7,12 +7,12 @@
 
 #include "cairn/object.h"
 #include "cairn/snapshot.h"
-#include "trust/attestation_records.h"
-#include "store/object_codec.h"
-#include "trust/signature_records.h"
-#include "snapshot/snapshot_records.h"
-#include "store/store_internal.h"
 #include "port/zstd_codec.h"
+#include "snapshot/snapshot_records.h"
+#include "store/object_codec.h"
+#include "store/store_internal.h"
+#include "trust/attestation_records.h"
+#include "trust/signature_records.h"
 
 namespace cairn {
 namespace {
@@ -128,8 +128,8 @@ class Checker {
         referenced_.insert(c.digest);
         auto record = records_.find(c.digest);
         if (record == records_.end()) {
-          Problem(what, fmt::format("component {} references object {}, which is missing",
-                                    c.path, c.digest.ToString()));
+          Problem(what, fmt::format("component {} references object {}, which is missing", c.path,
+                                    c.digest.ToString()));
         } else if (record->second != c.size) {
           Problem(what, fmt::format("component {} says {} bytes but object {} has {}", c.path,
                                     c.size, c.digest.ToString(), record->second));
@@ -190,8 +190,8 @@ class Checker {
       if (record->statement.report) {
         referenced_.insert(*record->statement.report);
         if (!records_.contains(*record->statement.report)) {
-          Problem(what, fmt::format("its report {} is missing",
-                                    record->statement.report->ToString()));
+          Problem(what,
+                  fmt::format("its report {} is missing", record->statement.report->ToString()));
         }
       }
     }

@@ -10,7 +10,7 @@
 namespace cairn::keys {
 
 // meta family
-inline constexpr std::string_view kFormatVersion = "format-version";   // decimal text
+inline constexpr std::string_view kFormatVersion = "format-version";       // decimal text
 inline constexpr std::string_view kNextSnapshotSeq = "next-snapshot-seq";  // be64
 std::string AppHead(std::string_view app);  // "app-head/<app>" -> raw snapshot id
 

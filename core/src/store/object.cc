@@ -3,27 +3,28 @@
 
 #include <fmt/format.h>
 
+#include "port/zstd_codec.h"
 #include "store/object_codec.h"
 #include "store/store_internal.h"
-#include "port/zstd_codec.h"
 
 namespace cairn {
 namespace {
 
 Result<std::string> GetRecord(const Store& store, const Digest& digest) {
   CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kObjects, digest.Raw()));
-  if (!value) return Status::NotFound(fmt::format("object {} is not in the store", digest.ToString()));
+  if (!value)
+    return Status::NotFound(fmt::format("object {} is not in the store", digest.ToString()));
   return std::move(*value);
 }
 
 // A chunk referenced by a chunk list that is missing is corruption, not "not found".
-Status ChunkBytes(const Store& store, const Digest& parent, const Digest& chunk,
-                  Decompressor& dec, std::string* out) {
+Status ChunkBytes(const Store& store, const Digest& parent, const Digest& chunk, Decompressor& dec,
+                  std::string* out) {
   auto value = GetRecord(store, chunk);
   if (!value.ok()) {
     if (value.status().IsNotFound()) {
-      return Status::Corruption(fmt::format("object {} is missing its chunk {}",
-                                            parent.ToString(), chunk.ToString()));
+      return Status::Corruption(
+          fmt::format("object {} is missing its chunk {}", parent.ToString(), chunk.ToString()));
     }
     return value.status();
   }
@@ -39,7 +40,8 @@ Status ChunkBytes(const Store& store, const Digest& parent, const Digest& chunk,
 
 Result<ObjectInfo> StatObject(const Store& store, const Digest& digest) {
   CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kObjectMeta, digest.Raw()));
-  if (!value) return Status::NotFound(fmt::format("object {} is not in the store", digest.ToString()));
+  if (!value)
+    return Status::NotFound(fmt::format("object {} is not in the store", digest.ToString()));
   return DecodeObjectMeta(digest, *value);
 }
 
@@ -68,8 +70,8 @@ Status StreamObject(const Store& store, const Digest& digest,
   if (!value.ok() && value.status().IsNotFound()) {
     CAIRN_ASSIGN_OR_RETURN(bool listed, HasObject(store, digest));
     if (listed) {
-      return Status::Corruption(fmt::format("object {} is listed but its record is missing",
-                                            digest.ToString()));
+      return Status::Corruption(
+          fmt::format("object {} is listed but its record is missing", digest.ToString()));
     }
   }
   if (!value.ok()) return value.status();
@@ -86,8 +88,8 @@ Status StreamObject(const Store& store, const Digest& digest,
     CAIRN_RETURN_IF_ERROR(ChunkBytes(store, digest, record.chunks[i], dec, &bytes));
     bool last = i + 1 == record.chunks.size();
     if (bytes.size() > record.chunk_size || (!last && bytes.size() != record.chunk_size)) {
-      return Status::Corruption(fmt::format("object {}: chunk {} has the wrong size",
-                                            digest.ToString(), i));
+      return Status::Corruption(
+          fmt::format("object {}: chunk {} has the wrong size", digest.ToString(), i));
     }
     total += bytes.size();
     whole.Update(bytes);

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "store/keys.h"
 #include "port/zstd_codec.h"
+#include "store/keys.h"
 
 namespace cairn {
 namespace {
@@ -18,9 +18,12 @@ Status Malformed(const Digest& d, std::string_view why) {
 
 const char* EncodingName(ObjectEncoding encoding) {
   switch (encoding) {
-    case ObjectEncoding::kRaw: return "raw";
-    case ObjectEncoding::kZstd: return "zstd";
-    case ObjectEncoding::kChunked: return "chunked";
+    case ObjectEncoding::kRaw:
+      return "raw";
+    case ObjectEncoding::kZstd:
+      return "zstd";
+    case ObjectEncoding::kChunked:
+      return "chunked";
   }
   return "?";
 }
@@ -83,8 +86,8 @@ Result<ObjectRecord> DecodeObjectRecord(const Digest& digest, std::string_view v
       if (n != expected) return Malformed(digest, "chunk count does not match the size");
       r.chunks.reserve(n);
       for (size_t i = 0; i < n; ++i) {
-        CAIRN_ASSIGN_OR_RETURN(Digest c, Digest::FromRaw(list.substr(i * Digest::kSize,
-                                                                     Digest::kSize)));
+        CAIRN_ASSIGN_OR_RETURN(Digest c,
+                               Digest::FromRaw(list.substr(i * Digest::kSize, Digest::kSize)));
         r.chunks.push_back(c);
       }
       return r;
@@ -99,16 +102,15 @@ Status InlineObjectBytes(const Digest& digest, const ObjectRecord& record,
   if (record.encoding == ObjectEncoding::kRaw) {
     out->assign(record.payload);
   } else if (record.encoding == ObjectEncoding::kZstd) {
-    CAIRN_RETURN_IF_ERROR(decompressor.Decompress(record.payload, record.size, out,
-                                                  "object " + digest.ToString()));
+    CAIRN_RETURN_IF_ERROR(
+        decompressor.Decompress(record.payload, record.size, out, "object " + digest.ToString()));
   } else {
     return Status::Internal("InlineObjectBytes on a chunked object");
   }
   if (Digest::Of(*out) != digest) {
     out->clear();
-    return Status::Corruption(
-        fmt::format("object {} is corrupt: its bytes hash to a different digest",
-                    digest.ToString()));
+    return Status::Corruption(fmt::format(
+        "object {} is corrupt: its bytes hash to a different digest", digest.ToString()));
   }
   return Status::OK();
 }

@@ -29,9 +29,9 @@ class Decompressor;
 struct ObjectRecord {
   ObjectEncoding encoding = ObjectEncoding::kRaw;
   uint64_t size = 0;
-  std::string_view payload;     // raw bytes or zstd frame (views into the value)
-  uint32_t chunk_size = 0;      // kChunked
-  std::vector<Digest> chunks;   // kChunked
+  std::string_view payload;    // raw bytes or zstd frame (views into the value)
+  uint32_t chunk_size = 0;     // kChunked
+  std::vector<Digest> chunks;  // kChunked
 };
 
 // Encodes a small object (<= kChunkSize): compressed when that saves at least 1/16.
@@ -50,7 +50,6 @@ Result<ObjectInfo> DecodeObjectMeta(const Digest& digest, std::string_view value
 
 // Adds an object's record and its meta entry to `batch`. `record` must be an encoded
 // record (EncodeInlineObject / EncodeChunkedObject) of an object of `size` bytes.
-Status AddObjectToBatch(Batch& batch, const Digest& digest, std::string_view record,
-                        uint64_t size);
+Status AddObjectToBatch(Batch& batch, const Digest& digest, std::string_view record, uint64_t size);
 
 }  // namespace cairn

@@ -6,10 +6,10 @@
 
 #include <filesystem>
 
-#include "util/fs_util.h"
-#include "store/keys.h"
 #include "port/rocks.h"
+#include "store/keys.h"
 #include "store/store_internal.h"
+#include "util/fs_util.h"
 
 namespace cairn {
 
@@ -67,8 +67,7 @@ Result<std::unique_ptr<Store>> Store::Init(const std::string& path) {
       return Status::Conflict(fmt::format("a cairn store already exists at {}", path));
     }
     if (!fs::is_directory(fs::symlink_status(path, ec)) || !fs::is_empty(path, ec)) {
-      return Status::Conflict(
-          fmt::format("{} already exists and is not an empty directory", path));
+      return Status::Conflict(fmt::format("{} already exists and is not an empty directory", path));
     }
     fs::remove(path, ec);  // an empty directory: replaced by the rename below
   }
@@ -82,8 +81,8 @@ Result<std::unique_ptr<Store>> Store::Init(const std::string& path) {
     return s;
   };
   CAIRN_RETURN_IF_ERROR(MakeDir(tmp, false));
-  for (const char* sub : {"/hooks", "/hooks/pre-promote.d", "/hooks/post-promote.d",
-                          "/hooks/post-rollback.d"}) {
+  for (const char* sub :
+       {"/hooks", "/hooks/pre-promote.d", "/hooks/post-promote.d", "/hooks/post-rollback.d"}) {
     Status s = MakeDir(tmp + sub, false);
     if (!s.ok()) return cleanup_on_error(s);
   }
@@ -98,8 +97,8 @@ Result<std::unique_ptr<Store>> Store::Init(const std::string& path) {
     Status s = (*db)->Write(batch, /*sync=*/true);
     if (!s.ok()) return cleanup_on_error(s);
   }
-  for (const char* sub : {"/hooks/pre-promote.d", "/hooks/post-promote.d",
-                          "/hooks/post-rollback.d", "/hooks", "/db", ""}) {
+  for (const char* sub : {"/hooks/pre-promote.d", "/hooks/post-promote.d", "/hooks/post-rollback.d",
+                          "/hooks", "/db", ""}) {
     Status s = FsyncDir(tmp + sub);
     if (!s.ok()) return cleanup_on_error(s);
   }

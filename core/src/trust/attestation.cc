@@ -1,9 +1,8 @@
 // Eval attestations (cairn/attestation.h) and the attestations family's records.
 #include "cairn/attestation.h"
 
-#include <fmt/format.h>
-
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,12 +11,12 @@
 #include <regex>
 
 #include "cairn/clock.h"
-#include "trust/attestation_records.h"
-#include "util/fs_util.h"
-#include "store/object_codec.h"
-#include "trust/signature_records.h"
-#include "store/store_internal.h"
 #include "port/zstd_codec.h"
+#include "store/object_codec.h"
+#include "store/store_internal.h"
+#include "trust/attestation_records.h"
+#include "trust/signature_records.h"
+#include "util/fs_util.h"
 
 namespace cairn {
 
@@ -55,7 +54,7 @@ Result<EvalStatement> EvalStatement::FromJson(const Json& j, std::string_view wh
   auto bad = [&](std::string_view field) {
     return Status::Corruption(fmt::format("{}: field '{}' is missing or mistyped", what, field));
   };
-  static const char* kFields[] = {"actor", "dataset", "eval", "judge", "kind",
+  static const char* kFields[] = {"actor", "dataset", "eval",  "judge",    "kind",
                                   "n",     "report",  "score", "snapshot", "time"};
   if (!j.is_object() || j.size() != std::size(kFields)) return bad("(object of 10 fields)");
   for (const char* f : kFields) {
@@ -236,9 +235,10 @@ Result<std::vector<AttestationCheck>> CheckAttestations(const Store& store, cons
     out.push_back(JudgeAttestation(id, cur.key(), cur.value(), trust));
   }
   CAIRN_RETURN_IF_ERROR(cur.status());
-  std::stable_sort(out.begin(), out.end(), [](const AttestationCheck& a, const AttestationCheck& b) {
-    return a.attestation.statement.time_micros < b.attestation.statement.time_micros;
-  });
+  std::stable_sort(
+      out.begin(), out.end(), [](const AttestationCheck& a, const AttestationCheck& b) {
+        return a.attestation.statement.time_micros < b.attestation.statement.time_micros;
+      });
   return out;
 }
 
@@ -293,23 +293,23 @@ Result<Digest> DatasetDigest(const std::string& file_or_digest) {
   if (file_or_digest.rfind("sha256:", 0) == 0) {
     auto d = Digest::Parse(file_or_digest);
     if (!d.ok()) {
-      return Status::Usage(fmt::format("--dataset: \"{}\" is not a digest (sha256:<64 hex>)",
-                                       file_or_digest));
+      return Status::Usage(
+          fmt::format("--dataset: \"{}\" is not a digest (sha256:<64 hex>)", file_or_digest));
     }
     return *d;
   }
   Sha256 h;
-  CAIRN_RETURN_IF_ERROR(ReadFileInPieces(file_or_digest, UINT64_MAX,
-                                         [&](std::string_view piece) { h.Update(piece); })
-                            .WithContext("--dataset"));
+  CAIRN_RETURN_IF_ERROR(ReadFileInPieces(file_or_digest, UINT64_MAX, [&](std::string_view piece) {
+                          h.Update(piece);
+                        }).WithContext("--dataset"));
   return h.Finish();
 }
 
 Result<std::string> ReadReportFile(const std::string& path) {
   std::string data;
-  CAIRN_RETURN_IF_ERROR(ReadFileInPieces(path, kMaxReportBytes,
-                                         [&](std::string_view piece) { data.append(piece); })
-                            .WithContext("--report"));
+  CAIRN_RETURN_IF_ERROR(ReadFileInPieces(path, kMaxReportBytes, [&](std::string_view piece) {
+                          data.append(piece);
+                        }).WithContext("--report"));
   return data;
 }
 

@@ -8,8 +8,8 @@
 #include <set>
 
 #include "cairn/object.h"
-#include "trust/signature_records.h"
 #include "store/store_internal.h"
+#include "trust/signature_records.h"
 
 namespace cairn {
 
@@ -72,9 +72,9 @@ const char* ReadSignerFields(const Json& j, KeyId* key_id, PublicKey* public_key
   return nullptr;
 }
 
-SignerVerdict JudgeSigner(const TrustState& trust, const KeyId& key_id,
-                          const PublicKey& public_key, std::string_view message,
-                          const Signature& signature, std::string_view forged_detail) {
+SignerVerdict JudgeSigner(const TrustState& trust, const KeyId& key_id, const PublicKey& public_key,
+                          std::string_view message, const Signature& signature,
+                          std::string_view forged_detail) {
   SignerVerdict v;
   if (public_key.id() != key_id) {
     v.detail = "the record's public key does not hash to its key id";

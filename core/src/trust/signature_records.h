@@ -40,9 +40,9 @@ struct SignerVerdict {
   std::string detail;
   std::vector<std::string> roles;
 };
-SignerVerdict JudgeSigner(const TrustState& trust, const KeyId& key_id,
-                          const PublicKey& public_key, std::string_view message,
-                          const Signature& signature, std::string_view forged_detail);
+SignerVerdict JudgeSigner(const TrustState& trust, const KeyId& key_id, const PublicKey& public_key,
+                          std::string_view message, const Signature& signature,
+                          std::string_view forged_detail);
 // Every trusted name of `key` (revoked ones included), for reports.
 std::vector<SignerName> SignerNames(const TrustState& trust, const KeyId& key);
 

@@ -49,8 +49,8 @@ std::string FormatTime(int64_t micros) {
   std::time_t t = static_cast<std::time_t>(secs);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
 Result<int64_t> ParseTime(std::string_view text) {
@@ -68,8 +68,8 @@ Result<int64_t> ParseTime(std::string_view text) {
   int hour = m[4].matched ? std::stoi(m[4].str()) : 0;
   int minute = m[5].matched ? std::stoi(m[5].str()) : 0;
   int second = m[6].matched ? std::stoi(m[6].str()) : 0;
-  if (month < 1 || month > 12 || day < 1 || day > DaysIn(year, month) || hour > 23 ||
-      minute > 59 || second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > DaysIn(year, month) || hour > 23 || minute > 59 ||
+      second > 60) {
     return Status::Usage(fmt::format("'{}' is not a valid calendar time", text));
   }
   int64_t micros_frac = 0;

@@ -4,17 +4,28 @@ namespace cairn {
 
 const char* CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "ok";
-    case Code::kUsage: return "usage error";
-    case Code::kNotFound: return "not found";
-    case Code::kInvalidInput: return "invalid input";
-    case Code::kCorruption: return "integrity failure";
-    case Code::kConflict: return "conflict";
-    case Code::kMoved: return "moved under you";
-    case Code::kGateBlocked: return "gate blocked";
-    case Code::kBusy: return "store busy";
-    case Code::kIO: return "I/O error";
-    case Code::kInternal: return "internal error";
+    case Code::kOk:
+      return "ok";
+    case Code::kUsage:
+      return "usage error";
+    case Code::kNotFound:
+      return "not found";
+    case Code::kInvalidInput:
+      return "invalid input";
+    case Code::kCorruption:
+      return "integrity failure";
+    case Code::kConflict:
+      return "conflict";
+    case Code::kMoved:
+      return "moved under you";
+    case Code::kGateBlocked:
+      return "gate blocked";
+    case Code::kBusy:
+      return "store busy";
+    case Code::kIO:
+      return "I/O error";
+    case Code::kInternal:
+      return "internal error";
   }
   return "unknown error";
 }

@@ -221,8 +221,8 @@ TEST_F(DeploymentTest, DeploymentNamesAreChecked) {
   for (const char* good : {"prod", "support-bot/beta", "a.b_c-d", "eu/prod/v2"}) {
     EXPECT_TRUE(ValidateDeploymentName(good).ok()) << good;
   }
-  for (const char* bad : {"", "Prod", "-x", "a//b", "/a", "a/", "a@b", "a b", "deadbeef01",
-                          "a/b/c/d/e", "x..y"}) {
+  for (const char* bad :
+       {"", "Prod", "-x", "a//b", "/a", "a/", "a@b", "a b", "deadbeef01", "a/b/c/d/e", "x..y"}) {
     EXPECT_EQ(ValidateDeploymentName(bad).code(), Code::kUsage) << bad;
   }
 }

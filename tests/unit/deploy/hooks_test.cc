@@ -126,7 +126,8 @@ TEST_F(HooksTest, BackgroundChildHoldingTheOutputDoesNotHoldTheCaller) {
 }
 
 TEST_F(HooksTest, GarbageOutputIsBoundedAndMadePrintable) {
-  Hook("pre-promote", "garbage", "head -c 1000000 /dev/urandom >&2; head -c 300000 /dev/zero; exit 1\n");
+  Hook("pre-promote", "garbage",
+       "head -c 1000000 /dev/urandom >&2; head -c 300000 /dev/zero; exit 1\n");
   HookOptions o;
   o.max_output = 4096;
   auto runs = Run(HookStage::kPrePromote, o);

@@ -23,11 +23,21 @@ TEST(StatCache, MatchNeedsEveryField) {
   for (int field = 0; field < 5; ++field) {
     StatFingerprint other = fp;
     switch (field) {
-      case 0: other.dev++; break;
-      case 1: other.ino++; break;
-      case 2: other.size++; break;
-      case 3: other.mtime_ns++; break;
-      case 4: other.ctime_ns++; break;
+      case 0:
+        other.dev++;
+        break;
+      case 1:
+        other.ino++;
+        break;
+      case 2:
+        other.size++;
+        break;
+      case 3:
+        other.mtime_ns++;
+        break;
+      case 4:
+        other.ctime_ns++;
+        break;
     }
     EXPECT_FALSE(MatchStatCacheEntry(e, other).has_value()) << field;
   }

@@ -33,23 +33,24 @@ TEST_P(ValidationRule, BadFixtureReportsExactlyThatRule) {
   EXPECT_FALSE(problems[0].message.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllRules, ValidationRule,
-    ::testing::Values("symlink", "special-file", "bad-name", "unknown-entry", "empty-release",
-                      "invalid-utf8", "nul-byte", "malformed-json", "duplicate-key", "too-deep",
-                      "number-range", "template", "snapshot-json", "model-ref",
-                      "floating-model", "tool-schema", "knowledge-manifest", "escaping-path",
-                      "digest-mismatch", "unlisted-document"),
-    [](const ::testing::TestParamInfo<const char*>& info) {
-      std::string name = info.param;
-      std::replace(name.begin(), name.end(), '-', '_');
-      return name;
-    });
+INSTANTIATE_TEST_SUITE_P(AllRules, ValidationRule,
+                         ::testing::Values("symlink", "special-file", "bad-name", "unknown-entry",
+                                           "empty-release", "invalid-utf8", "nul-byte",
+                                           "malformed-json", "duplicate-key", "too-deep",
+                                           "number-range", "template", "snapshot-json", "model-ref",
+                                           "floating-model", "tool-schema", "knowledge-manifest",
+                                           "escaping-path", "digest-mismatch", "unlisted-document"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           std::string name = info.param;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 TEST(ValidationRules, EverySampleReleaseIsValid) {
   for (const char* v : {"v1", "v2", "v3"}) {
     std::vector<Problem> problems;
-    ASSERT_TRUE(ValidateRelease(testing::FixturePath(std::string("releases/") + v), &problems).ok());
+    ASSERT_TRUE(
+        ValidateRelease(testing::FixturePath(std::string("releases/") + v), &problems).ok());
     EXPECT_TRUE(problems.empty()) << v << ": " << problems.front().ToString();
   }
 }

@@ -27,9 +27,9 @@ TEST(Score, DifferencesAreExactAtTheBoundary) {
 }
 
 TEST(Score, RefusesNanInfinityOutOfRangeAndOtherForms) {
-  for (const char* bad : {"nan", "NaN", "inf", "-inf", "infinity", "-0.1", "+0.5", "1.0000001",
-                          "2", "10", "8.7e-1", "0.", ".5", "", " 0.5", "0.5 ", "0,5",
-                          "0.1234567891", "0x1"}) {
+  for (const char* bad :
+       {"nan", "NaN", "inf", "-inf", "infinity", "-0.1", "+0.5", "1.0000001", "2", "10", "8.7e-1",
+        "0.", ".5", "", " 0.5", "0.5 ", "0,5", "0.1234567891", "0x1"}) {
     auto s = Score::Parse(bad, "--score");
     EXPECT_FALSE(s.ok()) << bad;
     if (!s.ok()) {

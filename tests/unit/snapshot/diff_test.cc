@@ -29,11 +29,10 @@ TEST(ToolDiff, ClassifiesBreakingAndCompatibleChanges) {
     "required": ["id", "newreq", "opt"]}})");
   auto changes = DiffToolSchemas(before, after);
   EXPECT_EQ(Descriptions(changes, true),
-            (std::vector<std::string>{"parameter \"gone\" removed",
-                                      "parameter \"id\" retyped: string -> integer",
-                                      "parameter \"mode\" no longer accepts \"b\"",
-                                      "parameter \"opt\" is now required",
-                                      "required parameter \"newreq\" added"}));
+            (std::vector<std::string>{
+                "parameter \"gone\" removed", "parameter \"id\" retyped: string -> integer",
+                "parameter \"mode\" no longer accepts \"b\"", "parameter \"opt\" is now required",
+                "required parameter \"newreq\" added"}));
   EXPECT_EQ(Descriptions(changes, false),
             (std::vector<std::string>{"parameter \"mode\" also accepts \"c\"",
                                       "optional parameter \"newopt\" added"}));
@@ -101,7 +100,8 @@ TEST(SnapshotDiff, FindsAddedRemovedChangedAndKnowledgeCounts) {
   box.Write("rel/knowledge/refunds/shipping.md", doc2);
   box.Write("rel/knowledge/refunds.json",
             R"({"embedding": {"model": "text-embedding-3-small"}, "chunking": {"size": 512},
- "documents": [{"path": "shipping.md", "digest": ")" + Digest::Of(doc2).ToString() + "\"}]}");
+ "documents": [{"path": "shipping.md", "digest": ")" +
+                Digest::Of(doc2).ToString() + "\"}]}");
   std::filesystem::remove(box / "rel/knowledge/refunds/policy.md");
   Snapshot b = create("b");
   auto diff = DiffSnapshots(**store, a, b);

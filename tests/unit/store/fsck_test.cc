@@ -78,7 +78,8 @@ TEST_F(FsckTest, MissingObjectIsReportedAgainstTheSnapshot) {
 }
 
 TEST_F(FsckTest, EditedManifestIsReported) {
-  std::string bytes = *StoreInternal::db(*store_).Get(Cf::kSnapshots, snapshot_.id.digest().Raw()).value();
+  std::string bytes =
+      *StoreInternal::db(*store_).Get(Cf::kSnapshots, snapshot_.id.digest().Raw()).value();
   bytes[bytes.find("\"m\"") + 1] = 'X';
   Put(Cf::kSnapshots, snapshot_.id.digest().Raw(), bytes);
   auto r = Fsck(*store_);

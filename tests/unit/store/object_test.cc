@@ -6,10 +6,10 @@
 
 #include "cairn/ingest.h"
 #include "cairn/store.h"
+#include "port/zstd_codec.h"
 #include "store/object_codec.h"
 #include "store/store_internal.h"
 #include "support/sandbox.h"
-#include "port/zstd_codec.h"
 
 namespace cairn {
 namespace {

@@ -6,8 +6,8 @@
 
 #include <filesystem>
 
-#include "trust/signature_records.h"
 #include "support/signing_support.h"
+#include "trust/signature_records.h"
 
 namespace cairn {
 namespace {
