@@ -31,6 +31,7 @@ Result<std::unique_ptr<Store>> Context::OpenForWrite() const {
   o.read_only = false;
   o.lock_timeout = std::chrono::milliseconds(global.lock_timeout_ms);
   o.on_wait = [](const std::string& what) { fmt::print(stderr, "cairn: {}\n", what); };
+  o.on_upgrade = [](const std::string& what) { fmt::print(stderr, "cairn: {}\n", what); };
   return Store::Open(path, o);
 }
 

@@ -160,7 +160,7 @@ TEST_F(CliTest, FlippedByteOnDiskIsCaughtByFsckAndCat) {
   box_.Write("rel/config/blob.bin", blob);
   std::string id = CreateFrom(rel, "with blob");
   size_t flipped = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(box_ / "store/db")) {
+  for (const auto& e : std::filesystem::recursive_directory_iterator(box_ / "store/db2")) {
     if (!e.is_regular_file()) continue;
     std::fstream f(e.path(), std::ios::in | std::ios::out | std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

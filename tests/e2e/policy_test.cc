@@ -202,14 +202,14 @@ TEST_F(PolicyE2E, AuditVerifyCatchesAnEditedPolicyEvent) {
     auto store = Store::Open(box_ / "store", o);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     Db& db = StoreInternal::db(**store);
-    auto bytes = db.Get(Cf::kPolicy, PolicyEventKey(1));
+    auto bytes = db.Get(Table::kPolicy, PolicyEventKey(1));
     ASSERT_TRUE(bytes.ok() && bytes->has_value());
     std::string edited = **bytes;
     size_t at = edited.find("\"0.87\"");
     ASSERT_NE(at, std::string::npos);
     edited.replace(at, 6, "\"0.10\"");
     Batch b(db);
-    b.Put(Cf::kPolicy, PolicyEventKey(1), edited);
+    b.Put(Table::kPolicy, PolicyEventKey(1), edited);
     ASSERT_TRUE(db.Write(b, true).ok());
   }
   auto audit = Cairn({"audit", "verify"});

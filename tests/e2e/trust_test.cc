@@ -49,7 +49,7 @@ class TrustE2E : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     edit(StoreInternal::db(**store));
   }
-  static void Put(Db& db, Cf cf, std::string_view key, std::string_view value) {
+  static void Put(Db& db, Table cf, std::string_view key, std::string_view value) {
     Batch b(db);
     b.Put(cf, key, value);
     ASSERT_TRUE(db.Write(b, true).ok());
@@ -196,8 +196,8 @@ TEST_F(TrustE2E, AForgedOrCopiedSignatureFailsVerifyWithIntegrityExit) {
   KeyId key = KeyId::Parse(kReleaseKeyId).value();
   // Copy the record of snapshot 0 under snapshot 1.
   EditStore([&](Db& db) {
-    std::string record = *db.Get(Cf::kSignatures, SignatureKey(id0, key)).value();
-    Put(db, Cf::kSignatures, SignatureKey(id1, key), record);
+    std::string record = *db.Get(Table::kSignatures, SignatureKey(id0, key)).value();
+    Put(db, Table::kSignatures, SignatureKey(id1, key), record);
   });
   Json copied = VerifyJson(ids_[1], 5);
   EXPECT_EQ(copied["verdict"], "BAD");
@@ -205,10 +205,10 @@ TEST_F(TrustE2E, AForgedOrCopiedSignatureFailsVerifyWithIntegrityExit) {
   EXPECT_EQ(VerifyJson(ids_[0], 0)["verdict"], "verified");
   // Flip one bit of the signature of snapshot 0.
   EditStore([&](Db& db) {
-    std::string record = *db.Get(Cf::kSignatures, SignatureKey(id0, key)).value();
+    std::string record = *db.Get(Table::kSignatures, SignatureKey(id0, key)).value();
     size_t at = record.find("\"sig\":\"") + 7;
     record[at] = record[at] == '0' ? '1' : '0';  // still hex, one bit or two different
-    Put(db, Cf::kSignatures, SignatureKey(id0, key), record);
+    Put(db, Table::kSignatures, SignatureKey(id0, key), record);
   });
   auto human = Cairn({"verify", ids_[0]});
   EXPECT_EQ(human.exit_code, 5) << human.out << human.err;
@@ -262,12 +262,12 @@ TEST_F(TrustE2E, SignedPromotionsAndRollbacksVerifyInTheAudit) {
   // Tamper with the signature of event 2.
   EditStore([&](Db& db) {
     std::string key = std::string("prod") + '\0' + std::string("\0\0\0\0\0\0\0\2", 8);
-    std::string bytes = *db.Get(Cf::kEvents, key).value();
+    std::string bytes = *db.Get(Table::kEvents, key).value();
     Json j = Json::parse(bytes);
     std::string sig = j["signature"]["sig"];
     sig[0] = sig[0] == 'a' ? 'b' : 'a';
     j["signature"]["sig"] = sig;
-    Put(db, Cf::kEvents, key, j.dump());
+    Put(db, Table::kEvents, key, j.dump());
   });
   auto broken = Cairn({"audit", "verify"});
   EXPECT_EQ(broken.exit_code, 5) << broken.out;
@@ -285,7 +285,7 @@ TEST_F(TrustE2E, ATrustChainEditedInTheDatabaseFailsTheAudit) {
   EditStore([&](Db& db) {
     Batch b(db);
     b.Delete(
-        Cf::kTrust,
+        Table::kTrust,
         TrustRevokedKey(
             KeyId::Parse("sha256:c3180f7ffefbf20e1ae9460f43093696ce23f8bf63877b3f3ac3e2a00f7e42fe")
                 .value()));

@@ -82,17 +82,17 @@ class SignedStoreTest : public ::testing::Test {
   }
 
   Db& db() { return StoreInternal::db(*store_); }
-  std::string Get(Cf cf, std::string_view key) {
+  std::string Get(Table cf, std::string_view key) {
     auto v = db().Get(cf, key);
     EXPECT_TRUE(v.ok() && v->has_value()) << "no such key";
     return v.ok() && v->has_value() ? **v : std::string();
   }
-  void Put(Cf cf, std::string_view key, std::string_view value) {
+  void Put(Table cf, std::string_view key, std::string_view value) {
     Batch b(db());
     b.Put(cf, key, value);
     ASSERT_TRUE(db().Write(b, true).ok());
   }
-  void Delete(Cf cf, std::string_view key) {
+  void Delete(Table cf, std::string_view key) {
     Batch b(db());
     b.Delete(cf, key);
     ASSERT_TRUE(db().Write(b, true).ok());

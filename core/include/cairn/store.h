@@ -16,8 +16,9 @@
 
 namespace cairn {
 
-// Version of the on-disk format this build writes (docs/format.md).
-inline constexpr int kStoreFormatVersion = 1;
+// Version of the on-disk format this build writes (docs/format.md). It reads format 1 as
+// it is and upgrades it to this one at the first write (docs/format.md, "Upgrading").
+inline constexpr int kStoreFormatVersion = 2;
 // Name of the store directory found by walking up from the working directory.
 inline constexpr const char* kStoreDirName = ".cairn";
 
@@ -27,6 +28,8 @@ struct StoreOpenOptions {
   std::chrono::milliseconds lock_timeout{10000};
   // Told once, with a human sentence, when the open starts waiting for the lock.
   std::function<void(const std::string&)> on_wait;
+  // Told, with a human sentence, when a read-write open upgraded the store's format.
+  std::function<void(const std::string&)> on_upgrade;
   // Where time comes from; nullptr means SystemClock().
   const Clock* clock = nullptr;
   // true (the default): every write that promises durability — a snapshot, a promotion, a
@@ -43,7 +46,9 @@ class Store {
   // it exists). Writes the format version, creates hooks/, fsyncs.
   static Result<std::unique_ptr<Store>> Init(const std::string& path);
 
-  // Opens the store at `path` (the store directory itself).
+  // Opens the store at `path` (the store directory itself). A read-write open of a format-1
+  // store first upgrades it to the current format (one rename; a crash leaves format 1
+  // intact or the new format complete); a read-only open reads format 1 as it is.
   static Result<std::unique_ptr<Store>> Open(const std::string& path,
                                              const StoreOpenOptions& options);
 
@@ -65,6 +70,8 @@ class Store {
 
   const std::string& path() const;
   bool read_only() const;
+  // The on-disk format of the open database (1 only for a read-only open of an old store).
+  int format_version() const;
   const Clock& clock() const;
 
  private:

@@ -10,7 +10,7 @@
 #include "cairn/policy.h"
 #include "cairn/trust.h"
 #include "deploy/deployment_records.h"
-#include "store/keys.h"
+#include "store/schema.h"
 #include "store/store_internal.h"
 #include "trust/trust_records.h"
 
@@ -64,7 +64,7 @@ Result<std::optional<std::string>> CheckRecords(const Db& db, std::string_view p
                                                 const std::map<std::string, std::string>& expected,
                                                 std::string_view what) {
   size_t seen = 0;
-  Cursor cur = db.NewCursor(Cf::kTrust);
+  Cursor cur = db.NewCursor(Table::kTrust);
   for (cur.Seek(prefix); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
     std::string id(cur.key().substr(prefix.size()));
     auto it = expected.find(id);
@@ -102,7 +102,7 @@ Result<TrustChainAudit> AuditTrustChain(const Store& store) {
   std::optional<TrustEvent> prev;
   std::string last_bytes;
   uint64_t expected_seq = 1;
-  Cursor cur = db.NewCursor(Cf::kTrust);
+  Cursor cur = db.NewCursor(Table::kTrust);
   for (cur.Seek(kTrustEventPrefix); cur.Valid() && cur.key().starts_with(kTrustEventPrefix);
        cur.Next()) {
     ++out.events;
@@ -148,7 +148,7 @@ Result<TrustChainAudit> AuditTrustChain(const Store& store) {
   }
   CAIRN_RETURN_IF_ERROR(cur.status());
   out.head_seq = prev ? prev->seq : 0;
-  CAIRN_ASSIGN_OR_RETURN(auto head, db.Get(Cf::kTrust, kTrustHeadKey));
+  CAIRN_ASSIGN_OR_RETURN(auto head, db.Get(Table::kTrust, kTrustHeadKey));
   if (head && !prev) return problem(0, "the trust chain has a head but no events");
   if (prev && !head) return problem(0, "the trust chain's head is missing");
   if (prev && *head != last_bytes) {
@@ -247,7 +247,7 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
     return std::optional<AuditProblem>(AuditProblem{name, seq, std::move(message)});
   };
   std::string prefix = DeploymentPrefix(name);
-  Cursor cur = db.NewCursor(Cf::kEvents);
+  Cursor cur = db.NewCursor(Table::kEvents);
   std::optional<Event> prev;
   std::string last_bytes;
   uint64_t expected_seq = 1;
@@ -290,8 +290,9 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
       min_trust_seq = e->signed_by->trust_seq;
       report->signatures.push_back(JudgeEventSignature(*e, trust));
     }
-    CAIRN_ASSIGN_OR_RETURN(bool indexed,
-                           db.Contains(Cf::kEventTime, EventTimeKey(name, e->time_micros, e->seq)));
+    CAIRN_ASSIGN_OR_RETURN(
+        bool indexed,
+        db.Contains(Table::kEventTime, EventTimeKey(db.schema(), name, e->time_micros, e->seq)));
     if (!indexed) return problem(e->seq, "missing from the time index");
     CAIRN_ASSIGN_OR_RETURN(bool exists, HasSnapshot(store, e->to));
     if (!exists) {
@@ -329,11 +330,11 @@ Result<AuditReport> AuditVerify(const Store& store, const std::string& only) {
     CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(only));
     names.insert(only);
   } else {
-    Cursor d = db.NewCursor(Cf::kDeployments);
+    Cursor d = db.NewCursor(Table::kDeployments);
     for (d.SeekToFirst(); d.Valid(); d.Next()) names.emplace(d.key());
     CAIRN_RETURN_IF_ERROR(d.status());
     // Events whose pointer vanished must be found too.
-    Cursor e = db.NewCursor(Cf::kEvents);
+    Cursor e = db.NewCursor(Table::kEvents);
     for (e.SeekToFirst(); e.Valid(); e.Next()) {
       std::string_view key = e.key();
       std::string name(key.substr(0, key.find('\0')));
@@ -353,7 +354,7 @@ Result<AuditReport> AuditVerify(const Store& store, const std::string& only) {
   if (policy.problem) report.problems.push_back(*policy.problem);
   for (const auto& name : names) {
     ++report.deployments;
-    CAIRN_ASSIGN_OR_RETURN(auto record, db.Get(Cf::kDeployments, name));
+    CAIRN_ASSIGN_OR_RETURN(auto record, db.Get(Table::kDeployments, name));
     std::optional<std::string_view> view;
     if (record) view = *record;
     CAIRN_ASSIGN_OR_RETURN(auto problem, VerifyOne(store, name, view, trust, &report));

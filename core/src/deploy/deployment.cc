@@ -8,7 +8,7 @@
 #include "cairn/trust.h"
 #include "chain/chain_records.h"
 #include "deploy/deployment_records.h"
-#include "store/keys.h"
+#include "store/schema.h"
 #include "store/store_internal.h"
 
 namespace cairn {
@@ -128,7 +128,7 @@ Result<Digest> Event::ComputeHash() const { return ChainHash(ToJson(/*with_hash=
 
 Result<Deployment> GetDeployment(const Store& store, const std::string& name) {
   CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(name));
-  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kDeployments, name));
+  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Table::kDeployments, name));
   if (!value) {
     return Status::NotFound(
         fmt::format("no deployment \"{}\" (it is created by its first 'cairn promote REV --to {}')",
@@ -140,7 +140,7 @@ Result<Deployment> GetDeployment(const Store& store, const std::string& name) {
 
 Result<std::vector<Deployment>> ListDeployments(const Store& store) {
   std::vector<Deployment> out;
-  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kDeployments);
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kDeployments);
   for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
     std::string name(cur.key());
     CAIRN_ASSIGN_OR_RETURN(Event last, DecodeEvent(cur.value(), "deployment " + name));
@@ -152,7 +152,7 @@ Result<std::vector<Deployment>> ListDeployments(const Store& store) {
 
 Result<Event> GetEvent(const Store& store, const std::string& name, uint64_t seq) {
   CAIRN_ASSIGN_OR_RETURN(auto value,
-                         StoreInternal::db(store).Get(Cf::kEvents, EventKey(name, seq)));
+                         StoreInternal::db(store).Get(Table::kEvents, EventKey(name, seq)));
   if (!value) return Status::NotFound(fmt::format("{} has no event {}", name, seq));
   return DecodeEvent(*value, fmt::format("event {} of {}", seq, name));
 }
@@ -162,8 +162,9 @@ Result<std::vector<Event>> ReadEvents(const Store& store, const std::string& nam
   CAIRN_RETURN_IF_ERROR(GetDeployment(store, name).status());  // it must exist
   std::vector<Event> out;
   std::string prefix = DeploymentPrefix(name);
-  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kEventTime);
-  std::string start = since ? EventTimeKey(name, *since, 0) : prefix;
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kEventTime);
+  std::string start =
+      since ? EventTimeKey(StoreInternal::db(store).schema(), name, *since, 0) : prefix;
   for (cur.Seek(start); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
     uint64_t seq = SeqOfEventTimeKey(cur.key());
     CAIRN_ASSIGN_OR_RETURN(Event e, GetEvent(store, name, seq));
@@ -178,8 +179,8 @@ Result<Event> LiveAt(const Store& store, const std::string& name, int64_t time_m
   CAIRN_RETURN_IF_ERROR(GetDeployment(store, name).status());  // it must exist
   // The last event at or before `time`: seek past it, step back once.
   std::string prefix = DeploymentPrefix(name);
-  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kEventTime);
-  cur.Seek(EventTimeKey(name, time_micros, UINT64_MAX));
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kEventTime);
+  cur.Seek(EventTimeKey(StoreInternal::db(store).schema(), name, time_micros, UINT64_MAX));
   if (cur.Valid()) {
     cur.Prev();
   } else {
@@ -195,8 +196,8 @@ Result<Event> LiveAt(const Store& store, const std::string& name, int64_t time_m
 
 Result<LiveHistory> GetLiveHistory(const Store& store, const std::string& name,
                                    const SnapshotId& snapshot) {
-  CAIRN_ASSIGN_OR_RETURN(
-      auto value, StoreInternal::db(store).Get(Cf::kLiveHistory, LiveHistoryKey(name, snapshot)));
+  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Table::kLiveHistory,
+                                                                  LiveHistoryKey(name, snapshot)));
   if (!value) return LiveHistory{};
   return DecodeLiveHistory(*value);
 }
@@ -282,18 +283,22 @@ Result<Event> Append(Store& store, const Current& cur, Event e,
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
 
   Batch batch(db);
-  batch.Put(Cf::kDeployments, e.deployment, bytes);
-  batch.Put(Cf::kEvents, EventKey(e.deployment, e.seq), bytes);
-  batch.Put(Cf::kEventTime, EventTimeKey(e.deployment, e.time_micros, e.seq), "");
+  batch.Put(Table::kDeployments, e.deployment, bytes);
+  batch.Put(Table::kEvents, EventKey(e.deployment, e.seq), bytes);
+  batch.Put(Table::kEventTime,
+            EventTimeKey(StoreInternal::db(store).schema(), e.deployment, e.time_micros, e.seq),
+            "");
   CAIRN_ASSIGN_OR_RETURN(LiveHistory to_history, GetLiveHistory(store, e.deployment, e.to));
   if (!to_history.was_live) {
     to_history.first_seq = e.seq;
-    batch.Put(Cf::kLiveHistory, LiveHistoryKey(e.deployment, e.to), EncodeLiveHistory(to_history));
+    batch.Put(Table::kLiveHistory, LiveHistoryKey(e.deployment, e.to),
+              EncodeLiveHistory(to_history));
   }
   if (rolled_back) {
     CAIRN_ASSIGN_OR_RETURN(LiveHistory h, GetLiveHistory(store, e.deployment, *rolled_back));
     h.rolled_back_seq = e.seq;
-    batch.Put(Cf::kLiveHistory, LiveHistoryKey(e.deployment, *rolled_back), EncodeLiveHistory(h));
+    batch.Put(Table::kLiveHistory, LiveHistoryKey(e.deployment, *rolled_back),
+              EncodeLiveHistory(h));
   }
   CAIRN_RETURN_IF_ERROR(db.Write(batch, /*sync=*/true));
   // The move is durable now. Every writer's open starts a new log file and every open

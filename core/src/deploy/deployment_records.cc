@@ -2,24 +2,9 @@
 
 #include <fmt/format.h>
 
-#include "store/keys.h"
+#include "store/schema.h"
 
 namespace cairn {
-
-std::string DeploymentPrefix(std::string_view name) { return std::string(name) + '\0'; }
-
-std::string EventKey(std::string_view name, uint64_t seq) {
-  return DeploymentPrefix(name) + keys::EncodeBe64(seq);
-}
-
-std::string EventTimeKey(std::string_view name, int64_t time_micros, uint64_t seq) {
-  return DeploymentPrefix(name) + keys::EncodeBe64(static_cast<uint64_t>(time_micros)) +
-         keys::EncodeBe64(seq);
-}
-
-std::string LiveHistoryKey(std::string_view name, const SnapshotId& id) {
-  return DeploymentPrefix(name) + std::string(id.digest().Raw());
-}
 
 std::string EncodeLiveHistory(const LiveHistory& h) {
   std::string out;
@@ -35,11 +20,6 @@ LiveHistory DecodeLiveHistory(std::string_view value) {
   h.first_seq = keys::ReadLe64(value.data());
   h.rolled_back_seq = keys::ReadLe64(value.data() + 8);
   return h;
-}
-
-uint64_t SeqOfEventTimeKey(std::string_view key) {
-  if (key.size() < 8) return 0;
-  return keys::DecodeBe64(key.substr(key.size() - 8)).value_or(0);
 }
 
 Result<Event> DecodeEvent(std::string_view bytes, std::string_view what) {

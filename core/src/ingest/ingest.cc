@@ -21,8 +21,8 @@
 #include "ingest/validators.h"
 #include "port/zstd_codec.h"
 #include "snapshot/snapshot_records.h"
-#include "store/keys.h"
 #include "store/object_codec.h"
+#include "store/schema.h"
 #include "store/store_internal.h"
 #include "trust/signature_records.h"
 #include "util/fs_util.h"
@@ -266,7 +266,8 @@ class Ingest {
   }
 
   Result<bool> TryStatCache(const ReleaseFile& f, FileState* st) {
-    CAIRN_ASSIGN_OR_RETURN(auto value, db_->Get(Cf::kStatCache, tree_.root + "/" + f.path));
+    CAIRN_ASSIGN_OR_RETURN(auto value,
+                           db_->Get(Table::kStatCache, StatCacheKey(tree_.root, f.path)));
     if (!value) return false;
     auto digest = MatchStatCacheEntry(*value, StatFingerprint::Of(f.st));
     if (!digest) return false;
@@ -365,7 +366,7 @@ class Ingest {
         todo.size(), options_.threads, [&](size_t k) { return StoreFile(todo[k]); },
         [&] { Report("storing", files_done_, todo.size()); }));
     if (!todo.empty() && !commit_batch_) {
-      CAIRN_RETURN_IF_ERROR(db_->Flush({Cf::kObjects, Cf::kObjectMeta}));
+      CAIRN_RETURN_IF_ERROR(db_->Flush({Table::kObjects, Table::kObjectMeta}));
     }
     return Status::OK();
   }
@@ -464,7 +465,7 @@ class Ingest {
     }
     CAIRN_ASSIGN_OR_RETURN(std::string components, CanonicalComponents(s.components));
     s.content = Digest::Of(components);
-    CAIRN_ASSIGN_OR_RETURN(auto head, db_->Get(Cf::kMeta, keys::AppHead(app)));
+    CAIRN_ASSIGN_OR_RETURN(auto head, db_->Get(Table::kMeta, keys::AppHead(app)));
     if (head) {
       CAIRN_ASSIGN_OR_RETURN(Digest parent, Digest::FromRaw(*head));
       s.parent = SnapshotId(parent);
@@ -475,29 +476,29 @@ class Ingest {
 
     CreateSnapshotResult result;
     CAIRN_ASSIGN_OR_RETURN(result.same_content, SnapshotsWithSameContent(*store_, s));
-    CAIRN_ASSIGN_OR_RETURN(auto seq_bytes, db_->Get(Cf::kMeta, keys::kNextSnapshotSeq));
+    CAIRN_ASSIGN_OR_RETURN(auto seq_bytes, db_->Get(Table::kMeta, keys::kNextSnapshotSeq));
     uint64_t seq = seq_bytes ? keys::DecodeBe64(*seq_bytes).value_or(0) : 0;
 
     // One synced batch: the snapshot, its indexes and the stat cache appear together (with
     // the new objects too, when they were few enough to travel in it).
     Batch batch(*db_);
     if (commit_batch_) batch = std::move(*commit_batch_);
-    batch.Put(Cf::kSnapshots, s.id.digest().Raw(), manifest);
-    batch.Put(Cf::kSnapshotLog, keys::EncodeBe64(seq), EncodeSnapshotLogValue(s));
-    batch.Put(Cf::kMeta, keys::kNextSnapshotSeq, keys::EncodeBe64(seq + 1));
-    batch.Put(Cf::kContentIndex, ContentIndexKey(s), "");
-    batch.Put(Cf::kMeta, keys::AppHead(app), s.id.digest().Raw());
+    batch.Put(Table::kSnapshots, SnapshotKey(s.id), manifest);
+    batch.Put(Table::kSnapshotLog, SnapshotLogKey(seq), EncodeSnapshotLogValue(s));
+    batch.Put(Table::kMeta, keys::kNextSnapshotSeq, keys::EncodeBe64(seq + 1));
+    batch.Put(Table::kContentIndex, ContentIndexKey(s.content, s.id), "");
+    batch.Put(Table::kMeta, keys::AppHead(app), s.id.digest().Raw());
     for (size_t i = 0; i < tree_.files.size(); ++i) {
       const FileState& st = states_[i];
       if (!st.cacheable) continue;
-      batch.Put(Cf::kStatCache, tree_.root + "/" + tree_.files[i].path,
+      batch.Put(Table::kStatCache, StatCacheKey(tree_.root, tree_.files[i].path),
                 EncodeStatCacheEntry(st.fingerprint, st.hashed_at_ns, st.digest));
     }
     if (options_.sign_with != nullptr) {
       CAIRN_ASSIGN_OR_RETURN(result.signature, MakeSnapshotSignature(s.id, *options_.sign_with,
                                                                      s.author, s.created_micros));
       CAIRN_ASSIGN_OR_RETURN(std::string record, EncodeSignatureRecord(*result.signature));
-      batch.Put(Cf::kSignatures, SignatureKey(s.id, result.signature->key_id), record);
+      batch.Put(Table::kSignatures, SignatureKey(s.id, result.signature->key_id), record);
     }
     CAIRN_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/true));
     // The snapshot is durable now; this only keeps the log short for the next opener.

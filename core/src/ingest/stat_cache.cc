@@ -2,7 +2,7 @@
 
 #include <ctime>
 
-#include "store/keys.h"
+#include "store/schema.h"
 
 namespace cairn {
 namespace {

@@ -13,7 +13,7 @@
 #include "cairn/trust.h"
 #include "chain/chain_records.h"
 #include "policy/policy_records.h"
-#include "store/keys.h"
+#include "store/schema.h"
 #include "store/store_internal.h"
 
 namespace cairn {
@@ -218,13 +218,6 @@ Json PolicyCheck::ToJson() const {
 
 // ---- events and records ----
 
-std::string PolicyEventKey(uint64_t seq) {
-  return std::string(kPolicyEventPrefix) + keys::EncodeBe64(seq);
-}
-std::string PolicyRecordKey(std::string_view deployment) {
-  return std::string(kPolicyRecordPrefix) + std::string(deployment);
-}
-
 Result<PolicyEvent> DecodePolicyEvent(std::string_view bytes, std::string_view what) {
   CAIRN_ASSIGN_OR_RETURN(Json json, ParseCanonicalJson(bytes, what));
   auto event = PolicyEvent::FromJson(json);
@@ -285,7 +278,7 @@ const char* PolicyEvent::action() const {
 namespace {
 
 Result<std::optional<PolicyEvent>> LoadPolicyHead(const Store& store) {
-  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kPolicy, kPolicyHeadKey));
+  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Table::kPolicy, kPolicyHeadKey));
   if (!value) return std::optional<PolicyEvent>();
   CAIRN_ASSIGN_OR_RETURN(PolicyEvent head, DecodePolicyEvent(*value, "the policy chain head"));
   return std::optional<PolicyEvent>(std::move(head));
@@ -307,7 +300,7 @@ Result<std::optional<PolicyEvent>> GetPolicyEvent(const Store& store,
                                                   const std::string& deployment) {
   CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(deployment));
   CAIRN_ASSIGN_OR_RETURN(auto value,
-                         StoreInternal::db(store).Get(Cf::kPolicy, PolicyRecordKey(deployment)));
+                         StoreInternal::db(store).Get(Table::kPolicy, PolicyRecordKey(deployment)));
   if (!value) return std::optional<PolicyEvent>();
   CAIRN_ASSIGN_OR_RETURN(
       PolicyEvent e, DecodePolicyEvent(*value, fmt::format("the policy of \"{}\"", deployment)));
@@ -327,7 +320,7 @@ Result<std::optional<Policy>> GetPolicy(const Store& store, const std::string& d
 
 Result<std::vector<Policy>> ListPolicies(const Store& store) {
   std::vector<Policy> out;
-  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kPolicy);
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kPolicy);
   for (cur.Seek(kPolicyRecordPrefix); cur.Valid() && cur.key().starts_with(kPolicyRecordPrefix);
        cur.Next()) {
     std::string name(cur.key().substr(kPolicyRecordPrefix.size()));
@@ -346,7 +339,7 @@ Result<std::vector<Policy>> ListPolicies(const Store& store) {
 
 Result<std::vector<PolicyEvent>> ReadPolicyEvents(const Store& store) {
   std::vector<PolicyEvent> out;
-  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kPolicy);
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kPolicy);
   for (cur.Seek(kPolicyEventPrefix); cur.Valid() && cur.key().starts_with(kPolicyEventPrefix);
        cur.Next()) {
     CAIRN_ASSIGN_OR_RETURN(
@@ -406,12 +399,12 @@ Result<PolicyEvent> SetPolicy(Store& store, const Policy& policy, const std::str
   CAIRN_ASSIGN_OR_RETURN(e.hash, e.ComputeHash());
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
   Batch batch(db);
-  batch.Put(Cf::kPolicy, PolicyEventKey(e.seq), bytes);
-  batch.Put(Cf::kPolicy, kPolicyHeadKey, bytes);
+  batch.Put(Table::kPolicy, PolicyEventKey(e.seq), bytes);
+  batch.Put(Table::kPolicy, kPolicyHeadKey, bytes);
   if (p.empty()) {
-    batch.Delete(Cf::kPolicy, PolicyRecordKey(p.deployment));
+    batch.Delete(Table::kPolicy, PolicyRecordKey(p.deployment));
   } else {
-    batch.Put(Cf::kPolicy, PolicyRecordKey(p.deployment), bytes);
+    batch.Put(Table::kPolicy, PolicyRecordKey(p.deployment), bytes);
   }
   CAIRN_RETURN_IF_ERROR(db.Write(batch, /*sync=*/true));
   return e;
@@ -431,7 +424,7 @@ Result<PolicyChainAudit> AuditPolicyChain(const Store& store) {
   std::optional<PolicyEvent> prev;
   std::string last_bytes;
   uint64_t expected_seq = 1;
-  Cursor cur = db.NewCursor(Cf::kPolicy);
+  Cursor cur = db.NewCursor(Table::kPolicy);
   for (cur.Seek(kPolicyEventPrefix); cur.Valid() && cur.key().starts_with(kPolicyEventPrefix);
        cur.Next()) {
     ++out.events;
@@ -484,7 +477,7 @@ Result<PolicyChainAudit> AuditPolicyChain(const Store& store) {
     ++expected_seq;
   }
   CAIRN_RETURN_IF_ERROR(cur.status());
-  CAIRN_ASSIGN_OR_RETURN(auto head, db.Get(Cf::kPolicy, kPolicyHeadKey));
+  CAIRN_ASSIGN_OR_RETURN(auto head, db.Get(Table::kPolicy, kPolicyHeadKey));
   if (head && !prev) return problem(0, "", "the policy chain has a head but no events");
   if (prev && !head) return problem(0, "", "the policy chain's head is missing");
   if (prev && *head != last_bytes) {
@@ -494,7 +487,7 @@ Result<PolicyChainAudit> AuditPolicyChain(const Store& store) {
                                prev->seq));
   }
   std::set<std::string> seen;
-  Cursor rec = db.NewCursor(Cf::kPolicy);
+  Cursor rec = db.NewCursor(Table::kPolicy);
   for (rec.Seek(kPolicyRecordPrefix); rec.Valid() && rec.key().starts_with(kPolicyRecordPrefix);
        rec.Next()) {
     std::string name(rec.key().substr(kPolicyRecordPrefix.size()));

@@ -1,5 +1,5 @@
-// Keys and values of the policy family (docs/format.md, "Policy"), written and read only by
-// policy.cc:
+// Values of the policy table (keys: store/schema.h) (docs/format.md, "Policy"), written and read
+// only by policy.cc:
 //   "event/" be64 seq    -> canonical JSON of the policy event
 //   "head"               -> canonical JSON of the last policy event (the chain's end)
 //   "policy/" deployment -> canonical JSON of the event that set the deployment's current
@@ -12,15 +12,10 @@
 #include <string_view>
 
 #include "cairn/policy.h"
+#include "store/schema.h"
 
 namespace cairn {
 
-inline constexpr std::string_view kPolicyHeadKey = "head";
-inline constexpr std::string_view kPolicyEventPrefix = "event/";
-inline constexpr std::string_view kPolicyRecordPrefix = "policy/";
-
-std::string PolicyEventKey(uint64_t seq);
-std::string PolicyRecordKey(std::string_view deployment);
 // Parses a stored policy event (canonical JSON); kCorruption naming where it came from.
 Result<PolicyEvent> DecodePolicyEvent(std::string_view bytes, std::string_view what);
 

@@ -12,12 +12,6 @@
 namespace cairn {
 namespace {
 
-constexpr const char* kCfNames[] = {"default",    "objects",       "snapshots",    "snapshot_log",
-                                    "stat_cache", "content_index", "object_meta",  "deployments",
-                                    "events",     "event_time",    "live_history", "signatures",
-                                    "trust",      "attestations",  "policy"};
-static_assert(std::size(kCfNames) == static_cast<size_t>(Cf::kCount));
-
 Status FromRocks(const rocksdb::Status& s, std::string_view op) {
   if (s.ok()) return Status::OK();
   std::string msg = fmt::format("RocksDB {} failed: {}", op, s.ToString());
@@ -55,12 +49,22 @@ rocksdb::ColumnFamilyOptions OptionsFor(std::string_view name) {
   return o;
 }
 
+class NullLogger : public rocksdb::Logger {
+ public:
+  NullLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::HEADER_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
 rocksdb::DBOptions BaseOptions() {
   rocksdb::DBOptions o;
   o.paranoid_checks = true;
   o.max_background_jobs = 2;
   o.keep_log_file_num = 2;
-  o.info_log_level = rocksdb::WARN_LEVEL;
+  // No info log (db/LOG): writing it costs every open a file creation and a rename, and
+  // on a full disk its writer aborts the process (Debian's build keeps assertions).
+  // Every error RocksDB reports reaches cairn as a Status instead.
+  o.info_log = std::make_shared<NullLogger>();
   o.max_manifest_file_size = 16ull << 20;
   o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   // Objects are written without the WAL; an object's record and its meta entry must
@@ -91,8 +95,6 @@ rocksdb::DBOptions BaseOptions() {
 
 }  // namespace
 
-const char* CfName(Cf cf) { return kCfNames[static_cast<size_t>(cf)]; }
-
 // ---- Batch ----
 Batch::Batch(const Db& db) : db_(&db), batch_(std::make_unique<rocksdb::WriteBatch>()) {}
 Batch::~Batch() = default;
@@ -104,15 +106,15 @@ void Batch::Clear() { batch_->Clear(); }
 
 // WriteBatch only fails to record an operation when it exceeds its size limit, which
 // cairn's batches never set.
-void Batch::Put(Cf cf, std::string_view key, std::string_view value) {
+void Batch::Put(Table table, std::string_view key, std::string_view value) {
   batch_
-      ->Put(db_->Handle(cf), rocksdb::Slice(key.data(), key.size()),
+      ->Put(db_->Handle(table), db_->FullKey(table, key),
             rocksdb::Slice(value.data(), value.size()))
       .PermitUncheckedError();
 }
 
-void Batch::Delete(Cf cf, std::string_view key) {
-  batch_->Delete(db_->Handle(cf), rocksdb::Slice(key.data(), key.size())).PermitUncheckedError();
+void Batch::Delete(Table table, std::string_view key) {
+  batch_->Delete(db_->Handle(table), db_->FullKey(table, key)).PermitUncheckedError();
 }
 
 namespace {
@@ -149,17 +151,40 @@ Status Batch::Append(const Batch& other) {
 }
 
 // ---- Cursor ----
-Cursor::Cursor(std::unique_ptr<rocksdb::Iterator> it) : it_(std::move(it)) {}
+struct Cursor::Bound {
+  std::string bytes;
+  rocksdb::Slice slice;
+};
+Cursor::Cursor() : it_(rocksdb::NewEmptyIterator()) {}
+Cursor::Cursor(std::unique_ptr<rocksdb::Iterator> it, std::string prefix,
+               std::unique_ptr<Bound> upper)
+    : prefix_(std::move(prefix)), upper_(std::move(upper)), it_(std::move(it)) {}
+Cursor::Cursor(Cursor&&) noexcept = default;
 Cursor::~Cursor() = default;
-void Cursor::SeekToFirst() { it_->SeekToFirst(); }
-void Cursor::SeekToLast() { it_->SeekToLast(); }
-void Cursor::Seek(std::string_view key) { it_->Seek(rocksdb::Slice(key.data(), key.size())); }
-bool Cursor::Valid() const { return it_->Valid(); }
+void Cursor::SeekToFirst() { it_->Seek(prefix_); }
+void Cursor::SeekToLast() {
+  if (!upper_) {
+    it_->SeekToLast();
+    return;
+  }
+  it_->SeekForPrev(upper_->slice);
+  if (it_->Valid() && it_->key().compare(upper_->slice) >= 0) it_->Prev();
+}
+void Cursor::Seek(std::string_view key) {
+  if (prefix_.empty()) {
+    it_->Seek(rocksdb::Slice(key.data(), key.size()));
+    return;
+  }
+  std::string full = prefix_;
+  full += key;
+  it_->Seek(full);
+}
+bool Cursor::Valid() const { return it_->Valid() && it_->key().starts_with(prefix_); }
 void Cursor::Next() { it_->Next(); }
 void Cursor::Prev() { it_->Prev(); }
 std::string_view Cursor::key() const {
   rocksdb::Slice k = it_->key();
-  return {k.data(), k.size()};
+  return std::string_view(k.data(), k.size()).substr(prefix_.size());
 }
 std::string_view Cursor::value() const {
   rocksdb::Slice v = it_->value();
@@ -175,19 +200,20 @@ bool IsManifestReplaced(const rocksdb::Status& s) {
          text.find("MANIFEST") != std::string::npos;
 }
 
-// Every family that exists (a newer cairn may have added some) plus ours; a read-only open
-// cannot create families, so it gets only those that exist.
+// The families to open. Format 2 opens its own three without asking the database (a
+// ListColumnFamilies is one more MANIFEST read per command); when the database has more
+// (`extra`, found after a failed open) they are opened too, so that the version check can
+// name the newer format instead of RocksDB refusing. Format 1 (read-only) opens those of
+// its families that exist: stores made before a family was added lack it.
 rocksdb::Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const std::string& path,
-                               const DbOpenOptions& options, std::vector<std::string>* names) {
-  names->assign(std::begin(kCfNames), std::end(kCfNames));
-  if (options.create) return rocksdb::Status::OK();
+                               const Schema& schema, const DbOpenOptions& options, bool list,
+                               std::vector<std::string>* names) {
+  *names = schema.families();
+  if (options.create || !list) return rocksdb::Status::OK();
   std::vector<std::string> existing;
   rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, path, &existing);
   if (!s.ok()) return s;
-  for (const auto& name : existing) {
-    if (std::find(names->begin(), names->end(), name) == names->end()) names->push_back(name);
-  }
-  if (options.read_only) {
+  if (schema.version() == 1) {
     std::vector<std::string> present;
     for (const auto& name : *names) {
       if (std::find(existing.begin(), existing.end(), name) != existing.end()) {
@@ -195,25 +221,35 @@ rocksdb::Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const std::
       }
     }
     *names = present;
+    return rocksdb::Status::OK();
+  }
+  for (const auto& name : existing) {
+    if (std::find(names->begin(), names->end(), name) == names->end()) names->push_back(name);
   }
   return rocksdb::Status::OK();
 }
 }  // namespace
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOpenOptions& options) {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const Schema& schema,
+                                     const DbOpenOptions& options) {
+  if (schema.version() == 1 && !options.read_only) {
+    return Status::Internal("a format-1 database is opened read-only only");
+  }
   rocksdb::DBOptions db_options = BaseOptions();
   db_options.create_if_missing = options.create;
   db_options.error_if_exists = options.create;
-  db_options.create_missing_column_families = !options.read_only;
+  db_options.create_missing_column_families = options.create;
 
   auto db = std::unique_ptr<Db>(new Db());
   db->read_only_ = options.read_only;
+  db->schema_ = &schema;
   rocksdb::DB* raw = nullptr;
   std::vector<std::string> names;
   auto deadline = std::chrono::steady_clock::now() + options.lock_timeout;
   bool announced = false;
+  bool list = schema.version() == 1;
   for (int attempt = 1;; ++attempt) {
-    rocksdb::Status s = FamiliesToOpen(db_options, path, options, &names);
+    rocksdb::Status s = FamiliesToOpen(db_options, path, schema, options, list, &names);
     if (s.ok()) {
       std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
       for (const auto& name : names) descriptors.emplace_back(name, OptionsFor(name));
@@ -222,6 +258,10 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOpenOption
               : rocksdb::DB::Open(db_options, path, descriptors, &db->all_handles_, &raw);
     }
     if (s.ok()) break;
+    if (s.IsInvalidArgument() && !list && !options.create) {
+      list = true;  // families this build does not know: open them too, then check
+      continue;
+    }
     // Every writer's open replaces the MANIFEST and deletes the old one; a reader (or a
     // writer listing the families before it takes the lock) that read CURRENT just before
     // then finds its MANIFEST gone. Reading CURRENT again finds the new one.
@@ -247,10 +287,11 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const DbOpenOption
   }
   db->db_.reset(raw);
   db->sync_writes_ = options.sync_writes;
-  db->handles_.assign(static_cast<size_t>(Cf::kCount), nullptr);
+  const auto& families = schema.families();
+  db->handles_.assign(families.size(), nullptr);
   for (size_t i = 0; i < names.size(); ++i) {
-    for (size_t c = 0; c < static_cast<size_t>(Cf::kCount); ++c) {
-      if (names[i] == kCfNames[c]) db->handles_[c] = db->all_handles_[i];
+    for (size_t f = 0; f < families.size(); ++f) {
+      if (names[i] == families[f]) db->handles_[f] = db->all_handles_[i];
     }
   }
   return db;
@@ -297,27 +338,33 @@ Status Db::Close() {
   return status.ok() ? closed : status;
 }
 
-rocksdb::ColumnFamilyHandle* Db::Handle(Cf cf) const { return handles_[static_cast<size_t>(cf)]; }
+rocksdb::ColumnFamilyHandle* Db::Handle(Table table) const {
+  return handles_[schema_->FamilyOf(table)];
+}
 
-Result<std::optional<std::string>> Db::Get(Cf cf, std::string_view key) const {
-  auto* h = Handle(cf);
+std::string Db::FullKey(Table table, std::string_view key) const {
+  std::string full(schema_->PrefixOf(table));
+  full += key;
+  return full;
+}
+
+Result<std::optional<std::string>> Db::Get(Table table, std::string_view key) const {
+  auto* h = Handle(table);
   if (h == nullptr) return std::optional<std::string>();  // family not created yet: empty
   std::string value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), h, FullKey(table, key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
-  if (!s.ok()) return FromRocks(s, fmt::format("read from {}", CfName(cf)));
+  if (!s.ok()) return FromRocks(s, fmt::format("read from {}", TableName(table)));
   return std::optional<std::string>(std::move(value));
 }
 
-Result<bool> Db::Contains(Cf cf, std::string_view key) const {
-  auto* h = Handle(cf);
+Result<bool> Db::Contains(Table table, std::string_view key) const {
+  auto* h = Handle(table);
   if (h == nullptr) return false;
   rocksdb::PinnableSlice value;
-  rocksdb::Status s =
-      db_->Get(rocksdb::ReadOptions(), h, rocksdb::Slice(key.data(), key.size()), &value);
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), h, FullKey(table, key), &value);
   if (s.IsNotFound()) return false;
-  if (!s.ok()) return FromRocks(s, fmt::format("read from {}", CfName(cf)));
+  if (!s.ok()) return FromRocks(s, fmt::format("read from {}", TableName(table)));
   return true;
 }
 
@@ -330,11 +377,16 @@ Status Db::Write(Batch& batch, bool sync, bool no_wal) {
   return FromRocks(db_->Write(wo, batch.batch_.get()), "write");
 }
 
-Status Db::Flush(std::initializer_list<Cf> cfs) {
+Status Db::Flush(std::initializer_list<Table> tables) {
   rocksdb::FlushOptions fo;
   fo.wait = true;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  for (Cf cf : cfs) handles.push_back(Handle(cf));
+  for (Table table : tables) {
+    auto* h = Handle(table);
+    if (h != nullptr && std::find(handles.begin(), handles.end(), h) == handles.end()) {
+      handles.push_back(h);
+    }
+  }
   return FromRocks(db_->Flush(fo, handles), "flush");
 }
 
@@ -354,13 +406,25 @@ Status Db::Checkpoint(uint64_t max_wal_bytes, size_t max_wal_files) {
   return FromRocks(db_->Flush(fo, handles), "checkpoint flush");
 }
 
-Cursor Db::NewCursor(Cf cf) const {
-  if (Handle(cf) == nullptr) {
-    return Cursor(std::unique_ptr<rocksdb::Iterator>(rocksdb::NewEmptyIterator()));
-  }
+// A format-2 table shares its family with others: the cursor is bounded to the table's
+// prefix (iterate_lower/upper_bound), so RocksDB stops at its end instead of the caller.
+Cursor Db::NewCursor(Table table) const {
+  auto* h = Handle(table);
+  if (h == nullptr) return Cursor();
+  std::string prefix(schema_->PrefixOf(table));
   rocksdb::ReadOptions ro;
   ro.total_order_seek = true;
-  return Cursor(std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, Handle(cf))));
+  std::unique_ptr<Cursor::Bound> upper;
+  if (!prefix.empty()) {
+    // Prefixes are single bytes below 0xff, so prefix + 1 is the first key after the table.
+    upper = std::make_unique<Cursor::Bound>();
+    upper->bytes = prefix;
+    upper->bytes.back() = static_cast<char>(static_cast<uint8_t>(upper->bytes.back()) + 1);
+    upper->slice = rocksdb::Slice(upper->bytes);
+    ro.iterate_upper_bound = &upper->slice;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, h));
+  return Cursor(std::move(it), std::move(prefix), std::move(upper));
 }
 
 }  // namespace cairn

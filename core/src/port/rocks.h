@@ -1,6 +1,7 @@
 // The RocksDB boundary. Every RocksDB call of cairn goes through this file pair; it turns
 // RocksDB's Status into cairn's, naming the failing operation. Nothing above it sees a
-// rocksdb:: type.
+// rocksdb:: type. Callers name logical tables (store/schema.h) and keys within them; the
+// Db maps them onto the families and key prefixes of the store's format.
 //
 // A Db is opened either read-write (one process at a time: RocksDB's LOCK file is the
 // writer lock, waited for up to a bound) or read-only (never waits, sees what was durable
@@ -15,6 +16,7 @@
 #include <string_view>
 
 #include "cairn/status.h"
+#include "store/schema.h"
 
 namespace rocksdb {
 class DB;
@@ -25,27 +27,6 @@ class Iterator;
 
 namespace cairn {
 
-// Column families. docs/format.md specifies the keys and values of each.
-enum class Cf {
-  kMeta = 0,      // "default": format version, counters, app heads
-  kObjects,       // digest -> object record
-  kSnapshots,     // snapshot id -> canonical manifest
-  kSnapshotLog,   // be64 sequence -> snapshot id (creation order)
-  kStatCache,     // absolute file path -> stat fingerprint + digest
-  kContentIndex,  // content digest + snapshot id -> "" (snapshots with equal components)
-  kObjectMeta,    // digest -> size, encoding, stored bytes, chunks (small: no blob reads)
-  kDeployments,   // name -> canonical JSON of its last event
-  kEvents,        // name \0 be64 seq -> canonical event JSON
-  kEventTime,     // name \0 be64 time be64 seq -> "" (what was live when)
-  kLiveHistory,   // name \0 snapshot id -> le64 first seq, le64 rolled-back seq
-  kSignatures,    // snapshot id + key id -> canonical JSON signature record
-  kTrust,         // trust chain: events, head, trusted names, revoked keys
-  kAttestations,  // snapshot id + attestation id -> canonical JSON attestation record
-  kPolicy,        // policy chain: events, head, each deployment's policy
-  kCount,
-};
-const char* CfName(Cf cf);
-
 class Db;
 
 // A set of writes applied atomically by Db::Write. Bound to the Db that made it.
@@ -55,8 +36,8 @@ class Batch {
   ~Batch();
   Batch(Batch&&) noexcept;
   Batch& operator=(Batch&&) noexcept;
-  void Put(Cf cf, std::string_view key, std::string_view value);
-  void Delete(Cf cf, std::string_view key);
+  void Put(Table table, std::string_view key, std::string_view value);
+  void Delete(Table table, std::string_view key);
   // Adds every operation of `other` (made for the same Db) to this batch.
   Status Append(const Batch& other);
   size_t ByteSize() const;
@@ -69,10 +50,17 @@ class Batch {
   std::unique_ptr<rocksdb::WriteBatch> batch_;
 };
 
-// Forward-only cursor over one column family.
+// A cursor over one table, in key order. Keys are those within the table (its format-2
+// prefix is neither expected by Seek nor shown by key()), and the cursor never leaves the
+// table.
 class Cursor {
  public:
-  explicit Cursor(std::unique_ptr<rocksdb::Iterator> it);
+  // The iterator's upper bound: RocksDB keeps a pointer to the Slice, so it lives here.
+  struct Bound;
+  // An empty cursor: never Valid().
+  Cursor();
+  Cursor(std::unique_ptr<rocksdb::Iterator> it, std::string prefix, std::unique_ptr<Bound> upper);
+  Cursor(Cursor&&) noexcept;
   ~Cursor();
   void SeekToFirst();
   void SeekToLast();
@@ -86,6 +74,8 @@ class Cursor {
   Status status() const;
 
  private:
+  std::string prefix_;
+  std::unique_ptr<Bound> upper_;  // declared before it_: outlives the iterator
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
@@ -103,7 +93,10 @@ struct DbOpenOptions {
 
 class Db {
  public:
-  static Result<std::unique_ptr<Db>> Open(const std::string& path, const DbOpenOptions& options);
+  // Opens the database at `path` laid out as `schema` says. A format-1 database is only
+  // ever opened read-only (it is migrated, never written: store/migrate.cc).
+  static Result<std::unique_ptr<Db>> Open(const std::string& path, const Schema& schema,
+                                          const DbOpenOptions& options);
   // Closes the database if Close() was not called (errors are then lost: call Close()).
   ~Db();
 
@@ -112,19 +105,21 @@ class Db {
   Status Close();
 
   bool read_only() const { return read_only_; }
+  const Schema& schema() const { return *schema_; }
 
   // Point lookup; std::nullopt when the key is absent (or the family does not exist yet).
-  Result<std::optional<std::string>> Get(Cf cf, std::string_view key) const;
+  Result<std::optional<std::string>> Get(Table table, std::string_view key) const;
   // True if the key is present.
-  Result<bool> Contains(Cf cf, std::string_view key) const;
+  Result<bool> Contains(Table table, std::string_view key) const;
 
   // Applies the batch atomically. `sync` fsyncs the write-ahead log before returning
   // (ignored during a bulk load, see DbOpenOptions::sync_writes); `no_wal` skips the log
   // entirely (the caller must Flush() before relying on it).
   Status Write(Batch& batch, bool sync, bool no_wal = false);
-  // Persists the families' memtables to table and blob files, fsynced, atomically
-  // (the database uses atomic_flush: families written together become durable together).
-  Status Flush(std::initializer_list<Cf> cfs);
+  // Persists the memtables of the tables' families to table and blob files, fsynced,
+  // atomically (the database uses atomic_flush: families written together become durable
+  // together).
+  Status Flush(std::initializer_list<Table> tables);
 
   // Moves everything in the write-ahead log into table files when the log holds more than
   // `max_wal_bytes` or is spread over more than `max_wal_files` files, so that later opens
@@ -132,17 +127,19 @@ class Db {
   // Durability does not depend on it: it runs after synced writes.
   Status Checkpoint(uint64_t max_wal_bytes = 4ull << 20, size_t max_wal_files = 32);
 
-  // A cursor over the family; over a family this store does not have yet (a read-only
-  // open of a store made by an older cairn), a cursor that is never Valid().
-  Cursor NewCursor(Cf cf) const;
+  // A cursor over the table; over a table this store does not have yet (a format-1 store
+  // made before the table existed), a cursor that is never Valid().
+  Cursor NewCursor(Table table) const;
 
  private:
   friend class Batch;
   Db() = default;
-  rocksdb::ColumnFamilyHandle* Handle(Cf cf) const;
+  rocksdb::ColumnFamilyHandle* Handle(Table table) const;
+  std::string FullKey(Table table, std::string_view key) const;
 
+  const Schema* schema_ = nullptr;
   std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles_;      // indexed by Cf
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;      // indexed by schema family; null: absent
   std::vector<rocksdb::ColumnFamilyHandle*> all_handles_;  // every family, for Close
   bool read_only_ = false;
   bool sync_writes_ = true;

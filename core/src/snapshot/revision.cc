@@ -91,7 +91,7 @@ Result<SnapshotId> ResolveRevision(const Store& store, std::string_view rev) {
     seek.push_back(static_cast<char>(std::stoi(lower.substr(i, 2), nullptr, 16)));
   }
   std::vector<SnapshotId> matches;
-  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kSnapshots);
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kSnapshots);
   for (cur.Seek(seek); cur.Valid() && cur.key().starts_with(seek); cur.Next()) {
     CAIRN_ASSIGN_OR_RETURN(Digest d, Digest::FromRaw(cur.key()));
     if (d.Hex().starts_with(lower)) matches.emplace_back(d);

@@ -218,7 +218,7 @@ Result<Snapshot> SnapshotFromManifest(const SnapshotId& id, std::string_view byt
 
 Result<Snapshot> LoadSnapshot(const Store& store, const SnapshotId& id) {
   CAIRN_ASSIGN_OR_RETURN(auto bytes,
-                         StoreInternal::db(store).Get(Cf::kSnapshots, id.digest().Raw()));
+                         StoreInternal::db(store).Get(Table::kSnapshots, SnapshotKey(id)));
   if (!bytes) return Status::NotFound(fmt::format("no snapshot {}", id.Hex()));
   if (Digest::Of(*bytes) != id.digest()) {
     return Status::Corruption(
@@ -228,12 +228,12 @@ Result<Snapshot> LoadSnapshot(const Store& store, const SnapshotId& id) {
 }
 
 Result<bool> HasSnapshot(const Store& store, const SnapshotId& id) {
-  return StoreInternal::db(store).Contains(Cf::kSnapshots, id.digest().Raw());
+  return StoreInternal::db(store).Contains(Table::kSnapshots, SnapshotKey(id));
 }
 
 Result<std::vector<SnapshotSummary>> ListSnapshots(const Store& store, const std::string& app) {
   std::vector<SnapshotSummary> out;
-  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kSnapshotLog);
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kSnapshotLog);
   for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
     CAIRN_ASSIGN_OR_RETURN(auto summary, DecodeSnapshotLogEntry(cur.key(), cur.value()));
     if (app.empty() || summary.app == app) out.push_back(std::move(summary));
@@ -246,7 +246,7 @@ Result<std::vector<SnapshotId>> SnapshotsWithSameContent(const Store& store,
                                                          const Snapshot& snapshot) {
   std::vector<SnapshotId> out;
   std::string prefix(snapshot.content.Raw());
-  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kContentIndex);
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kContentIndex);
   for (cur.Seek(prefix); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
     CAIRN_ASSIGN_OR_RETURN(Digest d, Digest::FromRaw(cur.key().substr(Digest::kSize)));
     if (SnapshotId(d) != snapshot.id) out.emplace_back(d);

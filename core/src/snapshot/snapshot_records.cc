@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "cairn/clock.h"
-#include "store/keys.h"
+#include "store/schema.h"
 
 namespace cairn {
 
@@ -45,10 +45,6 @@ Result<SnapshotSummary> DecodeSnapshotLogEntry(std::string_view key, std::string
     return bad();
   }
   return s;
-}
-
-std::string ContentIndexKey(const Snapshot& s) {
-  return std::string(s.content.Raw()) + std::string(s.id.digest().Raw());
 }
 
 }  // namespace cairn

@@ -8,11 +8,11 @@
 #include <string_view>
 
 #include "cairn/snapshot.h"
+#include "store/schema.h"
 
 namespace cairn {
 
 std::string EncodeSnapshotLogValue(const Snapshot& snapshot);
 Result<SnapshotSummary> DecodeSnapshotLogEntry(std::string_view key, std::string_view value);
-std::string ContentIndexKey(const Snapshot& snapshot);
 
 }  // namespace cairn

@@ -49,7 +49,7 @@ class Checker {
   Status CheckObjects() {
     Decompressor dec;
     std::string bytes;
-    Cursor cur = db_.NewCursor(Cf::kObjects);
+    Cursor cur = db_.NewCursor(Table::kObjects);
     for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
       ++report_.objects;
       auto digest = Digest::FromRaw(cur.key());
@@ -82,7 +82,7 @@ class Checker {
   // harmless (an interrupted write; it is rewritten when needed); meta without a record
   // would make a new snapshot skip writing the object, so it is a problem.
   Status CheckObjectMeta() {
-    Cursor cur = db_.NewCursor(Cf::kObjectMeta);
+    Cursor cur = db_.NewCursor(Table::kObjectMeta);
     for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
       auto digest = Digest::FromRaw(cur.key());
       if (!digest.ok()) {
@@ -105,7 +105,7 @@ class Checker {
   }
 
   Status CheckSnapshots() {
-    Cursor cur = db_.NewCursor(Cf::kSnapshots);
+    Cursor cur = db_.NewCursor(Table::kSnapshots);
     for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
       ++report_.snapshots;
       auto digest = Digest::FromRaw(cur.key());
@@ -142,7 +142,7 @@ class Checker {
   }
 
   Status CheckSnapshotLog() {
-    Cursor cur = db_.NewCursor(Cf::kSnapshotLog);
+    Cursor cur = db_.NewCursor(Table::kSnapshotLog);
     for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
       auto entry = DecodeSnapshotLogEntry(cur.key(), cur.value());
       if (!entry.ok()) {
@@ -158,7 +158,7 @@ class Checker {
   // Signature records: readable, and about a snapshot the store holds. Whether a signature
   // verifies is `cairn verify`'s question (it needs the trust list).
   Status CheckSignatures() {
-    Cursor cur = db_.NewCursor(Cf::kSignatures);
+    Cursor cur = db_.NewCursor(Table::kSignatures);
     for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
       auto record = DecodeSignatureRecord(cur.key(), cur.value());
       if (!record.ok()) {
@@ -175,7 +175,7 @@ class Checker {
   // Attestation records: readable, about a snapshot the store holds, and their report
   // object present (reports are referenced objects: gc must keep them).
   Status CheckAttestations() {
-    Cursor cur = db_.NewCursor(Cf::kAttestations);
+    Cursor cur = db_.NewCursor(Table::kAttestations);
     for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
       auto record = DecodeAttestationRecord(cur.key(), cur.value());
       if (!record.ok()) {

@@ -11,7 +11,8 @@ namespace cairn {
 namespace {
 
 Result<std::string> GetRecord(const Store& store, const Digest& digest) {
-  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kObjects, digest.Raw()));
+  CAIRN_ASSIGN_OR_RETURN(auto value,
+                         StoreInternal::db(store).Get(Table::kObjects, ObjectKey(digest)));
   if (!value)
     return Status::NotFound(fmt::format("object {} is not in the store", digest.ToString()));
   return std::move(*value);
@@ -39,14 +40,15 @@ Status ChunkBytes(const Store& store, const Digest& parent, const Digest& chunk,
 }  // namespace
 
 Result<ObjectInfo> StatObject(const Store& store, const Digest& digest) {
-  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kObjectMeta, digest.Raw()));
+  CAIRN_ASSIGN_OR_RETURN(auto value,
+                         StoreInternal::db(store).Get(Table::kObjectMeta, ObjectKey(digest)));
   if (!value)
     return Status::NotFound(fmt::format("object {} is not in the store", digest.ToString()));
   return DecodeObjectMeta(digest, *value);
 }
 
 Result<bool> HasObject(const Store& store, const Digest& digest) {
-  return StoreInternal::db(store).Contains(Cf::kObjectMeta, digest.Raw());
+  return StoreInternal::db(store).Contains(Table::kObjectMeta, ObjectKey(digest));
 }
 
 Result<std::string> ReadObject(const Store& store, const Digest& digest, uint64_t max_size) {

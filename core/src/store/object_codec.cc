@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "port/zstd_codec.h"
-#include "store/keys.h"
+#include "store/schema.h"
 
 namespace cairn {
 namespace {
@@ -147,8 +147,8 @@ Status AddObjectToBatch(Batch& batch, const Digest& digest, std::string_view rec
   info.encoding = decoded.encoding;
   info.stored_bytes = record.size();
   info.chunks = decoded.chunks.size();
-  batch.Put(Cf::kObjects, digest.Raw(), record);
-  batch.Put(Cf::kObjectMeta, digest.Raw(), EncodeObjectMeta(info));
+  batch.Put(Table::kObjects, ObjectKey(digest), record);
+  batch.Put(Table::kObjectMeta, ObjectKey(digest), EncodeObjectMeta(info));
   return Status::OK();
 }
 

@@ -7,7 +7,7 @@
 #include <filesystem>
 
 #include "port/rocks.h"
-#include "store/keys.h"
+#include "store/migrate.h"
 #include "store/store_internal.h"
 #include "util/fs_util.h"
 
@@ -27,19 +27,32 @@ Store::~Store() = default;
 Status Store::Close() { return rep_->db->Close(); }
 const std::string& Store::path() const { return rep_->path; }
 bool Store::read_only() const { return rep_->read_only; }
+int Store::format_version() const { return rep_->db->schema().version(); }
 const Clock& Store::clock() const { return *rep_->clock; }
 Db& StoreInternal::db(const Store& store) { return *store.rep_->db; }
 
 namespace {
-std::string DbPath(const std::string& store) { return store + "/db"; }
-
-bool LooksLikeStore(const fs::path& dir) {
-  std::error_code ec;
-  return fs::is_regular_file(dir / "db" / "CURRENT", ec);
+std::string DbPath(const std::string& store, const Schema& schema) {
+  return store + "/" + schema.db_dir();
 }
 
+bool HasDb(const fs::path& dir, const Schema& schema) {
+  std::error_code ec;
+  return fs::is_regular_file(dir / schema.db_dir() / "CURRENT", ec);
+}
+
+// The format of the store in `dir`: its newest database (during the instant an upgrade
+// switches, both exist and the new one is the store). nullptr: not a store.
+const Schema* StoreSchema(const fs::path& dir) {
+  if (HasDb(dir, Schema::Format2())) return &Schema::Format2();
+  if (HasDb(dir, Schema::Format1())) return &Schema::Format1();
+  return nullptr;
+}
+
+bool LooksLikeStore(const fs::path& dir) { return StoreSchema(dir) != nullptr; }
+
 Status CheckFormatVersion(const Db& db, const std::string& path) {
-  CAIRN_ASSIGN_OR_RETURN(auto value, db.Get(Cf::kMeta, keys::kFormatVersion));
+  CAIRN_ASSIGN_OR_RETURN(auto value, db.Get(Table::kMeta, keys::kFormatVersion));
   if (!value) {
     return Status::Corruption(fmt::format("{} has no format version: not a cairn store", path));
   }
@@ -53,6 +66,10 @@ Status CheckFormatVersion(const Db& db, const std::string& path) {
     return Status::Usage(fmt::format(
         "{} uses store format {}, newer than this cairn understands ({}): upgrade cairn", path,
         version, kStoreFormatVersion));
+  }
+  if (version != db.schema().version()) {
+    return Status::Corruption(fmt::format("{}: database {} holds format version {}", path,
+                                          db.schema().db_dir(), version));
   }
   return Status::OK();
 }
@@ -90,15 +107,17 @@ Result<std::unique_ptr<Store>> Store::Init(const std::string& path) {
     DbOpenOptions o;
     o.read_only = false;
     o.create = true;
-    auto db = Db::Open(DbPath(tmp), o);
+    auto db = Db::Open(DbPath(tmp, Schema::Format2()), Schema::Format2(), o);
     if (!db.ok()) return cleanup_on_error(db.status());
     Batch batch(**db);
-    batch.Put(Cf::kMeta, keys::kFormatVersion, std::to_string(kStoreFormatVersion));
+    batch.Put(Table::kMeta, keys::kFormatVersion, std::to_string(kStoreFormatVersion));
     Status s = (*db)->Write(batch, /*sync=*/true);
     if (!s.ok()) return cleanup_on_error(s);
   }
-  for (const char* sub : {"/hooks/pre-promote.d", "/hooks/post-promote.d", "/hooks/post-rollback.d",
-                          "/hooks", "/db", ""}) {
+  const std::string db_dir = std::string("/") + Schema::Format2().db_dir();
+  for (const std::string& sub :
+       {std::string("/hooks/pre-promote.d"), std::string("/hooks/post-promote.d"),
+        std::string("/hooks/post-rollback.d"), std::string("/hooks"), db_dir, std::string()}) {
     Status s = FsyncDir(tmp + sub);
     if (!s.ok()) return cleanup_on_error(s);
   }
@@ -113,17 +132,33 @@ Result<std::unique_ptr<Store>> Store::Init(const std::string& path) {
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                            const StoreOpenOptions& options) {
-  if (!LooksLikeStore(path)) {
+  const Schema* schema = StoreSchema(path);
+  if (schema == nullptr) {
     return Status::NotFound(
         fmt::format("no cairn store at {} (create one with 'cairn init')", path));
+  }
+  if (schema->version() == 1 && !options.read_only) {
+    auto upgrade = UpgradeFormat1Store(path, options.lock_timeout);
+    if (!upgrade.ok()) return upgrade.status();
+    if (upgrade->upgraded && options.on_upgrade) {
+      options.on_upgrade(fmt::format(
+          "upgraded the store at {} from format 1 to format {} ({} records copied and checked); "
+          "the format-1 database is kept in {} and can be removed",
+          path, kStoreFormatVersion, upgrade->records, upgrade->kept));
+    }
+    schema = &Schema::Format2();
   }
   DbOpenOptions o;
   o.read_only = options.read_only;
   o.lock_timeout = options.lock_timeout;
   o.on_wait = options.on_wait;
   o.sync_writes = options.sync_each_write;
-  CAIRN_ASSIGN_OR_RETURN(auto db, Db::Open(DbPath(path), o));
+  CAIRN_ASSIGN_OR_RETURN(auto db, Db::Open(DbPath(path, *schema), *schema, o));
   CAIRN_RETURN_IF_ERROR(CheckFormatVersion(*db, path));
+  if (!options.read_only) {
+    // An upgrade killed between its two renames left format 1 beside format 2.
+    CAIRN_RETURN_IF_ERROR(RetireFormat1Leftover(path).status());
+  }
   auto rep = std::make_unique<Rep>();
   rep->path = path;
   rep->db = std::move(db);

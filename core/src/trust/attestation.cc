@@ -99,10 +99,6 @@ Result<Digest> EvalStatement::Hash() const {
 
 // ---- records: key = snapshot id (32) + attestation id (32); value = canonical JSON ----
 
-std::string AttestationKey(const SnapshotId& snapshot, const Digest& id) {
-  return std::string(snapshot.digest().Raw()) + std::string(id.Raw());
-}
-
 Result<std::string> EncodeAttestationRecord(const Attestation& a) {
   return CanonicalJson(Json{{"key_id", a.key_id.ToString()},
                             {"public_key", a.public_key.Hex()},
@@ -187,7 +183,7 @@ Result<Attestation> Attest(Store& store, EvalStatement statement, const PrivateK
   a.public_key = key.public_key();
   CAIRN_ASSIGN_OR_RETURN(a.signature, key.Sign(AttestationSigningMessage(a.id)));
   CAIRN_ASSIGN_OR_RETURN(std::string value, EncodeAttestationRecord(a));
-  batch.Put(Cf::kAttestations, AttestationKey(a.statement.snapshot, a.id), value);
+  batch.Put(Table::kAttestations, AttestationKey(a.statement.snapshot, a.id), value);
   CAIRN_RETURN_IF_ERROR(db.Write(batch, /*sync=*/true));
   return a;
 }
@@ -229,8 +225,8 @@ AttestationCheck JudgeAttestation(const SnapshotId& snapshot, std::string_view k
 Result<std::vector<AttestationCheck>> CheckAttestations(const Store& store, const SnapshotId& id,
                                                         const TrustState& trust) {
   std::vector<AttestationCheck> out;
-  std::string prefix(id.digest().Raw());
-  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kAttestations);
+  std::string prefix = AttestationPrefix(id);
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kAttestations);
   for (cur.Seek(prefix); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
     out.push_back(JudgeAttestation(id, cur.key(), cur.value(), trust));
   }

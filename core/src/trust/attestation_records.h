@@ -7,10 +7,10 @@
 #include <string_view>
 
 #include "cairn/attestation.h"
+#include "store/schema.h"
 
 namespace cairn {
 
-std::string AttestationKey(const SnapshotId& snapshot, const Digest& id);
 Result<std::string> EncodeAttestationRecord(const Attestation& attestation);
 // Parses a record; kCorruption when it does not follow the schema. Does not check the
 // signature, the id, or that the statement's snapshot matches the key.

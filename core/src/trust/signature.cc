@@ -15,14 +15,6 @@ namespace cairn {
 
 // ---- records ----
 
-std::string SignaturePrefix(const SnapshotId& snapshot) {
-  return std::string(snapshot.digest().Raw());
-}
-
-std::string SignatureKey(const SnapshotId& snapshot, const KeyId& key) {
-  return SignaturePrefix(snapshot) + std::string(key.digest().Raw());
-}
-
 Result<std::string> EncodeSignatureRecord(const SnapshotSignature& s) {
   return CanonicalJson(Json{{"actor", s.actor},
                             {"key_id", s.key_id.ToString()},
@@ -158,7 +150,7 @@ Result<SignResult> SignSnapshot(Store& store, const SnapshotId& id, const Privat
   result.key_trust = trust.StatusOf(key.id());
   Db& db = StoreInternal::db(store);
   std::string record_key = SignatureKey(id, key.id());
-  CAIRN_ASSIGN_OR_RETURN(auto existing, db.Get(Cf::kSignatures, record_key));
+  CAIRN_ASSIGN_OR_RETURN(auto existing, db.Get(Table::kSignatures, record_key));
   if (existing) {
     auto old = DecodeSignatureRecord(record_key, *existing);
     // A good record stays as it is (its time and actor are the first signing's); a bad one
@@ -173,7 +165,7 @@ Result<SignResult> SignSnapshot(Store& store, const SnapshotId& id, const Privat
                          MakeSnapshotSignature(id, key, options.actor, store.clock().NowMicros()));
   CAIRN_ASSIGN_OR_RETURN(std::string value, EncodeSignatureRecord(result.signature));
   Batch batch(db);
-  batch.Put(Cf::kSignatures, record_key, value);
+  batch.Put(Table::kSignatures, record_key, value);
   CAIRN_RETURN_IF_ERROR(db.Write(batch, /*sync=*/true));
   return result;
 }
@@ -182,7 +174,7 @@ Result<std::vector<SnapshotSignature>> ListSnapshotSignatures(const Store& store
                                                               const SnapshotId& id) {
   std::vector<SnapshotSignature> out;
   std::string prefix = SignaturePrefix(id);
-  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kSignatures);
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kSignatures);
   for (cur.Seek(prefix); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
     CAIRN_ASSIGN_OR_RETURN(SnapshotSignature s, DecodeSignatureRecord(cur.key(), cur.value()));
     out.push_back(std::move(s));
@@ -230,7 +222,7 @@ Result<std::vector<SignatureCheck>> CheckSnapshotSignatures(const Store& store,
                                                             const TrustState& trust) {
   std::vector<SignatureCheck> out;
   std::string prefix = SignaturePrefix(id);
-  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kSignatures);
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kSignatures);
   for (cur.Seek(prefix); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
     out.push_back(Judge(cur.key(), cur.value(), trust));
   }

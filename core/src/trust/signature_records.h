@@ -10,12 +10,10 @@
 #include <vector>
 
 #include "cairn/signature.h"
+#include "store/schema.h"
 
 namespace cairn {
 
-std::string SignatureKey(const SnapshotId& snapshot, const KeyId& key);
-// The 32-byte prefix of every signature key of `snapshot`.
-std::string SignaturePrefix(const SnapshotId& snapshot);
 Result<std::string> EncodeSignatureRecord(const SnapshotSignature& signature);
 // Parses a record; kCorruption (naming the snapshot) when it does not follow the schema.
 // Does not check the signature or that the key id in the value matches the key.

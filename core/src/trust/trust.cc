@@ -8,7 +8,7 @@
 #include <regex>
 
 #include "chain/chain_records.h"
-#include "store/keys.h"
+#include "store/schema.h"
 #include "store/store_internal.h"
 #include "trust/trust_records.h"
 
@@ -28,16 +28,6 @@ Status ValidateRoleName(std::string_view role) {
 
 const char* TrustActionName(TrustAction action) {
   return action == TrustAction::kAdd ? "add" : "revoke";
-}
-
-std::string TrustEventKey(uint64_t seq) {
-  return std::string(kTrustEventPrefix) + keys::EncodeBe64(seq);
-}
-std::string TrustNameKey(std::string_view name) {
-  return std::string(kTrustNamePrefix) + std::string(name);
-}
-std::string TrustRevokedKey(const KeyId& key) {
-  return std::string(kTrustRevokedPrefix) + std::string(key.digest().Raw());
 }
 
 Result<TrustEvent> DecodeTrustEvent(std::string_view bytes, std::string_view what) {
@@ -112,7 +102,7 @@ namespace {
 // Decodes every value under `prefix` of the trust family.
 Result<std::vector<TrustEvent>> ScanEvents(const Store& store, std::string_view prefix) {
   std::vector<TrustEvent> out;
-  Cursor cur = StoreInternal::db(store).NewCursor(Cf::kTrust);
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kTrust);
   for (cur.Seek(prefix); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
     // Name keys are text; event and revocation keys end in binary.
     std::string what = prefix == kTrustNamePrefix
@@ -126,7 +116,7 @@ Result<std::vector<TrustEvent>> ScanEvents(const Store& store, std::string_view 
 }
 
 Result<std::optional<TrustEvent>> LoadHead(const Store& store) {
-  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Cf::kTrust, kTrustHeadKey));
+  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Table::kTrust, kTrustHeadKey));
   if (!value) return std::optional<TrustEvent>();
   CAIRN_ASSIGN_OR_RETURN(TrustEvent head, DecodeTrustEvent(*value, "the trust chain head"));
   return std::optional<TrustEvent>(std::move(head));
@@ -218,9 +208,9 @@ Result<TrustEvent> AppendTrustEvent(Store& store, TrustEvent e, const std::strin
   CAIRN_ASSIGN_OR_RETURN(e.hash, e.ComputeHash());
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
   Batch batch(db);
-  batch.Put(Cf::kTrust, TrustEventKey(e.seq), bytes);
-  batch.Put(Cf::kTrust, kTrustHeadKey, bytes);
-  batch.Put(Cf::kTrust, record_key, bytes);
+  batch.Put(Table::kTrust, TrustEventKey(e.seq), bytes);
+  batch.Put(Table::kTrust, kTrustHeadKey, bytes);
+  batch.Put(Table::kTrust, record_key, bytes);
   CAIRN_RETURN_IF_ERROR(db.Write(batch, /*sync=*/true));
   return e;
 }

@@ -1,5 +1,5 @@
-// Keys and values of the trust family (docs/format.md, "Trust"), and the replay of the trust
-// chain that `audit verify` runs:
+// Values of the trust table (keys: store/schema.h) (docs/format.md, "Trust"), and the replay of the
+// trust chain that `audit verify` runs:
 //   "event/" be64 seq          -> canonical JSON of the trust event
 //   "head"                     -> canonical JSON of the last trust event (the chain's end)
 //   "name/" name               -> canonical JSON of the event that added the name
@@ -15,17 +15,10 @@
 
 #include "cairn/deployment.h"
 #include "cairn/trust.h"
+#include "store/schema.h"
 
 namespace cairn {
 
-inline constexpr std::string_view kTrustHeadKey = "head";
-inline constexpr std::string_view kTrustEventPrefix = "event/";
-inline constexpr std::string_view kTrustNamePrefix = "name/";
-inline constexpr std::string_view kTrustRevokedPrefix = "revoked/";
-
-std::string TrustEventKey(uint64_t seq);
-std::string TrustNameKey(std::string_view name);
-std::string TrustRevokedKey(const KeyId& key);
 // Parses a stored trust event (canonical JSON); kCorruption naming where it came from.
 Result<TrustEvent> DecodeTrustEvent(std::string_view bytes, std::string_view what);
 

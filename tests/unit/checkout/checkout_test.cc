@@ -253,10 +253,10 @@ TEST_F(CheckoutTest, CorruptObjectFailsAndLeavesCurrentAlone) {
   const Component* c = snap->Find("prompts/system.md");
   ASSERT_NE(c, nullptr);
   Db& db = StoreInternal::db(*store_);
-  std::string record = *db.Get(Cf::kObjects, c->digest.Raw()).value();
+  std::string record = *db.Get(Table::kObjects, c->digest.Raw()).value();
   record[record.size() - 2] ^= 0x01;
   Batch b(db);
-  b.Put(Cf::kObjects, c->digest.Raw(), record);
+  b.Put(Table::kObjects, c->digest.Raw(), record);
   ASSERT_TRUE(db.Write(b, true).ok());
   auto r = Co(1);
   ASSERT_FALSE(r.ok());

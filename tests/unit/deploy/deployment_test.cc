@@ -236,10 +236,10 @@ TEST_F(DeploymentTest, AuditVerifyPassesAndCatchesAnEditedEvent) {
   EXPECT_EQ(ok->events, 4u);
   // Rewrite event 2's reason directly in the database.
   Db& db = StoreInternal::db(*store_);
-  std::string bytes = *db.Get(Cf::kEvents, EventKey("prod", 2)).value();
+  std::string bytes = *db.Get(Table::kEvents, EventKey("prod", 2)).value();
   bytes.replace(bytes.find("\"test\""), 6, "\"TEST\"");
   Batch b(db);
-  b.Put(Cf::kEvents, EventKey("prod", 2), bytes);
+  b.Put(Table::kEvents, EventKey("prod", 2), bytes);
   ASSERT_TRUE(db.Write(b, true).ok());
   auto broken = AuditVerify(*store_);
   ASSERT_TRUE(broken.ok());
@@ -252,9 +252,9 @@ TEST_F(DeploymentTest, AuditVerifyCatchesAPointerThatDisagreesWithTheLastEvent) 
   ASSERT_TRUE(PromoteV(0).ok());
   ASSERT_TRUE(PromoteV(1).ok());
   Db& db = StoreInternal::db(*store_);
-  std::string first = *db.Get(Cf::kEvents, EventKey("prod", 1)).value();
+  std::string first = *db.Get(Table::kEvents, EventKey("prod", 1)).value();
   Batch b(db);
-  b.Put(Cf::kDeployments, "prod", first);  // an old signed pointer replayed
+  b.Put(Table::kDeployments, "prod", first);  // an old signed pointer replayed
   ASSERT_TRUE(db.Write(b, true).ok());
   auto r = AuditVerify(*store_, "prod");
   ASSERT_TRUE(r.ok());

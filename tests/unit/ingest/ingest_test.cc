@@ -38,8 +38,8 @@ class IngestTest : public ::testing::Test {
   // Number of keys in every column family: "nothing was written" means this is unchanged.
   size_t KeyCount() {
     size_t n = 0;
-    for (int cf = 0; cf < static_cast<int>(Cf::kCount); ++cf) {
-      Cursor c = StoreInternal::db(*store_).NewCursor(static_cast<Cf>(cf));
+    for (int cf = 0; cf < static_cast<int>(Table::kCount); ++cf) {
+      Cursor c = StoreInternal::db(*store_).NewCursor(static_cast<Table>(cf));
       for (c.SeekToFirst(); c.Valid(); c.Next()) ++n;
     }
     return n;

@@ -362,8 +362,8 @@ TEST_F(PolicyTest, AttestationCopiedFromAnotherSnapshotDoesNotCount) {
   auto a = AttestV(0, ci_, "0.95", golden_);
   ASSERT_TRUE(a.ok());
   std::string record =
-      Get(Cf::kAttestations, std::string(v_[0].digest().Raw()) + std::string(a->id.Raw()));
-  Put(Cf::kAttestations, std::string(v_[1].digest().Raw()) + std::string(a->id.Raw()), record);
+      Get(Table::kAttestations, std::string(v_[0].digest().Raw()) + std::string(a->id.Raw()));
+  Put(Table::kAttestations, std::string(v_[1].digest().Raw()) + std::string(a->id.Raw()), record);
   Policy p = Rules();
   p.min_eval["golden-v3"] = *Score::Parse("0.5", "x");
   EXPECT_TRUE(One(p, 0).passed);
@@ -545,10 +545,10 @@ TEST_F(PolicyTest, AuditCatchesAnEditedPolicyEvent) {
   ASSERT_TRUE(Set(p).ok());
   ASSERT_TRUE(Audit().ok());
   // Lower the threshold of event 1 in place, keeping its old hash.
-  std::string bytes = Get(Cf::kPolicy, PolicyEventKey(1));
+  std::string bytes = Get(Table::kPolicy, PolicyEventKey(1));
   Json j = Json::parse(bytes);
   j["policy"]["min_eval"]["golden-v3"] = "0.1";
-  Put(Cf::kPolicy, PolicyEventKey(1), *CanonicalJson(j));
+  Put(Table::kPolicy, PolicyEventKey(1), *CanonicalJson(j));
   auto report = Audit();
   ASSERT_EQ(report.problems.size(), 1u);
   EXPECT_EQ(report.problems[0].chain, AuditChain::kPolicy);
@@ -561,28 +561,28 @@ TEST_F(PolicyTest, AuditCatchesAnEditedOrDeletedPolicyRecord) {
   p.min_eval["golden-v3"] = *Score::Parse("0.87", "x");
   auto e = Set(p);
   ASSERT_TRUE(e.ok());
-  std::string record = Get(Cf::kPolicy, PolicyRecordKey("prod"));
+  std::string record = Get(Table::kPolicy, PolicyRecordKey("prod"));
   // Swap the record for a weaker, self-consistent event that the chain never held.
   PolicyEvent forged = *e;
   Policy weak = Rules();
   weak.min_eval["golden-v3"] = *Score::Parse("0.1", "x");
   forged.policy = weak.ToJson();
   forged.hash = *forged.ComputeHash();
-  Put(Cf::kPolicy, PolicyRecordKey("prod"), *CanonicalJson(forged.ToJson()));
+  Put(Table::kPolicy, PolicyRecordKey("prod"), *CanonicalJson(forged.ToJson()));
   auto edited = Audit();
   ASSERT_EQ(edited.problems.size(), 1u);
   EXPECT_EQ(edited.problems[0].chain, AuditChain::kPolicy);
   EXPECT_EQ(edited.problems[0].deployment, "prod");
   EXPECT_NE(edited.problems[0].message.find("edited"), std::string::npos);
 
-  Delete(Cf::kPolicy, PolicyRecordKey("prod"));
+  Delete(Table::kPolicy, PolicyRecordKey("prod"));
   auto deleted = Audit();
   ASSERT_EQ(deleted.problems.size(), 1u);
   EXPECT_NE(deleted.problems[0].message.find("missing"), std::string::npos);
 
-  Put(Cf::kPolicy, PolicyRecordKey("prod"), record);
+  Put(Table::kPolicy, PolicyRecordKey("prod"), record);
   EXPECT_TRUE(Audit().ok());
-  Delete(Cf::kPolicy, PolicyEventKey(1));
+  Delete(Table::kPolicy, PolicyEventKey(1));
   auto cut = Audit();
   ASSERT_FALSE(cut.ok());
   EXPECT_EQ(cut.problems[0].chain, AuditChain::kPolicy);

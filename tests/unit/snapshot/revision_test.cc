@@ -30,7 +30,7 @@ class RevisionTest : public ::testing::Test {
   void PlantKey(const std::string& hex) {
     Db& db = StoreInternal::db(*store_);
     Batch b(db);
-    b.Put(Cf::kSnapshots, Digest::Parse(hex, true)->Raw(), "{}");
+    b.Put(Table::kSnapshots, Digest::Parse(hex, true)->Raw(), "{}");
     ASSERT_TRUE(db.Write(b, true).ok());
   }
 

@@ -27,13 +27,13 @@ class FsckTest : public ::testing::Test {
     snapshot_ = r->snapshot;
   }
 
-  void Put(Cf cf, std::string_view key, std::string_view value) {
+  void Put(Table cf, std::string_view key, std::string_view value) {
     Db& db = StoreInternal::db(*store_);
     Batch b(db);
     b.Put(cf, key, value);
     ASSERT_TRUE(db.Write(b, true).ok());
   }
-  void Delete(Cf cf, std::string_view key) {
+  void Delete(Table cf, std::string_view key) {
     Db& db = StoreInternal::db(*store_);
     Batch b(db);
     b.Delete(cf, key);
@@ -57,9 +57,9 @@ TEST_F(FsckTest, CleanStoreHasNoProblems) {
 
 TEST_F(FsckTest, FlippedByteInAnObjectIsReported) {
   const Digest& d = snapshot_.Find("prompts/system.md")->digest;
-  std::string rec = *StoreInternal::db(*store_).Get(Cf::kObjects, d.Raw()).value();
+  std::string rec = *StoreInternal::db(*store_).Get(Table::kObjects, d.Raw()).value();
   rec.back() ^= 0x20;
-  Put(Cf::kObjects, d.Raw(), rec);
+  Put(Table::kObjects, d.Raw(), rec);
   auto r = Fsck(*store_);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->problems.size(), 1u);
@@ -68,8 +68,8 @@ TEST_F(FsckTest, FlippedByteInAnObjectIsReported) {
 
 TEST_F(FsckTest, MissingObjectIsReportedAgainstTheSnapshot) {
   const Digest& d = snapshot_.Find("tools/lookup.json")->digest;
-  Delete(Cf::kObjects, d.Raw());
-  Delete(Cf::kObjectMeta, d.Raw());
+  Delete(Table::kObjects, d.Raw());
+  Delete(Table::kObjectMeta, d.Raw());
   auto r = Fsck(*store_);
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->problems.size(), 1u);
@@ -79,9 +79,9 @@ TEST_F(FsckTest, MissingObjectIsReportedAgainstTheSnapshot) {
 
 TEST_F(FsckTest, EditedManifestIsReported) {
   std::string bytes =
-      *StoreInternal::db(*store_).Get(Cf::kSnapshots, snapshot_.id.digest().Raw()).value();
+      *StoreInternal::db(*store_).Get(Table::kSnapshots, snapshot_.id.digest().Raw()).value();
   bytes[bytes.find("\"m\"") + 1] = 'X';
-  Put(Cf::kSnapshots, snapshot_.id.digest().Raw(), bytes);
+  Put(Table::kSnapshots, snapshot_.id.digest().Raw(), bytes);
   auto r = Fsck(*store_);
   ASSERT_TRUE(r.ok());
   ASSERT_FALSE(r->ok());
@@ -90,7 +90,7 @@ TEST_F(FsckTest, EditedManifestIsReported) {
 
 TEST_F(FsckTest, MetaWithoutRecordIsReported) {
   const Digest& d = snapshot_.Find("prompts/system.md")->digest;
-  Delete(Cf::kObjects, d.Raw());
+  Delete(Table::kObjects, d.Raw());
   auto r = Fsck(*store_);
   ASSERT_TRUE(r.ok());
   bool found = false;

@@ -48,7 +48,7 @@ class ObjectTest : public ::testing::Test {
   void Overwrite(const Digest& d, const std::string& value) {
     Db& db = StoreInternal::db(*store_);
     Batch b(db);
-    b.Put(Cf::kObjects, d.Raw(), value);
+    b.Put(Table::kObjects, d.Raw(), value);
     ASSERT_TRUE(db.Write(b, true).ok());
   }
 
@@ -97,7 +97,7 @@ TEST_F(ObjectTest, LargeObjectsAreChunkedAndStreamedInOrder) {
 TEST_F(ObjectTest, FlippedByteIsAnIntegrityErrorNeverWrongBytes) {
   std::string data = RandomBytes(5000, 3);
   Digest d = Ingest(data);
-  std::string record = *StoreInternal::db(*store_).Get(Cf::kObjects, d.Raw()).value();
+  std::string record = *StoreInternal::db(*store_).Get(Table::kObjects, d.Raw()).value();
   record[100] ^= 0x01;
   Overwrite(d, record);
   auto read = ReadObject(*store_, d);
@@ -109,7 +109,7 @@ TEST_F(ObjectTest, FlippedByteIsAnIntegrityErrorNeverWrongBytes) {
 TEST_F(ObjectTest, DamagedZstdFrameIsAnIntegrityError) {
   std::string text(50000, 'a');
   Digest d = Ingest(text);
-  std::string record = *StoreInternal::db(*store_).Get(Cf::kObjects, d.Raw()).value();
+  std::string record = *StoreInternal::db(*store_).Get(Table::kObjects, d.Raw()).value();
   ASSERT_EQ(record[0], 0x01);
   record[record.size() - 3] ^= 0x40;
   Overwrite(d, record);
@@ -122,7 +122,7 @@ TEST_F(ObjectTest, MissingChunkIsAnIntegrityError) {
   Digest first_chunk = Digest::Of(std::string_view(data).substr(0, kChunkSize));
   Db& db = StoreInternal::db(*store_);
   Batch b(db);
-  b.Delete(Cf::kObjects, first_chunk.Raw());
+  b.Delete(Table::kObjects, first_chunk.Raw());
   ASSERT_TRUE(db.Write(b, true).ok());
   auto read = ReadObject(*store_, d);
   EXPECT_TRUE(read.status().IsCorruption()) << read.status().ToString();

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "store/keys.h"
+#include "store/schema.h"
 #include "store/store_internal.h"
 #include "support/sandbox.h"
 
@@ -17,7 +17,7 @@ TEST(Store, InitCreatesAStoreThatOpensAndRecordsItsFormat) {
   Sandbox box;
   auto s = Store::Init(box / "s");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  auto v = StoreInternal::db(**s).Get(Cf::kMeta, keys::kFormatVersion);
+  auto v = StoreInternal::db(**s).Get(Table::kMeta, keys::kFormatVersion);
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->value_or(""), std::to_string(kStoreFormatVersion));
   EXPECT_TRUE(std::filesystem::is_directory(box / "s/hooks/pre-promote.d"));
@@ -47,7 +47,7 @@ TEST(Store, NewerFormatIsRefused) {
     ASSERT_TRUE(s.ok());
     Db& db = StoreInternal::db(**s);
     Batch b(db);
-    b.Put(Cf::kMeta, keys::kFormatVersion, "99");
+    b.Put(Table::kMeta, keys::kFormatVersion, "99");
     ASSERT_TRUE(db.Write(b, true).ok());
   }
   auto s = Store::Open(box / "s", StoreOpenOptions{});

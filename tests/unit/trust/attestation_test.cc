@@ -42,12 +42,12 @@ class AttestationTest : public testing::SignedStoreTest {
   void Plant(const SnapshotId& under, const Digest& id, const std::string& value) {
     Db& db = StoreInternal::db(*store_);
     Batch b(db);
-    b.Put(Cf::kAttestations, std::string(under.digest().Raw()) + std::string(id.Raw()), value);
+    b.Put(Table::kAttestations, std::string(under.digest().Raw()) + std::string(id.Raw()), value);
     ASSERT_TRUE(db.Write(b, true).ok());
   }
   std::string Record(const SnapshotId& under, const Digest& id) {
     auto v = StoreInternal::db(*store_).Get(
-        Cf::kAttestations, std::string(under.digest().Raw()) + std::string(id.Raw()));
+        Table::kAttestations, std::string(under.digest().Raw()) + std::string(id.Raw()));
     EXPECT_TRUE(v.ok() && v->has_value());
     return v.ok() && v->has_value() ? **v : "";
   }
@@ -191,8 +191,8 @@ TEST_F(AttestationTest, FsckKeepsReportsReferencedAndReportsWhatIsMissing) {
   // The report object gone, and an attestation filed under a snapshot that does not exist.
   Db& db = StoreInternal::db(*store_);
   Batch b(db);
-  b.Delete(Cf::kObjects, a->statement.report->Raw());
-  b.Delete(Cf::kObjectMeta, a->statement.report->Raw());
+  b.Delete(Table::kObjects, a->statement.report->Raw());
+  b.Delete(Table::kObjectMeta, a->statement.report->Raw());
   ASSERT_TRUE(db.Write(b, true).ok());
   Plant(SnapshotId(Digest::Of("gone")), a->id, Record(v_[0], a->id));
   auto broken = Fsck(*store_);

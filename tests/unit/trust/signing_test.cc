@@ -185,11 +185,11 @@ TEST_F(SignatureTest, AForgedSignatureWithOneFlippedBitIsBad) {
   ASSERT_TRUE(Trust("alice", release_, {"release"}).ok());
   ASSERT_TRUE(SignV(0, release_).ok());
   std::string key = SignatureKey(v_[0], release_.id());
-  std::string record = Get(Cf::kSignatures, key);
+  std::string record = Get(Table::kSignatures, key);
   // Flip one bit inside the hex signature: the record stays well-formed.
   size_t at = record.find("\"sig\":\"") + 7;
   record[at] = record[at] == '0' ? '1' : '0';
-  Put(Cf::kSignatures, key, record);
+  Put(Table::kSignatures, key, record);
   auto checks = Checks(0);
   ASSERT_EQ(checks.size(), 1u);
   EXPECT_EQ(checks[0].status, SignatureStatus::kBad);
@@ -248,12 +248,12 @@ TEST_F(SignatureTest, SigningTwiceIsIdempotentAndCountsOnce) {
   ASSERT_TRUE(Trust("alice", release_, {"release"}).ok());
   auto first = SignV(0, release_);
   ASSERT_TRUE(first.ok());
-  std::string record = Get(Cf::kSignatures, SignatureKey(v_[0], release_.id()));
+  std::string record = Get(Table::kSignatures, SignatureKey(v_[0], release_.id()));
   auto second = SignV(0, release_);
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->already_signed);
   EXPECT_EQ(second->signature.time_micros, first->signature.time_micros);
-  EXPECT_EQ(Get(Cf::kSignatures, SignatureKey(v_[0], release_.id())), record) << "unchanged";
+  EXPECT_EQ(Get(Table::kSignatures, SignatureKey(v_[0], release_.id())), record) << "unchanged";
   auto checks = Checks(0);
   EXPECT_EQ(checks.size(), 1u);
   EXPECT_EQ(CountValidSigners(checks, "release"), 1u);
@@ -277,8 +277,8 @@ TEST_F(SignatureTest, ThresholdsCountDistinctKeysHoldingTheRole) {
 TEST_F(SignatureTest, ASignatureRecordCopiedFromAnotherSnapshotIsBad) {
   ASSERT_TRUE(Trust("alice", release_, {"release"}).ok());
   ASSERT_TRUE(SignV(0, release_).ok());
-  std::string record = Get(Cf::kSignatures, SignatureKey(v_[0], release_.id()));
-  Put(Cf::kSignatures, SignatureKey(v_[1], release_.id()), record);
+  std::string record = Get(Table::kSignatures, SignatureKey(v_[0], release_.id()));
+  Put(Table::kSignatures, SignatureKey(v_[1], release_.id()), record);
   auto checks = Checks(1);
   ASSERT_EQ(checks.size(), 1u);
   EXPECT_EQ(checks[0].status, SignatureStatus::kBad);
@@ -290,12 +290,12 @@ TEST_F(SignatureTest, ARecordFiledUnderAnotherKeyIdIsBad) {
   ASSERT_TRUE(Trust("alice", release_, {"release"}).ok());
   ASSERT_TRUE(Trust("bob", ci_, {"ci"}).ok());
   ASSERT_TRUE(SignV(0, release_).ok());
-  std::string record = Get(Cf::kSignatures, SignatureKey(v_[0], release_.id()));
-  Put(Cf::kSignatures, SignatureKey(v_[0], ci_.id()), record);
+  std::string record = Get(Table::kSignatures, SignatureKey(v_[0], release_.id()));
+  Put(Table::kSignatures, SignatureKey(v_[0], ci_.id()), record);
   auto checks = Checks(0);
   ASSERT_EQ(checks.size(), 2u);
   EXPECT_EQ(CountValidSigners(checks), 1u);
-  Put(Cf::kSignatures, SignatureKey(v_[0], ci_.id()), "{not json");
+  Put(Table::kSignatures, SignatureKey(v_[0], ci_.id()), "{not json");
   checks = Checks(0);
   ASSERT_EQ(checks.size(), 2u);
   EXPECT_EQ(CountValidSigners(checks), 1u);
@@ -341,9 +341,9 @@ TEST_F(SignatureTest, DeepVerificationRehashesEveryObject) {
   EXPECT_TRUE(ok->object_problems.empty());
   auto snapshot = LoadSnapshot(*store_, v_[0]);
   const Digest& d = snapshot->Find("prompts/system.md")->digest;
-  std::string rec = Get(Cf::kObjects, d.Raw());
+  std::string rec = Get(Table::kObjects, d.Raw());
   rec.back() ^= 0x20;
-  Put(Cf::kObjects, d.Raw(), rec);
+  Put(Table::kObjects, d.Raw(), rec);
   auto bad = VerifySnapshot(*store_, v_[0], deep);
   ASSERT_TRUE(bad.ok());
   ASSERT_EQ(bad->object_problems.size(), 1u);
@@ -352,19 +352,21 @@ TEST_F(SignatureTest, DeepVerificationRehashesEveryObject) {
 
 // ---- stores made before signing existed ----
 
-TEST(OldStoreTest, AStoreWithoutTheNewFamiliesOpensAndGainsThem) {
+// A format-1 store made before the signatures and trust families existed: readers see
+// them empty, and the upgrade to format 2 (which no longer has families per table) works.
+TEST(OldStoreTest, AFormat1StoreWithoutTheNewFamiliesIsReadAndUpgraded) {
   testing::Sandbox box;
-  ASSERT_TRUE(Store::Init(box / "store").ok());
+  std::string store_dir = box.CopyFixture("format1-store/.cairn", "store");
+  std::string db1 = store_dir + "/db";
   {
-    // Make it look like a store of the previous build: drop the two families.
     rocksdb::DBOptions o;
     std::vector<std::string> names;
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, box / "store/db", &names).ok());
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, db1, &names).ok());
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
     for (const auto& n : names) cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(o, box / "store/db", cfs, &handles, &raw).ok());
+    ASSERT_TRUE(rocksdb::DB::Open(o, db1, cfs, &handles, &raw).ok());
     for (auto* h : handles) {
       if (h->GetName() == "signatures" || h->GetName() == "trust") {
         ASSERT_TRUE(raw->DropColumnFamily(h).ok());
@@ -373,37 +375,44 @@ TEST(OldStoreTest, AStoreWithoutTheNewFamiliesOpensAndGainsThem) {
     for (auto* h : handles) ASSERT_TRUE(raw->DestroyColumnFamilyHandle(h).ok());
     delete raw;
     names.clear();
-    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, box / "store/db", &names).ok());
+    ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(o, db1, &names).ok());
     ASSERT_EQ(std::count(names.begin(), names.end(), "trust"), 0);
   }
+  SnapshotId v1(
+      *Digest::Parse("sha256:9f86c58b8d084df9acc57b25ea290a3e6fc6a3eb67b9843356f224cb07fb18b5"));
   {
-    // A reader sees empty families.
-    auto store = Store::Open(box / "store", StoreOpenOptions{});
+    auto store = Store::Open(store_dir, StoreOpenOptions{});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ((*store)->format_version(), 1);
     auto trust = TrustState::Load(**store);
     ASSERT_TRUE(trust.ok()) << trust.status().ToString();
     EXPECT_TRUE(trust->entries().empty());
     EXPECT_TRUE(ReadTrustEvents(**store)->empty());
-    auto checks = CheckSnapshotSignatures(**store, SnapshotId(Digest::Of("x")), *trust);
+    auto checks = CheckSnapshotSignatures(**store, v1, *trust);
     ASSERT_TRUE(checks.ok());
     EXPECT_TRUE(checks->empty());
-    auto audit = AuditVerify(**store);
-    ASSERT_TRUE(audit.ok());
-    EXPECT_TRUE(audit->ok());
   }
   {
-    // A writer creates them.
     StoreOpenOptions w;
     w.read_only = false;
-    auto store = Store::Open(box / "store", w);
+    auto store = Store::Open(store_dir, w);
     ASSERT_TRUE(store.ok()) << store.status().ToString();
+    EXPECT_EQ((*store)->format_version(), 2);
     PrivateKey key = FixtureKey("ci");
     ASSERT_TRUE(AddTrust(**store, "ci", key.public_key(), {"ci"}, {"a", ""}).ok());
+    SignOptions sign;
+    sign.actor = "a";
+    ASSERT_TRUE(SignSnapshot(**store, v1, key, sign).ok());
+    auto trust = TrustState::Load(**store);
+    ASSERT_TRUE(trust.ok());
+    auto checks = CheckSnapshotSignatures(**store, v1, *trust);
+    ASSERT_TRUE(checks.ok());
+    EXPECT_EQ(checks->size(), 1u);
   }
   std::vector<std::string> names;
-  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), box / "store/db", &names).ok());
-  EXPECT_EQ(std::count(names.begin(), names.end(), "trust"), 1);
-  EXPECT_EQ(std::count(names.begin(), names.end(), "signatures"), 1);
+  ASSERT_TRUE(
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), store_dir + "/db2", &names).ok());
+  EXPECT_EQ(names, (std::vector<std::string>{"default", "objects", "stat_cache"}));
 }
 
 }  // namespace

@@ -25,12 +25,12 @@ class TrustTest : public testing::SignedStoreTest {
   }
   // Rewrites one stored event (and the pointer, when it is the last one) with `edit`.
   void EditEvent(uint64_t seq, const std::function<void(Json&)>& edit, bool pointer_too) {
-    std::string bytes = Get(Cf::kEvents, EventKey("prod", seq));
+    std::string bytes = Get(Table::kEvents, EventKey("prod", seq));
     Json j = Json::parse(bytes);
     edit(j);
     std::string edited = *CanonicalJson(j);
-    Put(Cf::kEvents, EventKey("prod", seq), edited);
-    if (pointer_too) Put(Cf::kDeployments, "prod", edited);
+    Put(Table::kEvents, EventKey("prod", seq), edited);
+    if (pointer_too) Put(Table::kDeployments, "prod", edited);
   }
 };
 
@@ -127,9 +127,9 @@ TEST_F(TrustTest, TrustTimeNeverGoesBackwardsEvenIfTheClockDoes) {
 TEST_F(TrustTest, AuditCatchesATrustEventEditedInTheDatabase) {
   ASSERT_TRUE(Trust("alice", release_, {"release"}).ok());
   ASSERT_TRUE(Trust("bob", ci_, {"ci"}).ok());
-  std::string bytes = Get(Cf::kTrust, TrustEventKey(1));
+  std::string bytes = Get(Table::kTrust, TrustEventKey(1));
   bytes.replace(bytes.find("[\"release\"]"), 11, "[\"security\"]");
-  Put(Cf::kTrust, TrustEventKey(1), bytes);
+  Put(Table::kTrust, TrustEventKey(1), bytes);
   auto report = Audit();
   ASSERT_EQ(report.problems.size(), 1u);
   EXPECT_EQ(report.problems[0].chain, AuditChain::kTrust);
@@ -144,7 +144,7 @@ TEST_F(TrustTest, AuditCatchesANameRecordGrantedARoleDirectly) {
   TrustEvent forged = state->Find("alice")->added;
   forged.roles = {"ci", "release"};
   forged.hash = *forged.ComputeHash();
-  Put(Cf::kTrust, TrustNameKey("alice"), *CanonicalJson(forged.ToJson()));
+  Put(Table::kTrust, TrustNameKey("alice"), *CanonicalJson(forged.ToJson()));
   EXPECT_EQ(TrustState::Load(*store_)->RolesOf(release_.id()).size(), 2u) << "the forgery took";
   auto report = Audit();
   ASSERT_EQ(report.problems.size(), 1u);
@@ -155,20 +155,20 @@ TEST_F(TrustTest, AuditCatchesANameRecordGrantedARoleDirectly) {
 TEST_F(TrustTest, AuditCatchesADeletedRevocationAndACutChain) {
   ASSERT_TRUE(Trust("bob", ci_, {"ci"}).ok());
   ASSERT_TRUE(Revoke("bob").ok());
-  Delete(Cf::kTrust, TrustRevokedKey(ci_.id()));
+  Delete(Table::kTrust, TrustRevokedKey(ci_.id()));
   EXPECT_EQ(TrustState::Load(*store_)->StatusOf(ci_.id()), KeyTrust::kTrusted);
   auto report = Audit();
   ASSERT_EQ(report.problems.size(), 1u);
   EXPECT_NE(report.problems[0].message.find("missing"), std::string::npos);
 
   // Cutting the revocation event off the chain (and the head back to the add) is caught too.
-  Put(Cf::kTrust, TrustRevokedKey(ci_.id()), Get(Cf::kTrust, TrustEventKey(2)));
+  Put(Table::kTrust, TrustRevokedKey(ci_.id()), Get(Table::kTrust, TrustEventKey(2)));
   ASSERT_TRUE(Audit().ok());
-  Delete(Cf::kTrust, TrustEventKey(2));
+  Delete(Table::kTrust, TrustEventKey(2));
   report = Audit();
   ASSERT_EQ(report.problems.size(), 1u);
   EXPECT_EQ(report.problems[0].chain, AuditChain::kTrust);
-  Put(Cf::kTrust, kTrustHeadKey, Get(Cf::kTrust, TrustEventKey(1)));
+  Put(Table::kTrust, kTrustHeadKey, Get(Table::kTrust, TrustEventKey(1)));
   report = Audit();
   ASSERT_EQ(report.problems.size(), 1u) << "the revocation record has no event now";
 }
@@ -186,9 +186,9 @@ TEST_F(TrustTest, AuditCatchesARewrittenChainThatBreaksTheRules) {
   readd.time_micros = events[1].time_micros + 1;
   readd.hash = *readd.ComputeHash();
   std::string bytes = *CanonicalJson(readd.ToJson());
-  Put(Cf::kTrust, TrustEventKey(3), bytes);
-  Put(Cf::kTrust, kTrustHeadKey, bytes);
-  Put(Cf::kTrust, TrustNameKey("bob2"), bytes);
+  Put(Table::kTrust, TrustEventKey(3), bytes);
+  Put(Table::kTrust, kTrustHeadKey, bytes);
+  Put(Table::kTrust, TrustNameKey("bob2"), bytes);
   auto report = Audit();
   ASSERT_EQ(report.problems.size(), 1u);
   EXPECT_EQ(report.problems[0].seq, 3u);
@@ -325,8 +325,8 @@ TEST_F(TrustTest, AnEventClaimingATrustStateBeforeTheRevocationIsCaught) {
   e.hash = *e.ComputeHash();
   e.signature->sig = *release_.Sign(EventSigningMessage(e.hash));
   std::string bytes = *CanonicalJson(e.ToJson());
-  Put(Cf::kEvents, EventKey("prod", 1), bytes);
-  Put(Cf::kDeployments, "prod", bytes);
+  Put(Table::kEvents, EventKey("prod", 1), bytes);
+  Put(Table::kDeployments, "prod", bytes);
   auto report = Audit();
   ASSERT_EQ(report.problems.size(), 1u);
   EXPECT_NE(report.problems[0].message.find("does not exist"), std::string::npos);

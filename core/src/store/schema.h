@@ -1,0 +1,142 @@
+// The store's schema: which logical tables a store has, where each one lives in each store
+// format, and how every key is built. This file pair is the only code that names a RocksDB
+// column family or lays out the bytes of a key; docs/format.md mirrors it byte by byte.
+//
+// Format 1 kept each table in a column family of its own. Format 2 keeps three families:
+// `objects` (blob files), `stat_cache` (host-local, droppable) and `default` ("meta"),
+// where every other table lives under a one-byte prefix. Callers name a Table and a key
+// *within* the table; the Db (port/rocks.h) adds the prefix and picks the family, so the
+// same code reads both formats. Everything here is pure and thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cairn {
+
+class SnapshotId;
+class Digest;
+class KeyId;
+
+// The logical tables. The values are stable: they index Schema tables.
+enum class Table : uint8_t {
+  kMeta = 0,      // store-wide records: format version, snapshot counter, app heads
+  kObjects,       // digest -> object record (port: blob files)
+  kSnapshots,     // snapshot id -> canonical manifest
+  kSnapshotLog,   // be64 sequence -> snapshot id + summary (creation order)
+  kStatCache,     // absolute file path -> stat fingerprint + digest (host-local)
+  kContentIndex,  // content digest + snapshot id -> "" (snapshots with equal components)
+  kObjectMeta,    // digest -> size, encoding, stored bytes, chunks (small: no blob reads)
+  kDeployments,   // name -> canonical JSON of its last event (the pointer)
+  kEvents,        // name \0 be64 seq -> canonical event JSON
+  kEventTime,     // name \0 time key, be64 seq -> "" (what was live when)
+  kLiveHistory,   // name \0 snapshot id -> le64 first seq, le64 rolled-back seq
+  kSignatures,    // snapshot id + key id -> canonical JSON signature record
+  kTrust,         // trust chain: events, head, trusted names, revoked keys
+  kAttestations,  // snapshot id + attestation id -> canonical JSON attestation record
+  kPolicy,        // policy chain: events, head, each deployment's policy
+  kCount,
+};
+const char* TableName(Table table);
+
+// One store format's layout.
+class Schema {
+ public:
+  static const Schema& Format1();
+  static const Schema& Format2();
+  // The schema of format `version`, or nullptr when this build does not know it.
+  static const Schema* ForVersion(int version);
+
+  int version() const { return version_; }
+  // The store directory's database subdirectory: "db" (format 1), "db2" (format 2).
+  const char* db_dir() const { return db_dir_; }
+  // Families this format has, in the order they are opened ("default" first).
+  const std::vector<std::string>& families() const { return families_; }
+  // Index into families() of the family holding `table`.
+  size_t FamilyOf(Table table) const { return family_of_[static_cast<size_t>(table)]; }
+  // Bytes before every key of `table` in its family ("" when the family holds it alone).
+  std::string_view PrefixOf(Table table) const { return prefix_of_[static_cast<size_t>(table)]; }
+
+  // The time part of an event_time key. Format 2: big-endian offset binary (the time with
+  // its sign bit flipped), so keys sort in time order for every int64 time, including
+  // times before 1970. Format 1 stored the two's-complement bits as unsigned, which sorts
+  // negative times after every positive one; format 1 is only read, and a negative query
+  // time is clamped to 0 there (no format-1 event is dated before 1970).
+  std::string TimeKey(int64_t micros) const;
+
+ private:
+  Schema(int version, const char* db_dir);
+  int version_;
+  const char* db_dir_;
+  std::vector<std::string> families_;
+  std::vector<size_t> family_of_;
+  std::vector<std::string> prefix_of_;
+};
+
+// ---- keys within tables (identical in every format unless a Schema is taken) ----
+
+namespace keys {
+// kMeta
+inline constexpr std::string_view kFormatVersion = "format-version";       // decimal text
+inline constexpr std::string_view kNextSnapshotSeq = "next-snapshot-seq";  // be64
+std::string AppHead(std::string_view app);  // "app-head/<app>" -> raw snapshot id
+
+// Fixed-width big-endian integers: sort in numeric order as RocksDB keys.
+std::string EncodeBe64(uint64_t v);
+std::optional<uint64_t> DecodeBe64(std::string_view bytes);
+// Little-endian integers inside values.
+void AppendLe64(std::string* out, uint64_t v);
+void AppendLe32(std::string* out, uint32_t v);
+uint64_t ReadLe64(const char* p);
+uint32_t ReadLe32(const char* p);
+}  // namespace keys
+
+// kObjects, kObjectMeta: the 32 raw bytes of the digest.
+std::string ObjectKey(const Digest& digest);
+// kSnapshots: the 32 raw bytes of the id.
+std::string SnapshotKey(const SnapshotId& id);
+// kSnapshotLog: be64 sequence number.
+std::string SnapshotLogKey(uint64_t seq);
+// kContentIndex: content digest + snapshot id.
+std::string ContentIndexKey(const Digest& content, const SnapshotId& id);
+// kStatCache: the file's absolute path.
+std::string StatCacheKey(std::string_view root, std::string_view relative_path);
+
+// kDeployments: the name. kEvents, kEventTime, kLiveHistory: name, \0, then the rest.
+// Deployment names never contain \0, so "name \0" is an exact prefix.
+std::string DeploymentKey(std::string_view name);
+std::string DeploymentPrefix(std::string_view name);
+std::string EventKey(std::string_view name, uint64_t seq);
+std::string EventTimeKey(const Schema& schema, std::string_view name, int64_t time_micros,
+                         uint64_t seq);
+// The seq at the end of an event_time key (0 if the key is too short).
+uint64_t SeqOfEventTimeKey(std::string_view key);
+std::string LiveHistoryKey(std::string_view name, const SnapshotId& id);
+
+// kSignatures: snapshot id + key id; the prefix is the snapshot id.
+std::string SignatureKey(const SnapshotId& snapshot, const KeyId& key);
+std::string SignaturePrefix(const SnapshotId& snapshot);
+// kAttestations: snapshot id + attestation id.
+std::string AttestationKey(const SnapshotId& snapshot, const Digest& id);
+std::string AttestationPrefix(const SnapshotId& snapshot);
+
+// kTrust
+inline constexpr std::string_view kTrustHeadKey = "head";
+inline constexpr std::string_view kTrustEventPrefix = "event/";
+inline constexpr std::string_view kTrustNamePrefix = "name/";
+inline constexpr std::string_view kTrustRevokedPrefix = "revoked/";
+std::string TrustEventKey(uint64_t seq);
+std::string TrustNameKey(std::string_view name);
+std::string TrustRevokedKey(const KeyId& key);
+
+// kPolicy
+inline constexpr std::string_view kPolicyHeadKey = "head";
+inline constexpr std::string_view kPolicyEventPrefix = "event/";
+inline constexpr std::string_view kPolicyRecordPrefix = "policy/";
+std::string PolicyEventKey(uint64_t seq);
+std::string PolicyRecordKey(std::string_view deployment);
+
+}  // namespace cairn
