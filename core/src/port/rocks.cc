@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/transaction_log.h>
@@ -55,6 +57,34 @@ class NullLogger : public rocksdb::Logger {
   using rocksdb::Logger::Logv;
   void Logv(const char*, va_list) override {}
 };
+
+// RocksDB writes an OPTIONS file at every read-write open, fsyncs it, then re-reads and
+// re-parses it to verify (about a quarter of a promote's time). cairn never reads it: the
+// options live in this file. This file system refuses to create the temporary OPTIONS
+// file, which RocksDB then skips (fail_if_options_file_error is false). `init` keeps the
+// default file system, so every store has the OPTIONS file of its creation for tools.
+class NoOptionsFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  explicit NoOptionsFileSystem(const std::shared_ptr<rocksdb::FileSystem>& base)
+      : rocksdb::FileSystemWrapper(base) {}
+  const char* Name() const override { return "CairnNoOptionsFile"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    std::string_view base = std::string_view(name).substr(name.rfind('/') + 1);
+    if (base.starts_with("OPTIONS-") && base.ends_with(".dbtmp")) {
+      return rocksdb::IOStatus::NotSupported("cairn keeps its RocksDB options in code");
+    }
+    return target()->NewWritableFile(name, options, result, dbg);
+  }
+};
+
+// Process-wide, like RocksDB's own default Env: it must outlive every open database.
+rocksdb::Env* NoOptionsFileEnv() {
+  static const std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(
+      std::make_shared<NoOptionsFileSystem>(rocksdb::FileSystem::Default()));
+  return env.get();
+}
 
 rocksdb::DBOptions BaseOptions() {
   rocksdb::DBOptions o;
@@ -239,6 +269,7 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const Schema& sche
   db_options.create_if_missing = options.create;
   db_options.error_if_exists = options.create;
   db_options.create_missing_column_families = options.create;
+  if (!options.create && !options.read_only) db_options.env = NoOptionsFileEnv();
 
   auto db = std::unique_ptr<Db>(new Db());
   db->read_only_ = options.read_only;
