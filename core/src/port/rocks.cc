@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
 #include <rocksdb/file_system.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/transaction_log.h>
@@ -30,9 +31,25 @@ bool IsLockHeld(const rocksdb::Status& s) {
                            text.find("Resource temporarily unavailable") != std::string::npos);
 }
 
+// Table files: a two-level (partitioned) index and partitioned Bloom filters, loaded on
+// demand. A one-key read of a short-lived command then reads a small top-level index and
+// one partition, not a whole index block that grows with the table (600 KB for a 67 MB
+// file of a 10^6-event history): reads stay flat in history size.
+std::shared_ptr<rocksdb::TableFactory> TableFactory() {
+  rocksdb::BlockBasedTableOptions t;
+  t.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  t.partition_filters = true;
+  t.metadata_block_size = 4096;
+  t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  t.cache_index_and_filter_blocks = true;
+  t.pin_top_level_index_and_filter = true;
+  return std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(t));
+}
+
 rocksdb::ColumnFamilyOptions OptionsFor(std::string_view name) {
   rocksdb::ColumnFamilyOptions o;
   o.compression = rocksdb::kZSTD;
+  o.table_factory = TableFactory();
   if (name == "objects") {
     // Object values arrive already compressed by cairn (zstd) and keys are digests:
     // RocksDB compression would only burn CPU. Values above 4 KiB live in blob files so
