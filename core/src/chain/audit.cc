@@ -9,6 +9,7 @@
 #include "cairn/deployment.h"
 #include "cairn/policy.h"
 #include "cairn/trust.h"
+#include "chain/hash_chain.h"
 #include "deploy/deployment_records.h"
 #include "store/schema.h"
 #include "store/store_internal.h"
@@ -59,34 +60,6 @@ std::optional<std::string> BrokenTrustRule(const TrustEvent& e,
   return std::nullopt;
 }
 
-// Every record under `prefix` must be a byte-exact copy of the event `expected` holds for it.
-Result<std::optional<std::string>> CheckRecords(const Db& db, std::string_view prefix,
-                                                const std::map<std::string, std::string>& expected,
-                                                std::string_view what) {
-  size_t seen = 0;
-  Cursor cur = db.NewCursor(Table::kTrust);
-  for (cur.Seek(prefix); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
-    std::string id(cur.key().substr(prefix.size()));
-    auto it = expected.find(id);
-    if (it == expected.end()) {
-      return std::optional<std::string>(
-          fmt::format("a {} record exists that no trust event wrote", what));
-    }
-    if (it->second != cur.value()) {
-      return std::optional<std::string>(
-          fmt::format("a {} record differs from the trust event that wrote it (event #{})", what,
-                      DecodeTrustEvent(it->second, "trust event").value().seq));
-    }
-    ++seen;
-  }
-  CAIRN_RETURN_IF_ERROR(cur.status());
-  if (seen != expected.size()) {
-    return std::optional<std::string>(fmt::format(
-        "{} {} record(s) written by trust events are missing", expected.size() - seen, what));
-  }
-  return std::optional<std::string>();
-}
-
 }  // namespace
 
 Result<TrustChainAudit> AuditTrustChain(const Store& store) {
@@ -99,68 +72,35 @@ Result<TrustChainAudit> AuditTrustChain(const Store& store) {
   std::map<std::string, TrustEvent> names;            // name -> its add event
   std::map<std::string, std::string> name_records;    // name -> expected record bytes
   std::map<std::string, std::string> revoke_records;  // raw key id -> expected record bytes
-  std::optional<TrustEvent> prev;
-  std::string last_bytes;
-  uint64_t expected_seq = 1;
-  Cursor cur = db.NewCursor(Table::kTrust);
-  for (cur.Seek(kTrustEventPrefix); cur.Valid() && cur.key().starts_with(kTrustEventPrefix);
-       cur.Next()) {
-    ++out.events;
-    auto key_seq = keys::DecodeBe64(cur.key().substr(kTrustEventPrefix.size()));
-    auto e = DecodeTrustEvent(cur.value(), fmt::format("trust event {}", expected_seq));
-    if (!e.ok()) return problem(expected_seq, e.status().message());
-    if (e->seq != expected_seq || key_seq != e->seq) {
-      return problem(expected_seq, fmt::format("expected trust event {} but found event {}: the "
-                                               "chain has a gap or a duplicate",
-                                               expected_seq, e->seq));
-    }
-    CAIRN_ASSIGN_OR_RETURN(Digest recomputed, e->ComputeHash());
-    if (recomputed != e->hash) {
-      return problem(e->seq, "its hash does not match its content: the event was altered");
-    }
-    if (prev) {
-      if (!e->prev || *e->prev != prev->hash) {
-        return problem(e->seq, fmt::format("prev does not match trust event {}'s hash: the "
-                                           "chain is broken here",
-                                           prev->seq));
-      }
-      if (e->time_micros < prev->time_micros) {
-        return problem(e->seq, "its time is earlier than the previous trust event's");
-      }
-    } else if (e->prev) {
-      return problem(e->seq, "the first trust event has a prev");
-    }
-    if (auto broken = BrokenTrustRule(*e, names, out)) return problem(e->seq, *broken);
-    KeyHistory& h = out.keys[e->key_id];
-    if (e->action == TrustAction::kAdd) {
-      h.public_key = *e->public_key;
-      if (h.added_seq == 0) h.added_seq = e->seq;
-      h.names.push_back(e->name);
-      names.emplace(e->name, *e);
-      name_records.emplace(e->name, std::string(cur.value()));
+  auto rules = [&](const TrustEvent& e, const TrustEvent*,
+                   std::string_view bytes) -> Result<std::optional<std::string>> {
+    if (auto broken = BrokenTrustRule(e, names, out)) return broken;
+    KeyHistory& h = out.keys[e.key_id];
+    if (e.action == TrustAction::kAdd) {
+      h.public_key = *e.public_key;
+      if (h.added_seq == 0) h.added_seq = e.seq;
+      h.names.push_back(e.name);
+      names.emplace(e.name, e);
+      name_records.emplace(e.name, std::string(bytes));
     } else {
-      h.revoked_seq = e->seq;
-      revoke_records.emplace(std::string(e->key_id.digest().Raw()), std::string(cur.value()));
+      h.revoked_seq = e.seq;
+      revoke_records.emplace(std::string(e.key_id.digest().Raw()), std::string(bytes));
     }
-    last_bytes.assign(cur.value());
-    prev = std::move(*e);
-    ++expected_seq;
-  }
-  CAIRN_RETURN_IF_ERROR(cur.status());
-  out.head_seq = prev ? prev->seq : 0;
-  CAIRN_ASSIGN_OR_RETURN(auto head, db.Get(Table::kTrust, kTrustHeadKey));
-  if (head && !prev) return problem(0, "the trust chain has a head but no events");
-  if (prev && !head) return problem(0, "the trust chain's head is missing");
-  if (prev && *head != last_bytes) {
-    return problem(0, fmt::format("the head is not the last trust event (#{}): the chain was cut "
-                                  "or the head rewritten",
-                                  prev->seq));
-  }
-  CAIRN_ASSIGN_OR_RETURN(auto bad_name, CheckRecords(db, kTrustNamePrefix, name_records, "name"));
-  if (bad_name) return problem(0, *bad_name);
+    return std::optional<std::string>();
+  };
+  CAIRN_ASSIGN_OR_RETURN(auto replay,
+                         ReplayChain<TrustEvent>(db, TrustChain(), DecodeTrustEvent, rules));
+  out.events = replay.events;
+  out.head_seq = replay.head_seq;
+  if (replay.broken) return problem(replay.broken->seq, replay.broken->message);
+  CAIRN_ASSIGN_OR_RETURN(auto bad_name,
+                         CheckDerivedRecords(db, Table::kTrust, kTrustNamePrefix, name_records,
+                                             "trust name", "trust event"));
+  if (bad_name) return problem(0, bad_name->message);
   CAIRN_ASSIGN_OR_RETURN(auto bad_revoked,
-                         CheckRecords(db, kTrustRevokedPrefix, revoke_records, "revocation"));
-  if (bad_revoked) return problem(0, *bad_revoked);
+                         CheckDerivedRecords(db, Table::kTrust, kTrustRevokedPrefix, revoke_records,
+                                             "revocation", "trust event"));
+  if (bad_revoked) return problem(0, bad_revoked->message);
   return out;
 }
 
@@ -240,83 +180,43 @@ std::optional<std::string> BrokenSignatureLink(const Event& e, uint64_t min_trus
 // Checks one deployment; returns the first broken link, if any. Signed events' verdicts
 // are appended to `report->signatures`.
 Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::string& name,
-                                              std::optional<std::string_view> record,
                                               const TrustChainAudit& trust, AuditReport* report) {
   Db& db = StoreInternal::db(store);
   auto problem = [&](uint64_t seq, std::string message) {
     return std::optional<AuditProblem>(AuditProblem{name, seq, std::move(message)});
   };
-  std::string prefix = DeploymentPrefix(name);
-  Cursor cur = db.NewCursor(Table::kEvents);
-  std::optional<Event> prev;
-  std::string last_bytes;
-  uint64_t expected_seq = 1;
   uint64_t min_trust_seq = 0;
-  for (cur.Seek(prefix); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
-    ++report->events;
-    auto e = DecodeEvent(cur.value(), fmt::format("event {} of {}", expected_seq, name));
-    if (!e.ok()) return problem(expected_seq, e.status().message());
-    if (e->seq != expected_seq) {
-      return problem(expected_seq, fmt::format("expected event {} but found event {}: the "
-                                               "chain has a gap or a duplicate",
-                                               expected_seq, e->seq));
+  // A deployment chain's own rules: each event moves from what the previous one made live,
+  // names its deployment, is in the time index, made an existing snapshot live, and its
+  // signature fields hang together.
+  auto rules = [&](const Event& e, const Event* prev,
+                   std::string_view) -> Result<std::optional<std::string>> {
+    using Broken = std::optional<std::string>;
+    if (e.deployment != name)
+      return Broken(fmt::format("event names deployment \"{}\"", e.deployment));
+    if (prev && (!e.from || *e.from != prev->to)) {
+      return Broken(fmt::format("from is not what event {} made live", prev->seq));
     }
-    if (e->deployment != name) {
-      return problem(e->seq, fmt::format("event names deployment \"{}\"", e->deployment));
-    }
-    CAIRN_ASSIGN_OR_RETURN(Digest recomputed, e->ComputeHash());
-    if (recomputed != e->hash) {
-      return problem(e->seq, "its hash does not match its content: the event was altered");
-    }
-    if (prev) {
-      if (!e->prev || *e->prev != prev->hash) {
-        return problem(e->seq, fmt::format("prev does not match event {}'s hash: the chain is "
-                                           "broken here",
-                                           prev->seq));
-      }
-      if (!e->from || *e->from != prev->to) {
-        return problem(e->seq, fmt::format("from is not what event {} made live", prev->seq));
-      }
-      if (e->time_micros < prev->time_micros) {
-        return problem(e->seq, "its time is earlier than the previous event's");
-      }
-    } else if (e->prev || e->from) {
-      return problem(e->seq, "the first event has a prev or from");
-    }
-    if (auto broken = BrokenSignatureLink(*e, min_trust_seq, trust)) {
-      return problem(e->seq, *broken);
-    }
-    if (e->signed_by) {
-      min_trust_seq = e->signed_by->trust_seq;
-      report->signatures.push_back(JudgeEventSignature(*e, trust));
+    if (!prev && e.from) return Broken("the first event has a from");
+    if (auto broken = BrokenSignatureLink(e, min_trust_seq, trust)) return broken;
+    if (e.signed_by) {
+      min_trust_seq = e.signed_by->trust_seq;
+      report->signatures.push_back(JudgeEventSignature(e, trust));
     }
     CAIRN_ASSIGN_OR_RETURN(
         bool indexed,
-        db.Contains(Table::kEventTime, EventTimeKey(db.schema(), name, e->time_micros, e->seq)));
-    if (!indexed) return problem(e->seq, "missing from the time index");
-    CAIRN_ASSIGN_OR_RETURN(bool exists, HasSnapshot(store, e->to));
+        db.Contains(Table::kEventTime, EventTimeKey(db.schema(), name, e.time_micros, e.seq)));
+    if (!indexed) return Broken("missing from the time index");
+    CAIRN_ASSIGN_OR_RETURN(bool exists, HasSnapshot(store, e.to));
     if (!exists) {
-      return problem(
-          e->seq, fmt::format("it made snapshot {} live, which is not in the store", e->to.Hex()));
+      return Broken(fmt::format("it made snapshot {} live, which is not in the store", e.to.Hex()));
     }
-    last_bytes.assign(cur.value());
-    prev = std::move(*e);
-    ++expected_seq;
-  }
-  CAIRN_RETURN_IF_ERROR(cur.status());
-  if (!record) {
-    if (prev) return problem(0, "events exist but the deployment pointer is missing");
-    return std::optional<AuditProblem>();
-  }
-  if (!prev) return problem(0, "the deployment pointer exists but it has no events");
-  if (*record != last_bytes) {
-    auto pointed = DecodeEvent(*record, "deployment " + name);
-    std::string what =
-        pointed.ok() ? fmt::format("points to {} (event {})", pointed->to.Short(), pointed->seq)
-                     : "is unreadable";
-    return problem(0, fmt::format("the pointer {} but the last event {} made {} live", what,
-                                  prev->seq, prev->to.Short()));
-  }
+    return Broken();
+  };
+  CAIRN_ASSIGN_OR_RETURN(auto replay,
+                         ReplayChain<Event>(db, DeploymentChain(name), DecodeEvent, rules));
+  report->events += replay.events;
+  if (replay.broken) return problem(replay.broken->seq, replay.broken->message);
   return std::optional<AuditProblem>();
 }
 
@@ -354,10 +254,7 @@ Result<AuditReport> AuditVerify(const Store& store, const std::string& only) {
   if (policy.problem) report.problems.push_back(*policy.problem);
   for (const auto& name : names) {
     ++report.deployments;
-    CAIRN_ASSIGN_OR_RETURN(auto record, db.Get(Table::kDeployments, name));
-    std::optional<std::string_view> view;
-    if (record) view = *record;
-    CAIRN_ASSIGN_OR_RETURN(auto problem, VerifyOne(store, name, view, trust, &report));
+    CAIRN_ASSIGN_OR_RETURN(auto problem, VerifyOne(store, name, trust, &report));
     if (problem) report.problems.push_back(std::move(*problem));
   }
   for (const auto& s : report.signatures) {

@@ -7,6 +7,7 @@
 #include "cairn/clock.h"
 #include "cairn/trust.h"
 #include "chain/chain_records.h"
+#include "chain/hash_chain.h"
 #include "deploy/deployment_records.h"
 #include "store/schema.h"
 #include "store/store_internal.h"
@@ -262,18 +263,9 @@ Result<Event> Append(Store& store, const Current& cur, Event e,
     CAIRN_ASSIGN_OR_RETURN(uint64_t trust_seq, CheckSigningKey(store, *key));
     e.signed_by = EventSigner{key->id(), trust_seq};
   }
-  int64_t now = store.clock().NowMicros();
-  if (cur.deployment) {
-    const Event& last = cur.deployment->last;
-    e.seq = last.seq + 1;
-    e.prev = last.hash;
-    e.from = last.to;
-    // Event time never goes backwards within a deployment, even if the clock does.
-    e.time_micros = std::max(now, last.time_micros + 1);
-  } else {
-    e.seq = 1;
-    e.time_micros = now;
-  }
+  const Event* last = cur.deployment ? &cur.deployment->last : nullptr;
+  LinkAfter(last, store.clock().NowMicros(), &e);
+  if (last != nullptr) e.from = last->to;
   if (e.action == EventAction::kPromote || e.top == 0) e.top = e.seq;
   CAIRN_ASSIGN_OR_RETURN(e.hash, e.ComputeHash());
   if (key != nullptr) {
@@ -283,8 +275,7 @@ Result<Event> Append(Store& store, const Current& cur, Event e,
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
 
   Batch batch(db);
-  batch.Put(Table::kDeployments, e.deployment, bytes);
-  batch.Put(Table::kEvents, EventKey(e.deployment, e.seq), bytes);
+  PutChainEvent(batch, DeploymentChain(e.deployment), e.seq, bytes);
   batch.Put(Table::kEventTime,
             EventTimeKey(StoreInternal::db(store).schema(), e.deployment, e.time_micros, e.seq),
             "");

@@ -12,6 +12,7 @@
 #include "cairn/clock.h"
 #include "cairn/trust.h"
 #include "chain/chain_records.h"
+#include "chain/hash_chain.h"
 #include "policy/policy_records.h"
 #include "store/schema.h"
 #include "store/store_internal.h"
@@ -386,21 +387,11 @@ Result<PolicyEvent> SetPolicy(Store& store, const Policy& policy, const std::str
   e.deployment = p.deployment;
   e.policy = p.ToJson();
   e.reason = reason;
-  int64_t now = store.clock().NowMicros();
-  if (head) {
-    e.seq = head->seq + 1;
-    e.prev = head->hash;
-    // Policy event time never goes backwards, even if the clock does.
-    e.time_micros = std::max(now, head->time_micros + 1);
-  } else {
-    e.seq = 1;
-    e.time_micros = now;
-  }
+  LinkAfter(head ? &*head : nullptr, store.clock().NowMicros(), &e);
   CAIRN_ASSIGN_OR_RETURN(e.hash, e.ComputeHash());
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
   Batch batch(db);
-  batch.Put(Table::kPolicy, PolicyEventKey(e.seq), bytes);
-  batch.Put(Table::kPolicy, kPolicyHeadKey, bytes);
+  PutChainEvent(batch, PolicyChain(), e.seq, bytes);
   if (p.empty()) {
     batch.Delete(Table::kPolicy, PolicyRecordKey(p.deployment));
   } else {
@@ -421,96 +412,43 @@ Result<PolicyChainAudit> AuditPolicyChain(const Store& store) {
   };
   std::map<std::string, std::string> records;  // deployment -> expected record bytes
   std::map<std::string, Json> current;         // deployment -> its policy, as JSON
-  std::optional<PolicyEvent> prev;
-  std::string last_bytes;
-  uint64_t expected_seq = 1;
-  Cursor cur = db.NewCursor(Table::kPolicy);
-  for (cur.Seek(kPolicyEventPrefix); cur.Valid() && cur.key().starts_with(kPolicyEventPrefix);
-       cur.Next()) {
-    ++out.events;
-    auto key_seq = keys::DecodeBe64(cur.key().substr(kPolicyEventPrefix.size()));
-    auto e = DecodePolicyEvent(cur.value(), fmt::format("policy event {}", expected_seq));
-    if (!e.ok()) return problem(expected_seq, "", e.status().message());
-    if (e->seq != expected_seq || key_seq != e->seq) {
-      return problem(expected_seq, e->deployment,
-                     fmt::format("expected policy event {} but found event {}: the chain has a "
-                                 "gap or a duplicate",
-                                 expected_seq, e->seq));
-    }
-    CAIRN_ASSIGN_OR_RETURN(Digest recomputed, e->ComputeHash());
-    if (recomputed != e->hash) {
-      return problem(e->seq, e->deployment,
-                     "its hash does not match its content: the event was altered");
-    }
-    if (prev) {
-      if (!e->prev || *e->prev != prev->hash) {
-        return problem(e->seq, e->deployment,
-                       fmt::format("prev does not match policy event {}'s hash: the chain is "
-                                   "broken here",
-                                   prev->seq));
-      }
-      if (e->time_micros < prev->time_micros) {
-        return problem(e->seq, e->deployment,
-                       "its time is earlier than the previous policy event's");
-      }
-    } else if (e->prev) {
-      return problem(e->seq, e->deployment, "the first policy event has a prev");
-    }
-    auto policy = PolicyOf(*e);
-    if (!policy.ok()) return problem(e->seq, e->deployment, policy.status().message());
-    auto it = current.find(e->deployment);
+  std::string last_deployment;                 // of the event read last: a problem names it
+  auto decode = [&](std::string_view bytes, std::string_view what) -> Result<PolicyEvent> {
+    last_deployment.clear();
+    auto e = DecodePolicyEvent(bytes, what);
+    if (e.ok()) last_deployment = e->deployment;
+    return e;
+  };
+  // The policy chain's own rule: every event changes its deployment's policy.
+  auto rules = [&](const PolicyEvent& e, const PolicyEvent*,
+                   std::string_view bytes) -> Result<std::optional<std::string>> {
+    auto policy = PolicyOf(e);
+    if (!policy.ok()) return std::optional<std::string>(policy.status().message());
+    auto it = current.find(e.deployment);
     if (policy->empty() && it == current.end()) {
-      return problem(e->seq, e->deployment, "it clears a policy the deployment did not have");
+      return std::optional<std::string>("it clears a policy the deployment did not have");
     }
-    if (it != current.end() && it->second == e->policy) {
-      return problem(e->seq, e->deployment, "it sets the policy the deployment already had");
+    if (it != current.end() && it->second == e.policy) {
+      return std::optional<std::string>("it sets the policy the deployment already had");
     }
     if (policy->empty()) {
-      current.erase(e->deployment);
-      records.erase(e->deployment);
+      current.erase(e.deployment);
+      records.erase(e.deployment);
     } else {
-      current[e->deployment] = e->policy;
-      records[e->deployment] = std::string(cur.value());
+      current[e.deployment] = e.policy;
+      records[e.deployment] = std::string(bytes);
     }
-    last_bytes.assign(cur.value());
-    prev = std::move(*e);
-    ++expected_seq;
+    return std::optional<std::string>();
+  };
+  CAIRN_ASSIGN_OR_RETURN(auto replay, ReplayChain<PolicyEvent>(db, PolicyChain(), decode, rules));
+  out.events = replay.events;
+  if (replay.broken) {
+    return problem(replay.broken->seq, replay.broken->seq == 0 ? "" : last_deployment,
+                   replay.broken->message);
   }
-  CAIRN_RETURN_IF_ERROR(cur.status());
-  CAIRN_ASSIGN_OR_RETURN(auto head, db.Get(Table::kPolicy, kPolicyHeadKey));
-  if (head && !prev) return problem(0, "", "the policy chain has a head but no events");
-  if (prev && !head) return problem(0, "", "the policy chain's head is missing");
-  if (prev && *head != last_bytes) {
-    return problem(0, "",
-                   fmt::format("the head is not the last policy event (#{}): the chain was cut "
-                               "or the head rewritten",
-                               prev->seq));
-  }
-  std::set<std::string> seen;
-  Cursor rec = db.NewCursor(Table::kPolicy);
-  for (rec.Seek(kPolicyRecordPrefix); rec.Valid() && rec.key().starts_with(kPolicyRecordPrefix);
-       rec.Next()) {
-    std::string name(rec.key().substr(kPolicyRecordPrefix.size()));
-    auto it = records.find(name);
-    if (it == records.end()) {
-      return problem(0, name,
-                     "a policy record exists that no policy event wrote (or that one cleared)");
-    }
-    if (it->second != rec.value()) {
-      return problem(0, name,
-                     "the policy record differs from the policy event that wrote it: it was "
-                     "edited");
-    }
-    seen.insert(name);
-  }
-  CAIRN_RETURN_IF_ERROR(rec.status());
-  for (const auto& [name, bytes] : records) {
-    if (!seen.contains(name)) {
-      return problem(0, name,
-                     "the policy record set by the chain is missing: the policy was deleted "
-                     "outside the chain");
-    }
-  }
+  CAIRN_ASSIGN_OR_RETURN(auto bad, CheckDerivedRecords(db, Table::kPolicy, kPolicyRecordPrefix,
+                                                       records, "policy", "policy event"));
+  if (bad) return problem(0, bad->key, bad->message);
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include <regex>
 
 #include "chain/chain_records.h"
+#include "chain/hash_chain.h"
 #include "store/schema.h"
 #include "store/store_internal.h"
 #include "trust/trust_records.h"
@@ -195,21 +196,11 @@ Result<TrustEvent> AppendTrustEvent(Store& store, TrustEvent e, const std::strin
   if (store.read_only()) return Status::Internal("changing trust needs a writable store");
   Db& db = StoreInternal::db(store);
   CAIRN_ASSIGN_OR_RETURN(auto head, LoadHead(store));
-  int64_t now = store.clock().NowMicros();
-  if (head) {
-    e.seq = head->seq + 1;
-    e.prev = head->hash;
-    // Trust event time never goes backwards, even if the clock does.
-    e.time_micros = std::max(now, head->time_micros + 1);
-  } else {
-    e.seq = 1;
-    e.time_micros = now;
-  }
+  LinkAfter(head ? &*head : nullptr, store.clock().NowMicros(), &e);
   CAIRN_ASSIGN_OR_RETURN(e.hash, e.ComputeHash());
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
   Batch batch(db);
-  batch.Put(Table::kTrust, TrustEventKey(e.seq), bytes);
-  batch.Put(Table::kTrust, kTrustHeadKey, bytes);
+  PutChainEvent(batch, TrustChain(), e.seq, bytes);
   batch.Put(Table::kTrust, record_key, bytes);
   CAIRN_RETURN_IF_ERROR(db.Write(batch, /*sync=*/true));
   return e;
