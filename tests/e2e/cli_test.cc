@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "support/sandbox.h"
 
@@ -93,6 +94,31 @@ TEST_F(CliTest, InvalidReleaseExitsFourNamesFileAndRuleAndChangesNothing) {
   Json f = Json::parse(fsck.out);
   EXPECT_EQ(f["objects"], 0);
   EXPECT_EQ(f["snapshots"], 0);
+}
+
+// main.cc registers only the command named on the command line: every command that the
+// full help lists must still be found under its own name, with its own options.
+TEST_F(CliTest, EveryCommandTheHelpListsRunsUnderItsName) {
+  auto help = RunCairn({"--help"});
+  ASSERT_EQ(help.exit_code, 0) << help.err;
+  size_t at = help.out.find("Subcommands:\n");
+  ASSERT_NE(at, std::string::npos) << help.out;
+  std::istringstream lines(help.out.substr(at + 13));
+  std::vector<std::string> names;
+  for (std::string line; std::getline(lines, line) && line.starts_with("  ");) {
+    names.push_back(line.substr(2, line.find(' ', 2) - 2));
+  }
+  ASSERT_EQ(names.size(), 20u) << help.out;
+  for (const auto& name : names) {
+    auto r = RunCairn({"--actor", "x", name, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_NE(r.out.find("Usage: cairn " + name), std::string::npos) << name << ":\n" << r.out;
+  }
+  // Global options before the command, in both spellings, still work.
+  Init();
+  auto status = RunCairn({"--store=" + box_ / "store", "--lock-timeout", "5", "status"});
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("no deployments"), std::string::npos) << status.out;
 }
 
 TEST_F(CliTest, ExitCodesAreDistinct) {

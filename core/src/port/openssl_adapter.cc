@@ -1,6 +1,8 @@
-// The OpenSSL boundary: SHA-256 and Ed25519 through EVP, PEM encoding of Ed25519 keys.
+// The OpenSSL boundary: SHA-256 (direct), Ed25519 through EVP, PEM encoding of Ed25519 keys.
 // Every OpenSSL call of core lives in this file, so OpenSSL's error model stops here:
 // failures become a Status naming the operation and OpenSSL's own reason.
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 (see Sha256 below).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <fmt/format.h>
 #include <openssl/bio.h>
 #include <openssl/crypto.h>
@@ -8,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -19,7 +22,7 @@
 namespace cairn {
 
 struct Sha256::Impl {
-  EVP_MD_CTX* ctx = nullptr;
+  SHA256_CTX ctx;
 };
 
 namespace {
@@ -30,29 +33,28 @@ namespace {
 }
 }  // namespace
 
+// SHA-256 through libcrypto's direct SHA256_* functions, not EVP: in OpenSSL 3 the first
+// EVP digest of a process fetches it from a provider, which loads the configuration file and
+// fills a name map with every legacy algorithm name: 3.6 million instructions, a fifth of
+// a whole `cairn promote`. The direct functions are deprecated in 3.0 but compute the same
+// digest with the same code; nothing is fetched.
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
-  impl_->ctx = EVP_MD_CTX_new();
-  if (impl_->ctx == nullptr) DieOnCryptoFailure("EVP_MD_CTX_new");
-  if (EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1) {
-    DieOnCryptoFailure("EVP_DigestInit_ex");
-  }
+  if (SHA256_Init(&impl_->ctx) != 1) DieOnCryptoFailure("SHA256_Init");
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(impl_->ctx); }
+Sha256::~Sha256() { OPENSSL_cleanse(&impl_->ctx, sizeof impl_->ctx); }
 
 void Sha256::Update(const void* data, size_t size) {
   if (size == 0) return;
-  if (EVP_DigestUpdate(impl_->ctx, data, size) != 1) DieOnCryptoFailure("EVP_DigestUpdate");
+  if (SHA256_Update(&impl_->ctx, data, size) != 1) DieOnCryptoFailure("SHA256_Update");
 }
 
 void Sha256::Update(std::string_view data) { Update(data.data(), data.size()); }
 
 Digest Sha256::Finish() {
   Digest::Bytes out{};
-  unsigned int len = 0;
-  if (EVP_DigestFinal_ex(impl_->ctx, out.data(), &len) != 1 || len != Digest::kSize) {
-    DieOnCryptoFailure("EVP_DigestFinal_ex");
-  }
+  static_assert(sizeof(out) == SHA256_DIGEST_LENGTH);
+  if (SHA256_Final(out.data(), &impl_->ctx) != 1) DieOnCryptoFailure("SHA256_Final");
   return Digest(out);
 }
 

@@ -124,9 +124,13 @@ rocksdb::DBOptions BaseOptions() {
   // Replaying the log into memtables is enough; writing them out as tiny L0 files at
   // every open would make each command pay for the previous one.
   o.avoid_flush_during_recovery = true;
-  // ...but readers replay the log at every open, so keep it short: compressed (manifests
-  // are text), and moved into table files by Checkpoint() once it grows.
-  o.wal_compression = rocksdb::kZSTD;
+  // ...but readers replay the log at every open, so keep it short: moved into table files
+  // by Checkpoint() once it grows. Not compressed: a move's log is a few hundred bytes, and
+  // starting a zstd stream for each log file at every open cost more than reading it.
+  o.wal_compression = rocksdb::kNoCompression;
+  // No statistics dumps: they start a timer thread in every process.
+  o.stats_dump_period_sec = 0;
+  o.stats_persist_period_sec = 0;
   // No preallocation: each writer's open starts a new log and MANIFEST, and fallocating
   // them (64 MiB for the log) only to ftruncate the unused space at close cost more than a
   // whole promote's own work (the trims are synchronous metadata updates).

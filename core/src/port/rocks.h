@@ -125,7 +125,7 @@ class Db {
   // `max_wal_bytes` or is spread over more than `max_wal_files` files, so that later opens
   // (which replay every log file; each writer's open starts a new one) stay fast.
   // Durability does not depend on it: it runs after synced writes.
-  Status Checkpoint(uint64_t max_wal_bytes = 4ull << 20, size_t max_wal_files = 32);
+  Status Checkpoint(uint64_t max_wal_bytes = 4ull << 20, size_t max_wal_files = 8);
 
   // A cursor over the table; over a table this store does not have yet (a format-1 store
   // made before the table existed), a cursor that is never Valid().

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <ctime>
-#include <regex>
 
 namespace cairn {
 namespace {
@@ -53,38 +52,83 @@ std::string FormatTime(int64_t micros) {
                      tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
 }
 
+namespace {
+// A cursor over the fixed grammar of ParseTime. (std::regex cost about a millisecond to
+// compile in every process that read an event.)
+struct TimeScanner {
+  std::string_view s;
+  size_t i = 0;
+  bool AtEnd() const { return i == s.size(); }
+  bool Peek(char c) const { return i < s.size() && s[i] == c; }
+  bool Take(char c) {
+    if (!Peek(c)) return false;
+    ++i;
+    return true;
+  }
+  // Exactly n ASCII digits.
+  bool Digits(size_t n, int* out) {
+    if (s.size() - i < n) return false;
+    int v = 0;
+    for (size_t k = 0; k < n; ++k) {
+      char c = s[i + k];
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    i += n;
+    *out = v;
+    return true;
+  }
+};
+}  // namespace
+
+// Grammar: YYYY-MM-DD, then optionally [T t space]HH:MM[:SS[.F{1,9}]], then optionally Z, z
+// or ±HH:MM; nothing else.
 Result<int64_t> ParseTime(std::string_view text) {
-  static const std::regex kPattern(
-      R"(^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)"
-      R"((Z|z|[+-]\d{2}:\d{2})?$)");
-  std::match_results<std::string_view::const_iterator> m;
-  if (!std::regex_match(text.begin(), text.end(), m, kPattern)) {
+  auto not_a_time = [&] {
     return Status::Usage(fmt::format(
         "'{}' is not a time: use RFC 3339 (2026-11-20T14:03:00Z) or 'YYYY-MM-DD HH:MM[:SS]' "
         "(UTC)",
         text));
+  };
+  TimeScanner t{text};
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  int64_t micros_frac = 0;
+  if (!t.Digits(4, &year) || !t.Take('-') || !t.Digits(2, &month) || !t.Take('-') ||
+      !t.Digits(2, &day)) {
+    return not_a_time();
   }
-  int year = std::stoi(m[1].str()), month = std::stoi(m[2].str()), day = std::stoi(m[3].str());
-  int hour = m[4].matched ? std::stoi(m[4].str()) : 0;
-  int minute = m[5].matched ? std::stoi(m[5].str()) : 0;
-  int second = m[6].matched ? std::stoi(m[6].str()) : 0;
+  if (t.Take('T') || t.Take('t') || t.Take(' ')) {
+    if (!t.Digits(2, &hour) || !t.Take(':') || !t.Digits(2, &minute)) return not_a_time();
+    if (t.Take(':')) {
+      if (!t.Digits(2, &second)) return not_a_time();
+      if (t.Take('.')) {
+        size_t digits = 0;
+        int d = 0;
+        while (digits < 9 && t.Digits(1, &d)) {
+          if (digits < 6) micros_frac = micros_frac * 10 + d;
+          ++digits;
+        }
+        if (digits == 0) return not_a_time();
+        for (size_t k = digits; k < 6; ++k) micros_frac *= 10;
+      }
+    }
+  }
+  int64_t offset_secs = 0;
+  bool bad_offset = false;
+  if (t.Take('Z') || t.Take('z')) {
+  } else if (t.Peek('+') || t.Peek('-')) {
+    int sign = t.Take('-') ? -1 : (t.Take('+'), 1);
+    int oh = 0, om = 0;
+    if (!t.Digits(2, &oh) || !t.Take(':') || !t.Digits(2, &om)) return not_a_time();
+    bad_offset = oh > 23 || om > 59;
+    offset_secs = sign * (oh * 3600 + om * 60);
+  }
+  if (!t.AtEnd()) return not_a_time();
   if (month < 1 || month > 12 || day < 1 || day > DaysIn(year, month) || hour > 23 || minute > 59 ||
       second > 60) {
     return Status::Usage(fmt::format("'{}' is not a valid calendar time", text));
   }
-  int64_t micros_frac = 0;
-  if (m[7].matched) {
-    std::string digits = m[7].str();
-    digits.resize(6, '0');
-    micros_frac = std::stoll(digits.substr(0, 6));
-  }
-  int64_t offset_secs = 0;
-  if (m[8].matched && m[8].str() != "Z" && m[8].str() != "z") {
-    std::string off = m[8].str();
-    int oh = std::stoi(off.substr(1, 2)), om = std::stoi(off.substr(4, 2));
-    if (oh > 23 || om > 59) return Status::Usage(fmt::format("'{}': bad UTC offset", text));
-    offset_secs = (oh * 3600 + om * 60) * (off[0] == '-' ? -1 : 1);
-  }
+  if (bad_offset) return Status::Usage(fmt::format("'{}': bad UTC offset", text));
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   int64_t secs = days * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - offset_secs;
   return secs * 1000000 + micros_frac;
