@@ -14,16 +14,13 @@
 #include <vector>
 
 #include "cairn/canonical_json.h"
+#include "cairn/deployment_name.h"
+#include "cairn/policy_check.h"
 #include "cairn/signing.h"
 #include "cairn/snapshot.h"
 #include "cairn/store.h"
 
 namespace cairn {
-
-// Allowed deployment names: one to four '/'-separated segments of [a-z0-9][a-z0-9._-]*,
-// at most 128 bytes in all; a name of 8 or more hex digits is refused (it would read as a
-// snapshot id prefix).
-Status ValidateDeploymentName(std::string_view name);
 
 enum class EventAction { kPromote, kRollback };
 const char* ActionName(EventAction action);
@@ -65,8 +62,8 @@ struct Event {
   std::optional<Digest> prev;
   std::optional<EventSigner> signed_by;  // covered by the hash
   // The gate's results for this move (policy checks; docs/format.md "Events"), covered by
-  // the hash. An empty array is not written, so events without checks hash as before.
-  Json checks = Json::array();
+  // the hash. An empty list is not written, so events without checks hash as before.
+  std::vector<PolicyCheck> checks;
   Digest hash;
   std::optional<EventSignature> signature;  // not covered by the hash
 
@@ -93,9 +90,9 @@ struct MoveOptions {
   // Called once the move is known to be possible (the snapshot exists, it is not live
   // already, --expect holds), right before it is written, with the planned event
   // (deployment, action, from, to, actor, reason, forced; no seq, time or hash yet).
-  // An error stops the move with that error and nothing changes; the array it returns is
-  // stored in the event as `checks`. Runs while the writer lock is held (gates.h).
-  std::function<Result<Json>(const Event& planned)> gate;
+  // An error stops the move with that error and nothing changes; the checks it returns are
+  // stored in the event. Runs while the writer lock is held (gates.h).
+  std::function<Result<std::vector<PolicyCheck>>(const Event& planned)> gate;
 };
 
 // Makes `snapshot` live on `deployment` (created on first promotion).
@@ -142,36 +139,5 @@ struct LiveHistory {
 };
 Result<LiveHistory> GetLiveHistory(const Store& store, const std::string& deployment,
                                    const SnapshotId& snapshot);
-
-// `audit verify`: recomputes every chain — each deployment's, the trust chain and the policy
-// chain — and checks every event signature against the trust list as it stood when the
-// event was signed.
-enum class AuditChain { kDeployment, kTrust, kPolicy };
-struct AuditProblem {
-  std::string deployment;  // empty for the trust chain; for the policy chain, if known
-  uint64_t seq = 0;        // 0: the deployment record (or the trust chain's head) itself
-  std::string message;
-  AuditChain chain = AuditChain::kDeployment;
-};
-// The verdict on one signed event.
-struct EventSignatureCheck {
-  std::string deployment;
-  uint64_t seq = 0;
-  KeyId key_id;
-  SignatureStatus status = SignatureStatus::kBad;
-  std::vector<std::string> names;  // the key's trusted names
-  std::string detail;
-};
-struct AuditReport {
-  uint64_t deployments = 0;
-  uint64_t events = 0;
-  uint64_t trust_events = 0;
-  uint64_t policy_events = 0;
-  std::vector<EventSignatureCheck> signatures;  // one per signed event
-  // The first broken link of each chain, and every event signature that is not valid.
-  std::vector<AuditProblem> problems;
-  bool ok() const { return problems.empty(); }
-};
-Result<AuditReport> AuditVerify(const Store& store, const std::string& deployment = "");
 
 }  // namespace cairn

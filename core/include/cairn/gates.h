@@ -14,6 +14,7 @@
 #include "cairn/deployment.h"
 #include "cairn/hooks.h"
 #include "cairn/policy.h"
+#include "cairn/policy_eval.h"
 #include "cairn/store.h"
 
 namespace cairn {

@@ -4,9 +4,9 @@
 //
 // Policies change through SetPolicy only; every change is a PolicyEvent in one hash chain
 // for the store, written with the deployment's policy record in one synced RocksDB batch.
-// Changing needs a Store opened read-write; reading and evaluating work on read-only stores.
-// Evaluation is a pure read: it decides nothing and writes nothing — the caller (promote,
-// rollback) acts on the checks. Functions are safe to call from several threads.
+// Changing needs a Store opened read-write; reading works on read-only stores. Evaluating a
+// policy into checks is in policy_eval.h; the checks themselves in policy_check.h. Functions
+// are safe to call from several threads.
 #pragma once
 
 #include <cstdint>
@@ -16,25 +16,14 @@
 #include <string_view>
 #include <vector>
 
+#include "cairn/audit.h"
 #include "cairn/canonical_json.h"
-#include "cairn/deployment.h"
 #include "cairn/digest.h"
 #include "cairn/score.h"
 #include "cairn/snapshot.h"
 #include "cairn/store.h"
 
 namespace cairn {
-
-// Rule ids, as used in checks, `promote --override RULE` and the docs.
-inline constexpr std::string_view kRuleRequireSignatures = "require-signatures";
-inline constexpr std::string_view kRuleMinEval = "min-eval";
-inline constexpr std::string_view kRuleMaxEvalDrop = "max-eval-drop";
-inline constexpr std::string_view kRuleSoak = "soak";
-inline constexpr std::string_view kRuleRequirePinnedModels = "require-pinned-models";
-inline constexpr std::string_view kRuleRequireAgentLimits = "require-agent-limits";
-
-// OK for one of the six rule ids above; kUsage naming them all otherwise.
-Status ValidateRuleName(std::string_view rule);
 
 // `count` distinct trusted keys holding `role` must have signed ("" = any trusted key).
 struct SignatureRequirement {
@@ -74,17 +63,6 @@ Result<int64_t> ParseDuration(std::string_view text, std::string_view what);
 // "25h", "1h30m", "45s", "0s": hours, minutes and seconds, zero parts left out.
 std::string FormatDuration(int64_t micros);
 
-// The outcome of one rule for one subject.
-struct PolicyCheck {
-  std::string rule;     // a rule id
-  std::string subject;  // "golden-v3", "role release", "beta", a component path
-  bool passed = false;
-  bool overridden = false;  // set by the caller (promote) — EvaluatePolicy never sets it
-  std::string detail;       // the numbers: "0.79 < 0.87", "live on beta 25h (needs 24h)"
-  // {"rule","subject","passed","overridden","detail"}: canonical-JSON friendly.
-  Json ToJson() const;
-};
-
 // One change of a deployment's policy. `hash` is the SHA-256 of the canonical JSON without
 // `hash`; `prev` is the previous policy event's hash (one chain for the whole store).
 struct PolicyEvent {
@@ -121,20 +99,6 @@ Result<std::optional<PolicyEvent>> GetPolicyEvent(const Store& store,
 Result<std::vector<Policy>> ListPolicies(const Store& store);
 // Every policy event, oldest first.
 Result<std::vector<PolicyEvent>> ReadPolicyEvents(const Store& store);
-
-// Evaluates every rule of `policy` for promoting `candidate` to policy.deployment, where
-// `live` is what is live there now (nullopt: nothing). `now_micros` ends an unfinished soak.
-// One check per signature requirement, eval, soak tier and model component; failures are
-// checks, not errors. Errors: kNotFound (no such snapshot), storage errors.
-Result<std::vector<PolicyCheck>> EvaluatePolicy(const Store& store, const Policy& policy,
-                                                const SnapshotId& candidate,
-                                                const std::optional<SnapshotId>& live,
-                                                int64_t now_micros);
-
-// Only the require-signatures rules — what a rollback still enforces: a target whose signer
-// was revoked since fails.
-Result<std::vector<PolicyCheck>> EvaluateSignatureRules(const Store& store, const Policy& policy,
-                                                        const SnapshotId& target);
 
 // `audit verify`: the replay of the policy chain.
 struct PolicyChainAudit {

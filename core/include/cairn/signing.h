@@ -14,10 +14,11 @@
 #include <string_view>
 
 #include "cairn/digest.h"
-#include "cairn/snapshot.h"
 #include "cairn/status.h"
 
 namespace cairn {
+
+class SnapshotId;
 
 // The identity of a public key: SHA-256 of its 32 raw bytes.
 class KeyId {
@@ -87,10 +88,11 @@ class PrivateKey {
   // Reads a PEM private key file (`--key FILE`, $CAIRN_KEY). kNotFound if it does not exist.
   static Result<PrivateKey> Load(const std::string& path);
 
-  PrivateKey(const PrivateKey&) = default;
-  PrivateKey& operator=(const PrivateKey&) = default;
-  PrivateKey(PrivateKey&&) = default;
-  PrivateKey& operator=(PrivateKey&&) = default;
+  // Move-only: a secret has one owner, and the seed a key moved from is wiped.
+  PrivateKey(const PrivateKey&) = delete;
+  PrivateKey& operator=(const PrivateKey&) = delete;
+  PrivateKey(PrivateKey&& other) noexcept;
+  PrivateKey& operator=(PrivateKey&& other) noexcept;
   ~PrivateKey();
 
   const PublicKey& public_key() const { return public_; }

@@ -1,6 +1,8 @@
 // audit verify: recomputes every deployment's hash chain, the trust chain and the policy
 // chain (replayed in policy.cc) from the stored events, and checks every event signature
 // against the trust list of its time.
+#include "cairn/audit.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>

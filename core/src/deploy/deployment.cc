@@ -12,43 +12,6 @@
 
 namespace cairn {
 
-// ---- names ----
-
-namespace {
-// Up to four '/'-separated parts of [a-z0-9._-], each starting with [a-z0-9].
-bool WellFormedDeploymentName(std::string_view name) {
-  int parts = 0;
-  size_t start = 0;
-  for (;;) {
-    size_t end = name.find('/', start);
-    std::string_view part = name.substr(start, end == std::string_view::npos ? end : end - start);
-    if (++parts > 4 || part.empty()) return false;
-    for (size_t i = 0; i < part.size(); ++i) {
-      char c = part[i];
-      bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-      if (!alnum && (i == 0 || (c != '.' && c != '_' && c != '-'))) return false;
-    }
-    if (end == std::string_view::npos) return true;
-    start = end + 1;
-  }
-}
-}  // namespace
-
-Status ValidateDeploymentName(std::string_view name) {
-  auto bad = [&](std::string_view why) {
-    return Status::Usage(fmt::format("\"{}\" is not a deployment name: {}", name, why));
-  };
-  if (name.empty() || name.size() > 128) return bad("use 1 to 128 characters");
-  if (!WellFormedDeploymentName(name)) {
-    return bad(
-        "use up to four '/'-separated parts of lowercase letters, digits, '.', '_' "
-        "and '-', each starting with a letter or digit (e.g. prod, support-bot/beta)");
-  }
-  if (name.size() >= 8 && IsHex(name)) return bad("it would read as a snapshot id prefix");
-  if (name.find("..") != std::string_view::npos) return bad("'..' is not allowed");
-  return Status::OK();
-}
-
 // ---- events ----
 
 const char* ActionName(EventAction action) {
@@ -68,7 +31,11 @@ Json Event::ToJson(bool with_hash) const {
             {"below", below},
             {"prev", prev ? Json(prev->ToString()) : Json()}};
   if (forced) j["forced"] = true;
-  if (!checks.empty()) j["checks"] = checks;
+  if (!checks.empty()) {
+    Json list = Json::array();
+    for (const auto& c : checks) list.push_back(c.ToJson());
+    j["checks"] = std::move(list);
+  }
   if (signed_by) {
     j["signed_by"] = {{"key_id", signed_by->key_id.ToString()},
                       {"trust_seq", signed_by->trust_seq}};
@@ -117,7 +84,11 @@ Result<Event> Event::FromJson(const Json& j) {
     e.forced = j.value("forced", false);
     if (j.contains("checks")) {
       if (!j.at("checks").is_array()) return bad("checks");
-      e.checks = j.at("checks");
+      for (const Json& c : j.at("checks")) {
+        auto check = PolicyCheck::FromJson(c);
+        if (!check.ok()) return check.status().WithContext("checks");
+        e.checks.push_back(std::move(*check));
+      }
     }
     if (j.contains("signed_by")) {
       const Json& sb = j.at("signed_by");
@@ -332,7 +303,6 @@ Result<Event> GateThenAppend(Store& store, const Current& cur, Event e,
   if (options.gate) {
     if (cur.deployment) e.from = cur.deployment->live;
     CAIRN_ASSIGN_OR_RETURN(e.checks, options.gate(e));
-    if (!e.checks.is_array()) return Status::Internal("a gate returned checks that are not a list");
   }
   return Append(store, cur, std::move(e), rolled_back, options.key);
 }

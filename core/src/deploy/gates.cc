@@ -17,7 +17,7 @@ Json HookContext(HookStage stage, const Event& event, bool moved) {
             {"actor", event.actor},
             {"reason", event.reason},
             {"forced", event.forced},
-            {"checks", event.checks}};
+            {"checks", ChecksJson(event.checks)}};
   if (moved) j["event"] = event.ToJson();
   return j;
 }
@@ -77,12 +77,6 @@ void RunPostHooks(Store& store, HookStage stage, const Event& event, const GateO
 
 namespace {
 
-Json ChecksJson(const std::vector<PolicyCheck>& checks) {
-  Json j = Json::array();
-  for (const auto& c : checks) j.push_back(c.ToJson());
-  return j;
-}
-
 // Marks failed checks whose rule is overridden; returns the blocking message for the rest
 // ("" when nothing blocks).
 Result<std::string> ApplyOverrides(const Policy& policy, const GateOptions& gates,
@@ -126,7 +120,7 @@ Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
   GateReport local;
   if (report == nullptr) report = &local;
   MoveOptions gated = move;
-  gated.gate = [&](const Event& planned) -> Result<Json> {
+  gated.gate = [&](const Event& planned) -> Result<std::vector<PolicyCheck>> {
     CAIRN_ASSIGN_OR_RETURN(std::optional<Policy> policy, GetPolicy(store, planned.deployment));
     if (policy && !policy->empty()) {
       report->has_policy = true;
@@ -142,10 +136,9 @@ Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
       return Status::Usage(
           fmt::format("--override: {} has no policy to override", planned.deployment));
     }
-    Json checks = ChecksJson(report->checks);
-    if (!gates.run_hooks) return checks;
+    if (!gates.run_hooks) return report->checks;
     Event with_checks = planned;
-    with_checks.checks = checks;
+    with_checks.checks = report->checks;
     HookOptions h = gates.hooks;
     h.stop_at_first_failure = true;
     CAIRN_ASSIGN_OR_RETURN(report->pre_hooks,
@@ -157,7 +150,7 @@ Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
       report->blocked = true;
       return Status::GateBlocked(failure + "\nnothing changed");
     }
-    return checks;
+    return report->checks;
   };
   CAIRN_ASSIGN_OR_RETURN(Event event, Promote(store, deployment, snapshot, gated));
   RunPostHooks(store, HookStage::kPostPromote, event, gates, report);
@@ -170,9 +163,9 @@ Result<Event> RollbackThroughGates(Store& store, const std::string& deployment,
   GateReport local;
   if (report == nullptr) report = &local;
   RollbackOptions gated = rollback;
-  gated.move.gate = [&](const Event& planned) -> Result<Json> {
+  gated.move.gate = [&](const Event& planned) -> Result<std::vector<PolicyCheck>> {
     CAIRN_ASSIGN_OR_RETURN(std::optional<Policy> policy, GetPolicy(store, planned.deployment));
-    if (!policy || policy->signatures.empty()) return Json::array();
+    if (!policy || policy->signatures.empty()) return std::vector<PolicyCheck>();
     report->has_policy = true;
     CAIRN_ASSIGN_OR_RETURN(report->checks, EvaluateSignatureRules(store, *policy, planned.to));
     std::string failed;
@@ -189,7 +182,7 @@ Result<Event> RollbackThroughGates(Store& store, const std::string& deployment,
           "nothing changed",
           planned.to.Short(), planned.deployment, failed));
     }
-    return ChecksJson(report->checks);
+    return report->checks;
   };
   CAIRN_ASSIGN_OR_RETURN(Event event, Rollback(store, deployment, gated));
   RunPostHooks(store, HookStage::kPostRollback, event, gates, report);

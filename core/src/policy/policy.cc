@@ -10,6 +10,8 @@
 
 #include "cairn/attestation.h"
 #include "cairn/clock.h"
+#include "cairn/deployment_name.h"
+#include "cairn/policy_check.h"
 #include "cairn/trust.h"
 #include "chain/chain_records.h"
 #include "chain/hash_chain.h"
@@ -215,6 +217,36 @@ Json PolicyCheck::ToJson() const {
               {"passed", passed},
               {"overridden", overridden},
               {"detail", detail}};
+}
+
+Result<PolicyCheck> PolicyCheck::FromJson(const Json& j) {
+  auto bad = [](std::string_view field) {
+    return Status::Corruption(fmt::format(
+        "a policy check's \"{}\" is missing or mistyped (a check has exactly rule, subject, "
+        "passed, overridden and detail)",
+        field));
+  };
+  if (!j.is_object()) return bad("(the check itself)");
+  if (j.size() != 5) return bad("(the set of members)");
+  PolicyCheck c;
+  for (const char* f : {"rule", "subject", "detail"}) {
+    if (!j.contains(f) || !j.at(f).is_string()) return bad(f);
+  }
+  for (const char* f : {"passed", "overridden"}) {
+    if (!j.contains(f) || !j.at(f).is_boolean()) return bad(f);
+  }
+  c.rule = j.at("rule").get<std::string>();
+  c.subject = j.at("subject").get<std::string>();
+  c.detail = j.at("detail").get<std::string>();
+  c.passed = j.at("passed").get<bool>();
+  c.overridden = j.at("overridden").get<bool>();
+  return c;
+}
+
+Json ChecksJson(const std::vector<PolicyCheck>& checks) {
+  Json j = Json::array();
+  for (const auto& c : checks) j.push_back(c.ToJson());
+  return j;
 }
 
 // ---- events and records ----

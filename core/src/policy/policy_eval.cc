@@ -1,5 +1,7 @@
 // Evaluating a policy for one snapshot (cairn/policy.h): one PolicyCheck per rule and
 // subject, with the numbers that decided it. Reads only; the caller acts on the result.
+#include "cairn/policy_eval.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,6 +10,7 @@
 
 #include "cairn/attestation.h"
 #include "cairn/clock.h"
+#include "cairn/deployment.h"
 #include "cairn/object.h"
 #include "cairn/policy.h"
 #include "cairn/signature.h"

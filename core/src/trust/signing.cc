@@ -12,6 +12,7 @@
 #include <regex>
 #include <sstream>
 
+#include "cairn/snapshot.h"
 #include "port/ed25519.h"
 #include "util/fs_util.h"
 
@@ -149,6 +150,19 @@ bool VerifySignature(const PublicKey& key, std::string_view message, const Signa
 // ---- PrivateKey ----
 
 PrivateKey::~PrivateKey() { ed25519::Wipe(seed_.data(), seed_.size()); }
+
+PrivateKey::PrivateKey(PrivateKey&& other) noexcept : seed_(other.seed_), public_(other.public_) {
+  ed25519::Wipe(other.seed_.data(), other.seed_.size());
+}
+
+PrivateKey& PrivateKey::operator=(PrivateKey&& other) noexcept {
+  if (this != &other) {
+    seed_ = other.seed_;
+    public_ = other.public_;
+    ed25519::Wipe(other.seed_.data(), other.seed_.size());
+  }
+  return *this;
+}
 
 Result<PrivateKey> PrivateKey::Generate() {
   PrivateKey key;

@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "cairn/deployment.h"
+#include "cairn/audit.h"
 #include "cairn/trust.h"
 #include "store/schema.h"
 

@@ -4,6 +4,7 @@
 
 #include <atomic>
 
+#include "cairn/audit.h"
 #include "cairn/ingest.h"
 #include "cairn/revision.h"
 #include "deploy/deployment_records.h"
@@ -272,9 +273,14 @@ TEST_F(DeploymentTest, GateChecksAreStoredInTheHashedEventAndARefusalChangesNoth
   ASSERT_TRUE(PromoteV(0).ok());
   MoveOptions m = Move("gated");
   Event seen;
-  m.gate = [&](const Event& planned) -> Result<Json> {
+  m.gate = [&](const Event& planned) -> Result<std::vector<PolicyCheck>> {
     seen = planned;
-    return Json::array({Json{{"rule", "min-eval"}, {"passed", true}}});
+    PolicyCheck c;
+    c.rule = "min-eval";
+    c.subject = "golden-v3";
+    c.passed = true;
+    c.detail = "0.9 >= 0.8";
+    return std::vector<PolicyCheck>{c};
   };
   clock_.now += 1000000;
   auto e = Promote(*store_, "prod", v_[1], m);
@@ -284,12 +290,16 @@ TEST_F(DeploymentTest, GateChecksAreStoredInTheHashedEventAndARefusalChangesNoth
   EXPECT_EQ(e->checks.size(), 1u);
   auto stored = GetEvent(*store_, "prod", 2);
   ASSERT_TRUE(stored.ok());
-  EXPECT_EQ(stored->checks[0]["rule"], "min-eval");
+  EXPECT_EQ(stored->checks, e->checks);
+  EXPECT_EQ(stored->checks[0].rule, "min-eval");
+  EXPECT_EQ(stored->checks[0].detail, "0.9 >= 0.8");
   auto audit = AuditVerify(*store_);
   ASSERT_TRUE(audit.ok());
   EXPECT_TRUE(audit->ok());
   // A refusing gate: no event, no move.
-  m.gate = [](const Event&) -> Result<Json> { return Status::GateBlocked("eval too low"); };
+  m.gate = [](const Event&) -> Result<std::vector<PolicyCheck>> {
+    return Status::GateBlocked("eval too low");
+  };
   clock_.now += 1000000;
   auto refused = Promote(*store_, "prod", v_[2], m);
   EXPECT_EQ(refused.status().code(), Code::kGateBlocked);

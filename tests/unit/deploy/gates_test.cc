@@ -78,8 +78,8 @@ TEST_F(GatesTest, ScoreExactlyAtTheMinimumPassesAndTheChecksAreInTheEvent) {
   auto e = Gated(0);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   ASSERT_EQ(e->checks.size(), 1u);
-  EXPECT_EQ(e->checks[0]["rule"], "min-eval");
-  EXPECT_EQ(e->checks[0]["passed"], true);
+  EXPECT_EQ(e->checks[0].rule, "min-eval");
+  EXPECT_EQ(e->checks[0].passed, true);
   auto stored = GetEvent(*store_, "prod", 1);
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->checks, e->checks);
@@ -114,9 +114,9 @@ TEST_F(GatesTest, OverrideLetsAFailingRulePassAndIsRecorded) {
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_EQ(report_.overridden, std::vector<std::string>{"min-eval"});
   ASSERT_EQ(e->checks.size(), 1u);
-  EXPECT_EQ(e->checks[0]["passed"], false);
-  EXPECT_EQ(e->checks[0]["overridden"], true);
-  EXPECT_EQ(GetEvent(*store_, "prod", 1)->checks[0]["overridden"], true);
+  EXPECT_EQ(e->checks[0].passed, false);
+  EXPECT_EQ(e->checks[0].overridden, true);
+  EXPECT_EQ(GetEvent(*store_, "prod", 1)->checks[0].overridden, true);
 }
 
 TEST_F(GatesTest, OverrideIsRefusedWhereThePolicyForbidsIt) {
@@ -169,7 +169,7 @@ TEST_F(GatesTest, RollbackSkipsEvalRulesButRefusesARevokedSignerUnlessForced) {
   ASSERT_TRUE(forced.ok()) << forced.status().ToString();
   EXPECT_EQ(forced->to, v_[0]);
   ASSERT_EQ(forced->checks.size(), 1u);
-  EXPECT_EQ(forced->checks[0]["overridden"], true);
+  EXPECT_EQ(forced->checks[0].overridden, true);
 }
 
 }  // namespace

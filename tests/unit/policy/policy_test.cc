@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "cairn/attestation.h"
+#include "cairn/policy_eval.h"
 #include "policy/policy_records.h"
 #include "support/signing_support.h"
 

@@ -1,0 +1,45 @@
+// Audit: `audit verify` recomputes every hash chain of a store — each deployment's, the
+// trust chain and the policy chain — and checks every event signature against the trust
+// list as it stood when the event was signed. It only reads: it works on read-only stores
+// and never waits; safe to call from several threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cairn/signing.h"
+#include "cairn/store.h"
+
+namespace cairn {
+
+// Which chain a problem is in.
+enum class AuditChain { kDeployment, kTrust, kPolicy };
+struct AuditProblem {
+  std::string deployment;  // empty for the trust chain; for the policy chain, if known
+  uint64_t seq = 0;        // 0: the deployment record (or the trust chain's head) itself
+  std::string message;
+  AuditChain chain = AuditChain::kDeployment;
+};
+// The verdict on one signed event.
+struct EventSignatureCheck {
+  std::string deployment;
+  uint64_t seq = 0;
+  KeyId key_id;
+  SignatureStatus status = SignatureStatus::kBad;
+  std::vector<std::string> names;  // the key's trusted names
+  std::string detail;
+};
+struct AuditReport {
+  uint64_t deployments = 0;
+  uint64_t events = 0;
+  uint64_t trust_events = 0;
+  uint64_t policy_events = 0;
+  std::vector<EventSignatureCheck> signatures;  // one per signed event
+  // The first broken link of each chain, and every event signature that is not valid.
+  std::vector<AuditProblem> problems;
+  bool ok() const { return problems.empty(); }
+};
+Result<AuditReport> AuditVerify(const Store& store, const std::string& deployment = "");
+
+}  // namespace cairn
