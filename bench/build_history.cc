@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
   auto store = cairn::Store::Open(store_path, open);
   if (!store.ok()) return Fail(store.status());
 
+  auto name = cairn::DeploymentName::Parse(deployment);
+  if (!name.ok()) return Fail(name.status());
   std::vector<cairn::SnapshotId> ids;
   for (const auto& rev : revs) {
     auto id = cairn::ResolveRevision(**store, rev);
@@ -87,10 +89,10 @@ int main(int argc, char** argv) {
   move.actor = "bench@build-history";
   move.reason = "benchmark history";
   for (uint64_t i = 0; i < events; ++i) {
-    auto e = cairn::Promote(**store, deployment, ids[i % ids.size()], move);
+    auto e = cairn::Promote(**store, *name, ids[i % ids.size()], move);
     if (!e.ok() && e.status().code() == cairn::Code::kConflict) {
       // The deployment already shows this snapshot (a history being extended): skip one.
-      e = cairn::Promote(**store, deployment, ids[(i + 1) % ids.size()], move);
+      e = cairn::Promote(**store, *name, ids[(i + 1) % ids.size()], move);
     }
     if (!e.ok()) return Fail(e.status());
     if (i == 0) first = e->time_micros;

@@ -26,9 +26,15 @@ struct AuditOptions {
 };
 
 int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
+  std::optional<DeploymentName> only;
+  if (!o.deployment.empty()) {
+    auto name = DeploymentName::Parse(o.deployment);
+    if (!name.ok()) return ReportError(name.status().WithContext("DEPLOYMENT"));
+    only = *name;
+  }
   auto store = ctx.OpenForRead();
   if (!store.ok()) return ReportError(store.status());
-  auto report = AuditVerify(**store, o.deployment);
+  auto report = AuditVerify(**store, only);
   if (!report.ok()) return ReportError(report.status());
   if (o.json) {
     Json problems = Json::array();

@@ -68,10 +68,10 @@ void PrintResult(const CheckoutResult& r, const std::string& dir) {
 }
 
 int RunFollow(const CheckoutCliOptions& o, const Context& ctx) {
-  Status name = ValidateDeploymentName(o.rev);
+  auto name = DeploymentName::Parse(o.rev);
   if (!name.ok()) {
-    return ReportError(Status::Usage(
-        fmt::format("--follow needs a deployment name, not \"{}\": {}", o.rev, name.message())));
+    return ReportError(Status::Usage(fmt::format("--follow needs a deployment name, not \"{}\": {}",
+                                                 o.rev, name.status().message())));
   }
   auto store_path = ctx.StorePath();
   if (!store_path.ok()) return ReportError(store_path.status());
@@ -100,7 +100,7 @@ int RunFollow(const CheckoutCliOptions& o, const Context& ctx) {
                "cairn: warning: {} (keeping the current version; trying again every {} ms)\n",
                s.message(), o.interval_ms);
   };
-  Status s = FollowDeployment(*store_path, o.rev, o.into, f);
+  Status s = FollowDeployment(*store_path, *name, o.into, f);
   if (!s.ok()) return ReportError(s);
   return kExitOk;
 }

@@ -18,9 +18,11 @@ struct LiveOptions {
 int RunLive(const LiveOptions& o, const Context& ctx) {
   auto when = ParseTime(o.at);
   if (!when.ok()) return ReportError(when.status().WithContext("--at"));
+  auto name = DeploymentName::Parse(o.deployment);
+  if (!name.ok()) return ReportError(name.status().WithContext("DEPLOYMENT"));
   auto store = ctx.OpenForRead();
   if (!store.ok()) return ReportError(store.status());
-  auto event = LiveAt(**store, o.deployment, *when);
+  auto event = LiveAt(**store, *name, *when);
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
     PrintJson({{"deployment", o.deployment},

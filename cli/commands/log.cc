@@ -28,9 +28,11 @@ int RunLog(const LogOptions& o, const Context& ctx) {
     if (!t.ok()) return ReportError(t.status().WithContext("--until"));
     until = *t;
   }
+  auto name = DeploymentName::Parse(o.deployment);
+  if (!name.ok()) return ReportError(name.status().WithContext("DEPLOYMENT"));
   auto store = ctx.OpenForRead();
   if (!store.ok()) return ReportError(store.status());
-  auto events = ReadEvents(**store, o.deployment, since, until);
+  auto events = ReadEvents(**store, *name, since, until);
   if (!events.ok()) return ReportError(events.status());
   if (o.json) {
     Json out = Json::array();

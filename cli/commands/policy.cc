@@ -196,25 +196,29 @@ void PrintShow(const Policy& p, const PolicyEvent& e) {
 }
 
 int RunPolicyShow(const PolicyShowOptions& o, const Context& ctx) {
+  std::vector<DeploymentName> names;
   if (!o.deployment.empty()) {
-    Status name = ValidateDeploymentName(o.deployment);
-    if (!name.ok()) return ReportError(name);
+    auto name = DeploymentName::Parse(o.deployment);
+    if (!name.ok()) return ReportError(name.status().WithContext("DEPLOYMENT"));
+    names.push_back(*name);
   }
   auto store = ctx.OpenForRead();
   if (!store.ok()) return ReportError(store.status());
-  std::vector<std::string> names;
-  if (!o.deployment.empty()) {
-    names.push_back(o.deployment);
-  } else {
+  if (o.deployment.empty()) {
     auto all = ListPolicies(**store);
     if (!all.ok()) return ReportError(all.status());
-    for (const auto& p : *all) names.push_back(p.deployment);
+    for (const auto& p : *all) {
+      auto name = DeploymentName::Parse(p.deployment);
+      if (!name.ok()) return ReportError(name.status());
+      names.push_back(*name);
+    }
   }
   Json out = Json::array();
-  for (const auto& name : names) {
-    auto event = GetPolicyEvent(**store, name);
+  for (const auto& name_ : names) {
+    const std::string name = name_.str();
+    auto event = GetPolicyEvent(**store, name_);
     if (!event.ok()) return ReportError(event.status());
-    auto policy = GetPolicy(**store, name);
+    auto policy = GetPolicy(**store, name_);
     if (!policy.ok()) return ReportError(policy.status());
     if (o.json) {
       out.push_back(ShowJson(name, *event));

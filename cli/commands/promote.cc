@@ -22,6 +22,8 @@ struct PromoteOptions {
 };
 
 int RunPromote(const PromoteOptions& o, const Context& ctx) {
+  auto name = DeploymentName::Parse(o.deployment);
+  if (!name.ok()) return ReportError(name.status().WithContext("--to"));
   auto key = ctx.SigningKey(o.key);
   if (!key.ok()) return ReportError(key.status());
   auto store = ctx.OpenForWrite();
@@ -41,7 +43,7 @@ int RunPromote(const PromoteOptions& o, const Context& ctx) {
   gates.hooks.timeout = std::chrono::milliseconds(o.hook_timeout_s * 1000);
   gates.overrides = o.overrides;
   GateReport report;
-  auto event = PromoteThroughGates(**store, o.deployment, *id, move, gates, &report);
+  auto event = PromoteThroughGates(**store, *name, *id, move, gates, &report);
   if (!o.json) PrintPolicyChecks(o.deployment, report);
   WarnOverrides(report);
   ReportHookOutcomes(report);

@@ -24,6 +24,8 @@ struct RollbackCmdOptions {
 };
 
 int RunRollback(const RollbackCmdOptions& o, const Context& ctx) {
+  auto name = DeploymentName::Parse(o.deployment);
+  if (!name.ok()) return ReportError(name.status().WithContext("DEPLOYMENT"));
   auto key = ctx.SigningKey(o.key);
   if (!key.ok()) return ReportError(key.status());
   auto store = ctx.OpenForWrite();
@@ -47,7 +49,7 @@ int RunRollback(const RollbackCmdOptions& o, const Context& ctx) {
   GateOptions gates;
   gates.hooks.timeout = std::chrono::milliseconds(o.hook_timeout_s * 1000);
   GateReport report;
-  auto event = RollbackThroughGates(**store, o.deployment, options, gates, &report);
+  auto event = RollbackThroughGates(**store, *name, options, gates, &report);
   if (!o.json) PrintPolicyChecks(o.deployment, report);
   ReportHookOutcomes(report);
   if (!event.ok()) return ReportError(event.status());

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "cairn/deployment_name.h"
 #include "cairn/signing.h"
 #include "cairn/store.h"
 
@@ -40,6 +42,7 @@ struct AuditReport {
   std::vector<AuditProblem> problems;
   bool ok() const { return problems.empty(); }
 };
-Result<AuditReport> AuditVerify(const Store& store, const std::string& deployment = "");
+Result<AuditReport> AuditVerify(const Store& store,
+                                const std::optional<DeploymentName>& only = std::nullopt);
 
 }  // namespace cairn

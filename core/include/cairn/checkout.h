@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/deployment_name.h"
 #include "cairn/snapshot.h"
 #include "cairn/store.h"
 
@@ -80,7 +81,7 @@ struct FollowOptions {
 // store at `store_path` read-only each time, so it never waits on writers and sees every
 // committed move) and checks out on change. Returns OK when `stop` says so; fails at once
 // only if the deployment does not exist when following starts.
-Status FollowDeployment(const std::string& store_path, const std::string& deployment,
+Status FollowDeployment(const std::string& store_path, const DeploymentName& deployment,
                         const std::string& dir, const FollowOptions& options);
 
 }  // namespace cairn

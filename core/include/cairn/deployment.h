@@ -75,7 +75,7 @@ struct Event {
 
 // The current state of a deployment.
 struct Deployment {
-  std::string name;
+  DeploymentName name;
   SnapshotId live;
   Event last;  // the event that made `live` live (and the end of the chain)
 };
@@ -98,7 +98,7 @@ struct MoveOptions {
 // Makes `snapshot` live on `deployment` (created on first promotion).
 // Errors: kNotFound (no such snapshot), kConflict (already live; signing key not trusted),
 // kMoved (--expect lost).
-Result<Event> Promote(Store& store, const std::string& deployment, const SnapshotId& snapshot,
+Result<Event> Promote(Store& store, const DeploymentName& deployment, const SnapshotId& snapshot,
                       const MoveOptions& options);
 
 struct RollbackOptions {
@@ -113,23 +113,24 @@ struct RollbackOptions {
 // ping-pong. Cost is independent of the deployment's history length.
 // Errors: kNotFound (no deployment / nothing to return to), kUsage (`to` never live here
 // without force), kConflict (`to` is live already), kMoved (--expect lost).
-Result<Event> Rollback(Store& store, const std::string& deployment, const RollbackOptions& options);
+Result<Event> Rollback(Store& store, const DeploymentName& deployment,
+                       const RollbackOptions& options);
 
 // The deployment's current state; kNotFound if it was never promoted.
-Result<Deployment> GetDeployment(const Store& store, const std::string& deployment);
+Result<Deployment> GetDeployment(const Store& store, const DeploymentName& deployment);
 // Every deployment, by name.
 Result<std::vector<Deployment>> ListDeployments(const Store& store);
 
 // Events of a deployment in order, optionally within [since, until] (microseconds).
-Result<std::vector<Event>> ReadEvents(const Store& store, const std::string& deployment,
+Result<std::vector<Event>> ReadEvents(const Store& store, const DeploymentName& deployment,
                                       std::optional<int64_t> since = std::nullopt,
                                       std::optional<int64_t> until = std::nullopt);
 // One event by sequence number.
-Result<Event> GetEvent(const Store& store, const std::string& deployment, uint64_t seq);
+Result<Event> GetEvent(const Store& store, const DeploymentName& deployment, uint64_t seq);
 
 // The event that made the snapshot live at `time_micros` live; kNotFound when nothing was
 // live then (before the first promotion).
-Result<Event> LiveAt(const Store& store, const std::string& deployment, int64_t time_micros);
+Result<Event> LiveAt(const Store& store, const DeploymentName& deployment, int64_t time_micros);
 
 // Whether `snapshot` was ever live on `deployment`, and whether it was rolled back there.
 struct LiveHistory {
@@ -137,7 +138,7 @@ struct LiveHistory {
   uint64_t first_seq = 0;
   uint64_t rolled_back_seq = 0;  // 0: never rolled back here
 };
-Result<LiveHistory> GetLiveHistory(const Store& store, const std::string& deployment,
+Result<LiveHistory> GetLiveHistory(const Store& store, const DeploymentName& deployment,
                                    const SnapshotId& snapshot);
 
 }  // namespace cairn

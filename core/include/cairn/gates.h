@@ -42,7 +42,7 @@ struct GateReport {
 // Errors: those of Promote; kUsage (an override the policy forbids, or an unknown rule);
 // kGateBlocked (a check failed and was not overridden, or a pre-promote hook failed; the
 // message says which) — nothing changed then.
-Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
+Result<Event> PromoteThroughGates(Store& store, const DeploymentName& deployment,
                                   const SnapshotId& snapshot, const MoveOptions& move,
                                   const GateOptions& gates, GateReport* report);
 
@@ -50,7 +50,7 @@ Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
 // a target whose signatures no longer meet the policy's require-signatures rules (a signer
 // was revoked) is refused with kGateBlocked unless `rollback.force`; forced, the failing
 // checks are stored as overridden. Errors: those of Rollback, kGateBlocked.
-Result<Event> RollbackThroughGates(Store& store, const std::string& deployment,
+Result<Event> RollbackThroughGates(Store& store, const DeploymentName& deployment,
                                    const RollbackOptions& rollback, const GateOptions& gates,
                                    GateReport* report);
 

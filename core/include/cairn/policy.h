@@ -18,6 +18,7 @@
 
 #include "cairn/audit.h"
 #include "cairn/canonical_json.h"
+#include "cairn/deployment_name.h"
 #include "cairn/digest.h"
 #include "cairn/score.h"
 #include "cairn/snapshot.h"
@@ -91,10 +92,10 @@ Result<PolicyEvent> SetPolicy(Store& store, const Policy& policy, const std::str
                               const std::string& reason);
 
 // The deployment's policy; nullopt when it has none. kUsage for a bad name.
-Result<std::optional<Policy>> GetPolicy(const Store& store, const std::string& deployment);
+Result<std::optional<Policy>> GetPolicy(const Store& store, const DeploymentName& deployment);
 // The event that set the deployment's current policy; nullopt when it has none.
 Result<std::optional<PolicyEvent>> GetPolicyEvent(const Store& store,
-                                                  const std::string& deployment);
+                                                  const DeploymentName& deployment);
 // Every deployment's policy, by deployment name.
 Result<std::vector<Policy>> ListPolicies(const Store& store);
 // Every policy event, oldest first.

@@ -224,13 +224,14 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
 
 }  // namespace
 
-Result<AuditReport> AuditVerify(const Store& store, const std::string& only) {
+// Deployments are found by their stored keys, not parsed as names: audit reads whatever is
+// in the store, damaged or not.
+Result<AuditReport> AuditVerify(const Store& store, const std::optional<DeploymentName>& only) {
   AuditReport report;
   Db& db = StoreInternal::db(store);
   std::set<std::string> names;
-  if (!only.empty()) {
-    CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(only));
-    names.insert(only);
+  if (only) {
+    names.insert(only->str());
   } else {
     Cursor d = db.NewCursor(Table::kDeployments);
     for (d.SeekToFirst(); d.Valid(); d.Next()) names.emplace(d.key());
@@ -265,8 +266,8 @@ Result<AuditReport> AuditVerify(const Store& store, const std::string& only) {
                                            fmt::format("signature by {}: {}: {}", s.key_id.Short(),
                                                        SignatureStatusName(s.status), s.detail)});
   }
-  if (!only.empty() && report.events == 0 && report.problems.empty()) {
-    return Status::NotFound(fmt::format("no deployment \"{}\"", only));
+  if (only && report.events == 0 && report.problems.empty()) {
+    return Status::NotFound(fmt::format("no deployment \"{}\"", only->view()));
   }
   return report;
 }

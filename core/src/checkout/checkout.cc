@@ -521,7 +521,7 @@ bool SleepUnlessStopped(std::chrono::milliseconds total, const std::function<boo
 }
 
 // One look: what is live, and a checkout if DIR is not at it.
-Status FollowOnce(const std::string& store_path, const std::string& deployment,
+Status FollowOnce(const std::string& store_path, const DeploymentName& deployment,
                   const std::string& dir, const FollowOptions& options) {
   StoreOpenOptions open;
   open.read_only = true;
@@ -536,9 +536,8 @@ Status FollowOnce(const std::string& store_path, const std::string& deployment,
 
 }  // namespace
 
-Status FollowDeployment(const std::string& store_path, const std::string& deployment,
+Status FollowDeployment(const std::string& store_path, const DeploymentName& deployment,
                         const std::string& dir, const FollowOptions& options) {
-  CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(deployment));
   {
     StoreOpenOptions open;
     open.read_only = true;

@@ -115,15 +115,15 @@ Result<Digest> Event::ComputeHash() const { return ChainHash(ToJson(/*with_hash=
 
 // ---- reading ----
 
-Result<Deployment> GetDeployment(const Store& store, const std::string& name) {
-  CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(name));
-  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Table::kDeployments, name));
+Result<Deployment> GetDeployment(const Store& store, const DeploymentName& name) {
+  CAIRN_ASSIGN_OR_RETURN(auto value,
+                         StoreInternal::db(store).Get(Table::kDeployments, DeploymentKey(name)));
   if (!value) {
     return Status::NotFound(
         fmt::format("no deployment \"{}\" (it is created by its first 'cairn promote REV --to {}')",
-                    name, name));
+                    name.view(), name.view()));
   }
-  CAIRN_ASSIGN_OR_RETURN(Event last, DecodeEvent(*value, "deployment " + name));
+  CAIRN_ASSIGN_OR_RETURN(Event last, DecodeEvent(*value, "deployment " + name.str()));
   return Deployment{name, last.to, std::move(last)};
 }
 
@@ -131,22 +131,26 @@ Result<std::vector<Deployment>> ListDeployments(const Store& store) {
   std::vector<Deployment> out;
   Cursor cur = StoreInternal::db(store).NewCursor(Table::kDeployments);
   for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
-    std::string name(cur.key());
-    CAIRN_ASSIGN_OR_RETURN(Event last, DecodeEvent(cur.value(), "deployment " + name));
-    out.push_back(Deployment{name, last.to, std::move(last)});
+    auto name = DeploymentName::Parse(cur.key());
+    if (!name.ok()) {
+      return Status::Corruption("a deployment pointer is stored under a key that is not a name: " +
+                                name.status().message());
+    }
+    CAIRN_ASSIGN_OR_RETURN(Event last, DecodeEvent(cur.value(), "deployment " + name->str()));
+    out.push_back(Deployment{*name, last.to, std::move(last)});
   }
   CAIRN_RETURN_IF_ERROR(cur.status());
   return out;
 }
 
-Result<Event> GetEvent(const Store& store, const std::string& name, uint64_t seq) {
+Result<Event> GetEvent(const Store& store, const DeploymentName& name, uint64_t seq) {
   CAIRN_ASSIGN_OR_RETURN(auto value,
                          StoreInternal::db(store).Get(Table::kEvents, EventKey(name, seq)));
-  if (!value) return Status::NotFound(fmt::format("{} has no event {}", name, seq));
-  return DecodeEvent(*value, fmt::format("event {} of {}", seq, name));
+  if (!value) return Status::NotFound(fmt::format("{} has no event {}", name.view(), seq));
+  return DecodeEvent(*value, fmt::format("event {} of {}", seq, name.view()));
 }
 
-Result<std::vector<Event>> ReadEvents(const Store& store, const std::string& name,
+Result<std::vector<Event>> ReadEvents(const Store& store, const DeploymentName& name,
                                       std::optional<int64_t> since, std::optional<int64_t> until) {
   CAIRN_RETURN_IF_ERROR(GetDeployment(store, name).status());  // it must exist
   std::vector<Event> out;
@@ -164,7 +168,7 @@ Result<std::vector<Event>> ReadEvents(const Store& store, const std::string& nam
   return out;
 }
 
-Result<Event> LiveAt(const Store& store, const std::string& name, int64_t time_micros) {
+Result<Event> LiveAt(const Store& store, const DeploymentName& name, int64_t time_micros) {
   CAIRN_RETURN_IF_ERROR(GetDeployment(store, name).status());  // it must exist
   // The last event at or before `time`: seek past it, step back once.
   std::string prefix = DeploymentPrefix(name);
@@ -178,12 +182,12 @@ Result<Event> LiveAt(const Store& store, const std::string& name, int64_t time_m
   CAIRN_RETURN_IF_ERROR(cur.status());
   if (!cur.Valid() || !cur.key().starts_with(prefix)) {
     return Status::NotFound(fmt::format("nothing was live on {} at {} (before its first promotion)",
-                                        name, FormatTime(time_micros)));
+                                        name.view(), FormatTime(time_micros)));
   }
   return GetEvent(store, name, SeqOfEventTimeKey(cur.key()));
 }
 
-Result<LiveHistory> GetLiveHistory(const Store& store, const std::string& name,
+Result<LiveHistory> GetLiveHistory(const Store& store, const DeploymentName& name,
                                    const SnapshotId& snapshot) {
   CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Table::kLiveHistory,
                                                                   LiveHistoryKey(name, snapshot)));
@@ -199,18 +203,18 @@ struct Current {
   std::optional<Deployment> deployment;  // none before the first promotion
 };
 
-Result<Current> LoadCurrent(const Store& store, const std::string& name) {
+Result<Current> LoadCurrent(const Store& store, const DeploymentName& name) {
   auto d = GetDeployment(store, name);
   if (d.ok()) return Current{std::move(*d)};
   if (d.status().IsNotFound()) return Current{};
   return d.status();
 }
 
-Status CheckExpect(const Current& cur, const std::string& name, const MoveOptions& o) {
+Status CheckExpect(const Current& cur, const DeploymentName& name, const MoveOptions& o) {
   if (!o.expect) return Status::OK();
   if (!cur.deployment) {
-    return Status::Moved(
-        fmt::format("{} has never been promoted, not {} as expected", name, o.expect->Short()));
+    return Status::Moved(fmt::format("{} has never been promoted, not {} as expected", name.view(),
+                                     o.expect->Short()));
   }
   if (cur.deployment->live != *o.expect) {
     return Status::Moved(
@@ -243,7 +247,7 @@ Result<uint64_t> CheckSigningKey(const Store& store, const PrivateKey& key) {
 
 // Fills seq, time, prev, hash (and signature, with a key) from the current state, then
 // writes pointer, event, time index and live history in one synced batch.
-Result<Event> Append(Store& store, const Current& cur, Event e,
+Result<Event> Append(Store& store, const DeploymentName& name, const Current& cur, Event e,
                      std::optional<SnapshotId> rolled_back, const PrivateKey* key) {
   if (store.read_only()) return Status::Internal("moving a deployment needs a writable store");
   Db& db = StoreInternal::db(store);
@@ -263,21 +267,18 @@ Result<Event> Append(Store& store, const Current& cur, Event e,
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
 
   Batch batch(db);
-  PutChainEvent(batch, DeploymentChain(e.deployment), e.seq, bytes);
+  PutChainEvent(batch, DeploymentChain(name), e.seq, bytes);
   batch.Put(Table::kEventTime,
-            EventTimeKey(StoreInternal::db(store).schema(), e.deployment, e.time_micros, e.seq),
-            "");
-  CAIRN_ASSIGN_OR_RETURN(LiveHistory to_history, GetLiveHistory(store, e.deployment, e.to));
+            EventTimeKey(StoreInternal::db(store).schema(), name, e.time_micros, e.seq), "");
+  CAIRN_ASSIGN_OR_RETURN(LiveHistory to_history, GetLiveHistory(store, name, e.to));
   if (!to_history.was_live) {
     to_history.first_seq = e.seq;
-    batch.Put(Table::kLiveHistory, LiveHistoryKey(e.deployment, e.to),
-              EncodeLiveHistory(to_history));
+    batch.Put(Table::kLiveHistory, LiveHistoryKey(name, e.to), EncodeLiveHistory(to_history));
   }
   if (rolled_back) {
-    CAIRN_ASSIGN_OR_RETURN(LiveHistory h, GetLiveHistory(store, e.deployment, *rolled_back));
+    CAIRN_ASSIGN_OR_RETURN(LiveHistory h, GetLiveHistory(store, name, *rolled_back));
     h.rolled_back_seq = e.seq;
-    batch.Put(Table::kLiveHistory, LiveHistoryKey(e.deployment, *rolled_back),
-              EncodeLiveHistory(h));
+    batch.Put(Table::kLiveHistory, LiveHistoryKey(name, *rolled_back), EncodeLiveHistory(h));
   }
   CAIRN_RETURN_IF_ERROR(db.Write(batch, /*sync=*/true));
   // The move is durable now. Every writer's open starts a new log file and every open
@@ -298,19 +299,18 @@ Status RequireReason(const MoveOptions& o) {
 
 namespace {
 // Asks the caller's gate (if any) about the planned move, then writes it.
-Result<Event> GateThenAppend(Store& store, const Current& cur, Event e,
+Result<Event> GateThenAppend(Store& store, const DeploymentName& name, const Current& cur, Event e,
                              std::optional<SnapshotId> rolled_back, const MoveOptions& options) {
   if (options.gate) {
     if (cur.deployment) e.from = cur.deployment->live;
     CAIRN_ASSIGN_OR_RETURN(e.checks, options.gate(e));
   }
-  return Append(store, cur, std::move(e), rolled_back, options.key);
+  return Append(store, name, cur, std::move(e), rolled_back, options.key);
 }
 }  // namespace
 
-Result<Event> Promote(Store& store, const std::string& name, const SnapshotId& snapshot,
+Result<Event> Promote(Store& store, const DeploymentName& name, const SnapshotId& snapshot,
                       const MoveOptions& options) {
-  CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(name));
   CAIRN_RETURN_IF_ERROR(RequireReason(options));
   CAIRN_ASSIGN_OR_RETURN(bool exists, HasSnapshot(store, snapshot));
   if (!exists) return Status::NotFound(fmt::format("no snapshot {}", snapshot.Hex()));
@@ -318,39 +318,39 @@ Result<Event> Promote(Store& store, const std::string& name, const SnapshotId& s
   CAIRN_RETURN_IF_ERROR(CheckExpect(cur, name, options));
   if (cur.deployment && cur.deployment->live == snapshot) {
     return Status::Conflict(fmt::format("{} is already live on {} (since {}): nothing to do",
-                                        snapshot.Short(), name,
+                                        snapshot.Short(), name.view(),
                                         FormatTime(cur.deployment->last.time_micros)));
   }
   Event e;
-  e.deployment = name;
+  e.deployment = name.str();
   e.actor = options.actor;
   e.action = EventAction::kPromote;
   e.to = snapshot;
   e.reason = options.reason;
   e.below = cur.deployment ? cur.deployment->last.top : 0;
-  return GateThenAppend(store, cur, std::move(e), std::nullopt, options);
+  return GateThenAppend(store, name, cur, std::move(e), std::nullopt, options);
 }
 
-Result<Event> Rollback(Store& store, const std::string& name, const RollbackOptions& options) {
-  CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(name));
+Result<Event> Rollback(Store& store, const DeploymentName& name, const RollbackOptions& options) {
   CAIRN_RETURN_IF_ERROR(RequireReason(options.move));
   if (options.steps == 0) return Status::Usage("--steps must be at least 1");
   CAIRN_ASSIGN_OR_RETURN(Current cur, LoadCurrent(store, name));
   if (!cur.deployment) {
-    return Status::NotFound(fmt::format("no deployment \"{}\": nothing to roll back", name));
+    return Status::NotFound(fmt::format("no deployment \"{}\": nothing to roll back", name.view()));
   }
   CAIRN_RETURN_IF_ERROR(CheckExpect(cur, name, options.move));
   const Deployment& d = *cur.deployment;
 
   Event e;
-  e.deployment = name;
+  e.deployment = name.str();
   e.actor = options.move.actor;
   e.action = EventAction::kRollback;
   e.reason = options.move.reason;
 
   if (options.to) {
     if (*options.to == d.live) {
-      return Status::Conflict(fmt::format("{} is already live on {}", options.to->Short(), name));
+      return Status::Conflict(
+          fmt::format("{} is already live on {}", options.to->Short(), name.view()));
     }
     CAIRN_ASSIGN_OR_RETURN(bool exists, HasSnapshot(store, *options.to));
     if (!exists) return Status::NotFound(fmt::format("no snapshot {}", options.to->Hex()));
@@ -381,7 +381,7 @@ Result<Event> Rollback(Store& store, const std::string& name, const RollbackOpti
       e.below = d.last.top;  // a new entry: Append makes top = its own seq
       e.top = 0;
     }
-    return GateThenAppend(store, cur, std::move(e), d.live, options.move);
+    return GateThenAppend(store, name, cur, std::move(e), d.live, options.move);
   }
 
   // Walk `steps` entries down the stack: each entry is the promotion that made a snapshot
@@ -392,8 +392,8 @@ Result<Event> Rollback(Store& store, const std::string& name, const RollbackOpti
     node = pushed.below;
     if (node == 0) {
       return Status::NotFound(fmt::format(
-          "{} has nothing {} to roll back to: {} was the first snapshot promoted there{}", name,
-          options.steps == 1 ? "earlier" : fmt::format("{} steps back", options.steps),
+          "{} has nothing {} to roll back to: {} was the first snapshot promoted there{}",
+          name.view(), options.steps == 1 ? "earlier" : fmt::format("{} steps back", options.steps),
           pushed.to.Short(), i == 0 ? "" : fmt::format(" ({} steps back)", i)));
     }
   }
@@ -401,9 +401,9 @@ Result<Event> Rollback(Store& store, const std::string& name, const RollbackOpti
   e.to = target.to;
   e.top = node;
   if (e.to == d.live) {
-    return Status::Conflict(fmt::format("{} is already live on {}", e.to.Short(), name));
+    return Status::Conflict(fmt::format("{} is already live on {}", e.to.Short(), name.view()));
   }
-  return GateThenAppend(store, cur, std::move(e), d.live, options.move);
+  return GateThenAppend(store, name, cur, std::move(e), d.live, options.move);
 }
 
 }  // namespace cairn

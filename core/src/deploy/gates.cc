@@ -114,14 +114,14 @@ Result<std::string> ApplyOverrides(const Policy& policy, const GateOptions& gate
 
 // Atomicity: the gate runs inside Promote, after its own checks and before its one synced
 // batch, while the writer lock is held; a refusal returns before anything is written.
-Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
+Result<Event> PromoteThroughGates(Store& store, const DeploymentName& deployment,
                                   const SnapshotId& snapshot, const MoveOptions& move,
                                   const GateOptions& gates, GateReport* report) {
   GateReport local;
   if (report == nullptr) report = &local;
   MoveOptions gated = move;
   gated.gate = [&](const Event& planned) -> Result<std::vector<PolicyCheck>> {
-    CAIRN_ASSIGN_OR_RETURN(std::optional<Policy> policy, GetPolicy(store, planned.deployment));
+    CAIRN_ASSIGN_OR_RETURN(std::optional<Policy> policy, GetPolicy(store, deployment));
     if (policy && !policy->empty()) {
       report->has_policy = true;
       CAIRN_ASSIGN_OR_RETURN(
@@ -157,14 +157,14 @@ Result<Event> PromoteThroughGates(Store& store, const std::string& deployment,
   return event;
 }
 
-Result<Event> RollbackThroughGates(Store& store, const std::string& deployment,
+Result<Event> RollbackThroughGates(Store& store, const DeploymentName& deployment,
                                    const RollbackOptions& rollback, const GateOptions& gates,
                                    GateReport* report) {
   GateReport local;
   if (report == nullptr) report = &local;
   RollbackOptions gated = rollback;
   gated.move.gate = [&](const Event& planned) -> Result<std::vector<PolicyCheck>> {
-    CAIRN_ASSIGN_OR_RETURN(std::optional<Policy> policy, GetPolicy(store, planned.deployment));
+    CAIRN_ASSIGN_OR_RETURN(std::optional<Policy> policy, GetPolicy(store, deployment));
     if (!policy || policy->signatures.empty()) return std::vector<PolicyCheck>();
     report->has_policy = true;
     CAIRN_ASSIGN_OR_RETURN(report->checks, EvaluateSignatureRules(store, *policy, planned.to));

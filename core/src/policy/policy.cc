@@ -330,21 +330,21 @@ Result<Policy> PolicyOf(const PolicyEvent& e) {
 }  // namespace
 
 Result<std::optional<PolicyEvent>> GetPolicyEvent(const Store& store,
-                                                  const std::string& deployment) {
-  CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(deployment));
+                                                  const DeploymentName& deployment) {
   CAIRN_ASSIGN_OR_RETURN(auto value,
                          StoreInternal::db(store).Get(Table::kPolicy, PolicyRecordKey(deployment)));
   if (!value) return std::optional<PolicyEvent>();
   CAIRN_ASSIGN_OR_RETURN(
-      PolicyEvent e, DecodePolicyEvent(*value, fmt::format("the policy of \"{}\"", deployment)));
-  if (e.deployment != deployment) {
+      PolicyEvent e,
+      DecodePolicyEvent(*value, fmt::format("the policy of \"{}\"", deployment.view())));
+  if (e.deployment != deployment.view()) {
     return Status::Corruption(fmt::format("the policy record of \"{}\" holds an event of \"{}\"",
-                                          deployment, e.deployment));
+                                          deployment.view(), e.deployment));
   }
   return std::optional<PolicyEvent>(std::move(e));
 }
 
-Result<std::optional<Policy>> GetPolicy(const Store& store, const std::string& deployment) {
+Result<std::optional<Policy>> GetPolicy(const Store& store, const DeploymentName& deployment) {
   CAIRN_ASSIGN_OR_RETURN(auto event, GetPolicyEvent(store, deployment));
   if (!event) return std::optional<Policy>();
   CAIRN_ASSIGN_OR_RETURN(Policy p, PolicyOf(*event));
@@ -402,7 +402,8 @@ Result<PolicyEvent> SetPolicy(Store& store, const Policy& policy, const std::str
   if (reason.empty()) {
     return Status::Usage("say why with --reason TEXT: it is recorded in the policy chain");
   }
-  CAIRN_ASSIGN_OR_RETURN(auto current, GetPolicy(store, p.deployment));
+  CAIRN_ASSIGN_OR_RETURN(DeploymentName name, DeploymentName::Parse(p.deployment));
+  CAIRN_ASSIGN_OR_RETURN(auto current, GetPolicy(store, name));
   if (!current && p.empty()) {
     return Status::Conflict(
         fmt::format("\"{}\" has no policy: there is nothing to clear", p.deployment));

@@ -166,21 +166,23 @@ Result<PolicyCheck> CheckMaxEvalDrop(const std::string& eval, const Score& max_d
   return c;
 }
 
-Result<PolicyCheck> CheckSoak(const Store& store, const std::string& from, int64_t need,
+Result<PolicyCheck> CheckSoak(const Store& store, const std::string& from_text, int64_t need,
                               const SnapshotId& candidate, int64_t now_micros) {
   PolicyCheck c;
   c.rule = std::string(kRuleSoak);
-  c.subject = from;
+  c.subject = from_text;
+  // A stored policy's tiers were names when it was set (ValidatePolicy).
+  CAIRN_ASSIGN_OR_RETURN(DeploymentName from, DeploymentName::Parse(from_text));
   CAIRN_ASSIGN_OR_RETURN(LiveHistory h, GetLiveHistory(store, from, candidate));
   if (!h.was_live) {
-    c.detail = fmt::format("{} was never live on {} (needs {} there)", candidate.Short(), from,
+    c.detail = fmt::format("{} was never live on {} (needs {} there)", candidate.Short(), from_text,
                            FormatDuration(need));
     return c;
   }
   if (h.rolled_back_seq != 0) {
     CAIRN_ASSIGN_OR_RETURN(Event rb, GetEvent(store, from, h.rolled_back_seq));
     c.detail = fmt::format("{} was rolled back on {} at {} (event #{}: \"{}\")", candidate.Short(),
-                           from, FormatTime(rb.time_micros), rb.seq, rb.reason);
+                           from_text, FormatTime(rb.time_micros), rb.seq, rb.reason);
     return c;
   }
   CAIRN_ASSIGN_OR_RETURN(Event first, GetEvent(store, from, h.first_seq));
@@ -196,7 +198,7 @@ Result<PolicyCheck> CheckSoak(const Store& store, const std::string& from, int64
   }
   int64_t live_for = std::max<int64_t>(0, end - first.time_micros);
   c.passed = live_for >= need;
-  c.detail = fmt::format("live on {} {} (needs {}): since {} (event #{}), {}", from,
+  c.detail = fmt::format("live on {} {} (needs {}): since {} (event #{}), {}", from_text,
                          FormatDuration(live_for), FormatDuration(need),
                          FormatTime(first.time_micros), first.seq, until);
   return c;

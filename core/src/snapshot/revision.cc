@@ -14,22 +14,22 @@ namespace {
 
 // NAME@{N} or NAME@TIME.
 Result<SnapshotId> ResolveDeploymentRevision(const Store& store, std::string_view rev, size_t at) {
-  std::string name(rev.substr(0, at));
+  CAIRN_ASSIGN_OR_RETURN(DeploymentName name, DeploymentName::Parse(rev.substr(0, at)));
   std::string_view spec = rev.substr(at + 1);
-  CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(name));
   if (spec.starts_with("{") && spec.ends_with("}")) {
     std::string_view digits = spec.substr(1, spec.size() - 2);
     uint64_t n = 0;
     if (digits.empty() || digits.size() > 18 ||
         !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       return Status::Usage(
-          fmt::format("'{}': use {}@{{N}} with N a number of moves back", rev, name));
+          fmt::format("'{}': use {}@{{N}} with N a number of moves back", rev, name.view()));
     }
     n = std::stoull(std::string(digits));
     CAIRN_ASSIGN_OR_RETURN(Deployment d, GetDeployment(store, name));
     if (n >= d.last.seq) {
       return Status::NotFound(fmt::format("{} has moved only {} time{}: there is no {}@{{{}}}",
-                                          name, d.last.seq, d.last.seq == 1 ? "" : "s", name, n));
+                                          name.view(), d.last.seq, d.last.seq == 1 ? "" : "s",
+                                          name.view(), n));
     }
     CAIRN_ASSIGN_OR_RETURN(Event e, GetEvent(store, name, d.last.seq - n));
     return e.to;
@@ -53,8 +53,8 @@ Result<SnapshotId> ResolveRevision(const Store& store, std::string_view rev) {
   if (auto at = rev.find('@'); at != std::string_view::npos) {
     return ResolveDeploymentRevision(store, rev, at);
   }
-  if (ValidateDeploymentName(rev).ok()) {
-    auto d = GetDeployment(store, std::string(rev));
+  if (auto name = DeploymentName::Parse(rev); name.ok()) {
+    auto d = GetDeployment(store, *name);
     if (d.ok()) return d->live;
     if (!d.status().IsNotFound()) return d.status();
     if (!IsHex(rev.starts_with("sha256:") ? rev.substr(7) : rev)) {

@@ -228,6 +228,30 @@ TEST_F(DeploymentTest, DeploymentNamesAreChecked) {
   }
 }
 
+// The rule is constexpr: a literal name is checked by the compiler (a bad one does not build).
+static_assert(deployment_name_internal::FindFlaw("support-bot/beta") ==
+              deployment_name_internal::Flaw::kNone);
+static_assert(deployment_name_internal::FindFlaw("deadbeef") ==
+              deployment_name_internal::Flaw::kHexPrefix);
+static_assert(deployment_name_internal::FindFlaw("a/b/c/d/e") ==
+              deployment_name_internal::Flaw::kShape);
+
+TEST(DeploymentNameTest, ParseIsTheOneCheckAndKeepsTheText) {
+  auto name = DeploymentName::Parse("support-bot/beta");
+  ASSERT_TRUE(name.ok());
+  EXPECT_EQ(name->view(), "support-bot/beta");
+  EXPECT_EQ(*name, DeploymentName("support-bot/beta"));
+  EXPECT_LT(DeploymentName("beta"), DeploymentName("prod"));
+  EXPECT_TRUE(DeploymentName::Parse(std::string(128, 'a')).ok());
+  EXPECT_FALSE(DeploymentName::Parse(std::string(129, 'a')).ok());
+  EXPECT_FALSE(DeploymentName::Parse(std::string(64, 'a')).ok());  // reads as an id prefix
+  EXPECT_TRUE(DeploymentName::Parse(std::string(65, 'a')).ok());   // longer than any id
+  EXPECT_FALSE(DeploymentName::Parse(std::string("pr\0od", 5)).ok());
+  auto bad = DeploymentName::Parse("x..Y");
+  EXPECT_NE(bad.status().message().find("lowercase letters"), std::string::npos)
+      << bad.status().message();
+}
+
 TEST_F(DeploymentTest, AuditVerifyPassesAndCatchesAnEditedEvent) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(PromoteV(i).ok());
   ASSERT_TRUE(Back().ok());
@@ -257,7 +281,7 @@ TEST_F(DeploymentTest, AuditVerifyCatchesAPointerThatDisagreesWithTheLastEvent) 
   Batch b(db);
   b.Put(Table::kDeployments, "prod", first);  // an old signed pointer replayed
   ASSERT_TRUE(db.Write(b, true).ok());
-  auto r = AuditVerify(*store_, "prod");
+  auto r = AuditVerify(*store_, DeploymentName("prod"));
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->problems.size(), 1u);
   EXPECT_EQ(r->problems[0].seq, 0u);

@@ -37,7 +37,7 @@ class PolicyTest : public testing::SignedStoreTest {
     s.dataset = dataset;
     return Attest(*store_, std::move(s), key, {"ci@test", std::nullopt});
   }
-  Result<Event> PromoteV(int i, const std::string& deployment) {
+  Result<Event> PromoteV(int i, const DeploymentName& deployment) {
     clock_.now += 1000000;
     MoveOptions m;
     m.actor = "alice@test";
@@ -159,7 +159,9 @@ TEST_F(PolicyTest, SetGetListAndClearAreChainedEvents) {
   auto none = GetPolicy(*store_, "staging");
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
-  EXPECT_EQ(GetPolicy(*store_, "Bad Name").status().code(), Code::kUsage);
+  // A bad name never reaches GetPolicy: it is refused where it is parsed (and a literal one
+  // does not compile).
+  EXPECT_EQ(DeploymentName::Parse("Bad Name").status().code(), Code::kUsage);
 
   Policy beta;
   beta.deployment = "support-bot/beta";
