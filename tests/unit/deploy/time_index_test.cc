@@ -2,55 +2,22 @@
 // brute-force answer over random event times, including times before 1970.
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <random>
 
 #include "cairn/deployment.h"
 #include "cairn/ingest.h"
 #include "cairn/revision.h"
-#include "support/sandbox.h"
+#include "support/signing_support.h"
 
 namespace cairn {
 namespace {
-
-class SteppedClock : public Clock {
- public:
-  int64_t NowMicros() const override { return now.load(); }
-  std::atomic<int64_t> now{0};
-};
 
 // Year 0001 to year 9999: the range ParseTime accepts, so NAME@TIME can be tested too.
 constexpr int64_t kMinMicros = -62135596800000000;  // 0001-01-01T00:00:00Z
 constexpr int64_t kMaxMicros = 253402300799000000;  // 9999-12-31T23:59:59Z
 
-class TimeIndexTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    ASSERT_TRUE(Store::Init(box_ / "store").ok());
-    StoreOpenOptions o;
-    o.read_only = false;
-    o.clock = &clock_;
-    auto s = Store::Open(box_ / "store", o);
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    store_ = std::move(*s);
-    std::string dir = testing::WriteMinimalRelease(box_, "rel");
-    for (int i = 0; i < 3; ++i) {
-      box_.Write("rel/prompts/system.md", "Version " + std::to_string(i) + " {{customer_name}}\n");
-      CreateSnapshotOptions c;
-      c.dir = dir;
-      c.message = "v" + std::to_string(i + 1);
-      std::vector<Problem> problems;
-      auto r = CreateSnapshot(*store_, c, &problems);
-      ASSERT_TRUE(r.ok()) << r.status().ToString();
-      v_.push_back(r->snapshot.id);
-    }
-  }
-
-  testing::Sandbox box_;
-  SteppedClock clock_;
-  std::unique_ptr<Store> store_;
-  std::vector<SnapshotId> v_;
-};
+// A writable store with three snapshots and a clock the test sets (signing_support.h).
+class TimeIndexTest : public testing::SignedStoreTest {};
 
 // The last event at or before t, by the brute-force definition.
 const Event* BruteLiveAt(const std::vector<Event>& events, int64_t t) {
