@@ -19,7 +19,7 @@ ChainPlace DeploymentChain(std::string_view name) {
 }
 
 void PutChainEvent(Batch& batch, const ChainPlace& place, uint64_t seq, std::string_view bytes) {
-  batch.Put(place.events_table, place.events_prefix + keys::EncodeBe64(seq), bytes);
+  batch.Put(place.events_table, ChainEventKey(place.events_prefix, seq), bytes);
   batch.Put(place.head_table, place.head_key, bytes);
 }
 

@@ -95,7 +95,7 @@ Result<ChainReplayResult> ReplayChain(
   Cursor cur = db.NewCursor(place.events_table);
   for (cur.Seek(prefix); cur.Valid() && cur.key().starts_with(prefix); cur.Next()) {
     ++out.events;
-    auto key_seq = keys::DecodeBe64(cur.key().substr(prefix.size()));
+    auto key_seq = SeqOfChainEventKey(prefix, cur.key());
     auto e = decode(cur.value(), fmt::format("{} {}", place.noun, expected));
     if (!e.ok()) return broken(expected, e.status().message());
     if (e->seq != expected || key_seq != e->seq) {

@@ -71,18 +71,6 @@ void RemoveStaleBuilds(const std::string& store_path) {
   for (const auto& path : stale) RemoveTreeQuietly(path);
 }
 
-// The format-2 key of a format-1 record: the same bytes, except the time inside an
-// event_time key (format 1: the time's bits as unsigned; format 2: offset binary).
-std::string Format2Key(Table table, std::string_view key) {
-  if (table != Table::kEventTime || key.size() < 17) return std::string(key);
-  size_t time_at = key.size() - 16;
-  auto bits = keys::DecodeBe64(key.substr(time_at, 8));
-  std::string out(key.substr(0, time_at));
-  out += Schema::Format2().TimeKey(static_cast<int64_t>(*bits));
-  out += key.substr(key.size() - 8);
-  return out;
-}
-
 struct TableDigest {
   uint64_t records = 0;
   Digest digest;
@@ -109,7 +97,9 @@ Result<std::vector<TableDigest>> CopyTables(const Db& from, Db& to) {
     TableDigest td;
     Cursor cur = from.NewCursor(table);
     for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
-      std::string key = Format2Key(table, cur.key());
+      // Only the time inside an event_time key is encoded differently in format 2.
+      std::string key =
+          table == Table::kEventTime ? Format2EventTimeKey(cur.key()) : std::string(cur.key());
       std::string_view value = cur.value();
       std::string version;
       if (table == Table::kMeta && key == keys::kFormatVersion) {

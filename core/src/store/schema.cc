@@ -70,12 +70,6 @@ const Schema& Schema::Format2() {
   return schema;
 }
 
-const Schema* Schema::ForVersion(int version) {
-  if (version == 1) return &Format1();
-  if (version == 2) return &Format2();
-  return nullptr;
-}
-
 std::string Schema::TimeKey(int64_t micros) const {
   if (version_ == 1) return keys::EncodeBe64(static_cast<uint64_t>(micros < 0 ? 0 : micros));
   return keys::EncodeBe64(static_cast<uint64_t>(micros) ^ (uint64_t{1} << 63));
@@ -142,8 +136,24 @@ std::string StatCacheKey(std::string_view root, std::string_view relative_path) 
 
 std::string DeploymentKey(std::string_view name) { return std::string(name); }
 std::string DeploymentPrefix(std::string_view name) { return std::string(name) + '\0'; }
+std::string ChainEventKey(std::string_view events_prefix, uint64_t seq) {
+  return std::string(events_prefix) + keys::EncodeBe64(seq);
+}
+std::optional<uint64_t> SeqOfChainEventKey(std::string_view events_prefix, std::string_view key) {
+  if (!key.starts_with(events_prefix)) return std::nullopt;
+  return keys::DecodeBe64(key.substr(events_prefix.size()));
+}
 std::string EventKey(std::string_view name, uint64_t seq) {
-  return DeploymentPrefix(name) + keys::EncodeBe64(seq);
+  return ChainEventKey(DeploymentPrefix(name), seq);
+}
+std::string Format2EventTimeKey(std::string_view key) {
+  if (key.size() < 17) return std::string(key);
+  size_t time_at = key.size() - 16;
+  uint64_t bits = *keys::DecodeBe64(key.substr(time_at, 8));
+  std::string out(key.substr(0, time_at));
+  out += Schema::Format2().TimeKey(static_cast<int64_t>(bits));
+  out += key.substr(key.size() - 8);
+  return out;
 }
 std::string EventTimeKey(const Schema& schema, std::string_view name, int64_t time_micros,
                          uint64_t seq) {
@@ -170,9 +180,7 @@ std::string AttestationKey(const SnapshotId& snapshot, const Digest& id) {
   return AttestationPrefix(snapshot) + std::string(id.Raw());
 }
 
-std::string TrustEventKey(uint64_t seq) {
-  return std::string(kTrustEventPrefix) + keys::EncodeBe64(seq);
-}
+std::string TrustEventKey(uint64_t seq) { return ChainEventKey(kTrustEventPrefix, seq); }
 std::string TrustNameKey(std::string_view name) {
   return std::string(kTrustNamePrefix) + std::string(name);
 }
@@ -180,9 +188,7 @@ std::string TrustRevokedKey(const KeyId& key) {
   return std::string(kTrustRevokedPrefix) + std::string(key.digest().Raw());
 }
 
-std::string PolicyEventKey(uint64_t seq) {
-  return std::string(kPolicyEventPrefix) + keys::EncodeBe64(seq);
-}
+std::string PolicyEventKey(uint64_t seq) { return ChainEventKey(kPolicyEventPrefix, seq); }
 std::string PolicyRecordKey(std::string_view deployment) {
   return std::string(kPolicyRecordPrefix) + std::string(deployment);
 }

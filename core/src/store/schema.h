@@ -47,9 +47,6 @@ class Schema {
  public:
   static const Schema& Format1();
   static const Schema& Format2();
-  // The schema of format `version`, or nullptr when this build does not know it.
-  static const Schema* ForVersion(int version);
-
   int version() const { return version_; }
   // The store directory's database subdirectory: "db" (format 1), "db2" (format 2).
   const char* db_dir() const { return db_dir_; }
@@ -110,6 +107,9 @@ std::string StatCacheKey(std::string_view root, std::string_view relative_path);
 std::string DeploymentKey(std::string_view name);
 std::string DeploymentPrefix(std::string_view name);
 std::string EventKey(std::string_view name, uint64_t seq);
+// The format-2 event_time key of a format-1 one (only the time is re-encoded); keys too
+// short to hold a time and a seq are returned as they are.
+std::string Format2EventTimeKey(std::string_view format1_key);
 std::string EventTimeKey(const Schema& schema, std::string_view name, int64_t time_micros,
                          uint64_t seq);
 // The seq at the end of an event_time key (0 if the key is too short).
@@ -122,6 +122,11 @@ std::string SignaturePrefix(const SnapshotId& snapshot);
 // kAttestations: snapshot id + attestation id.
 std::string AttestationKey(const SnapshotId& snapshot, const Digest& id);
 std::string AttestationPrefix(const SnapshotId& snapshot);
+
+// Hash-chain events (deployments, trust, policy): the chain's prefix, then be64 seq.
+std::string ChainEventKey(std::string_view events_prefix, uint64_t seq);
+// The seq of an event key under `events_prefix`; nullopt when it is not one.
+std::optional<uint64_t> SeqOfChainEventKey(std::string_view events_prefix, std::string_view key);
 
 // kTrust
 inline constexpr std::string_view kTrustHeadKey = "head";
