@@ -1,5 +1,6 @@
-// fsck: a full integrity check of a store. Re-hashes every object (chunks and whole
-// objects), checks that every snapshot's manifest hashes to its id and follows the schema,
+// fsck: a full integrity check of a store. Verifies the checksums of every database file
+// (the logs, MANIFEST and CURRENT are checked by every open), re-hashes every object (chunks and
+// whole objects), checks that every snapshot's manifest hashes to its id and follows the schema,
 // and that every object a snapshot references is present and intact. Read-only.
 #pragma once
 

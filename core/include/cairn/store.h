@@ -16,6 +16,8 @@
 
 namespace cairn {
 
+class Env;  // the file-system seam (core/src/port/env.h)
+
 // Version of the on-disk format this build writes (docs/format.md). It reads format 1 as
 // it is and upgrades it to this one at the first write (docs/format.md, "Upgrading").
 inline constexpr int kStoreFormatVersion = 2;
@@ -38,13 +40,16 @@ struct StoreOpenOptions {
   // one, and Close() flushes everything to table files and syncs it. A crash before Close()
   // returns can lose any write made since the open. The cairn CLI never sets it.
   bool sync_each_write = true;
+  // The file system every write goes through; nullptr: the real one. Tests pass a FaultEnv
+  // to make writes fail.
+  Env* env = nullptr;
 };
 
 class Store {
  public:
   // Creates a new, empty store in directory `path` (created if missing; must be empty if
   // it exists). Writes the format version, creates hooks/, fsyncs.
-  static Result<std::unique_ptr<Store>> Init(const std::string& path);
+  static Result<std::unique_ptr<Store>> Init(const std::string& path, Env* env = nullptr);
 
   // Opens the store at `path` (the store directory itself). A read-write open of a format-1
   // store first upgrades it to the current format (one rename; a crash leaves format 1
@@ -73,6 +78,8 @@ class Store {
   // The on-disk format of the open database (1 only for a read-only open of an old store).
   int format_version() const;
   const Clock& clock() const;
+  // The file system its writes go through (never null).
+  Env& env() const;
 
  private:
   friend class StoreInternal;

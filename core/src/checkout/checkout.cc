@@ -19,6 +19,7 @@
 
 #include "cairn/deployment.h"
 #include "cairn/object.h"
+#include "port/env.h"
 #include "util/fs_util.h"
 #include "util/parallel.h"
 
@@ -77,9 +78,9 @@ Result<Fd> OpenDirAt(int parent, const std::string& name, const std::string& sho
 }
 
 // mkdirat that accepts an existing directory (checked by the following OpenDirAt).
-Status MakeDirAt(int parent, const std::string& name, const std::string& shown,
+Status MakeDirAt(Env& env, int parent, const std::string& name, const std::string& shown,
                  bool* created = nullptr) {
-  if (::mkdirat(parent, name.c_str(), 0755) == 0) {
+  if (env.MkdirAt(parent, name.c_str(), 0755) == 0) {
     if (created != nullptr) *created = true;
     return Status::OK();
   }
@@ -87,8 +88,8 @@ Status MakeDirAt(int parent, const std::string& name, const std::string& shown,
   return ErrnoStatus("create directory", shown, errno);
 }
 
-Status FsyncFd(int fd, const std::string& shown) {
-  if (::fsync(fd) != 0) return ErrnoStatus("fsync", shown, errno);
+Status FsyncFd(Env& env, int fd, const std::string& shown) {
+  if (env.Fsync(fd) != 0) return ErrnoStatus("fsync", shown, errno);
   return Status::OK();
 }
 
@@ -164,9 +165,9 @@ Result<std::vector<std::string>> PathSegments(const std::string& path) {
   return segs;
 }
 
-Status WriteAllFd(int fd, std::string_view data, const std::string& shown) {
+Status WriteAllFd(Env& env, int fd, std::string_view data, const std::string& shown) {
   while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
+    ssize_t n = env.Write(fd, data.data(), data.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus("write", shown, errno);
     data.remove_prefix(static_cast<size_t>(n));
@@ -183,28 +184,29 @@ Status WriteComponent(const Store& store, int root, const std::string& root_show
   Fd dir;
   int at = root;
   std::string shown = root_shown;
+  Env& env = store.env();
   for (size_t i = 0; i + 1 < segs.size(); ++i) {
     shown = Join(shown, segs[i]);
-    CAIRN_RETURN_IF_ERROR(MakeDirAt(at, segs[i], shown));
+    CAIRN_RETURN_IF_ERROR(MakeDirAt(env, at, segs[i], shown));
     CAIRN_ASSIGN_OR_RETURN(dir, OpenDirAt(at, segs[i], shown));
     at = dir.get();
   }
   shown = Join(shown, segs.back());
-  Fd file(::openat(at, segs.back().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                   0444));
+  Fd file(env.OpenAt(at, segs.back().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                     0444));
   if (file.get() < 0) return ErrnoStatus("create", shown, errno);
   Status s = StreamObject(store, c.digest, [&](std::string_view piece) {
-    return WriteAllFd(file.get(), piece, shown);
+    return WriteAllFd(env, file.get(), piece, shown);
   });
   if (!s.ok()) return s.WithContext(c.path);
-  CAIRN_RETURN_IF_ERROR(FsyncFd(file.get(), shown));
+  CAIRN_RETURN_IF_ERROR(FsyncFd(env, file.get(), shown));
   if (::close(file.release()) != 0) return ErrnoStatus("close", shown, errno);
   return Status::OK();
 }
 
 // Makes every directory of the tree read-only and durable (its entries fsynced), deepest
 // first.
-Status SealDirs(int parent, const std::string& name, const std::string& shown) {
+Status SealDirs(Env& env, int parent, const std::string& name, const std::string& shown) {
   CAIRN_ASSIGN_OR_RETURN(Fd fd, OpenDirAt(parent, name, shown));
   CAIRN_ASSIGN_OR_RETURN(auto names, ListDir(fd.get(), shown));
   for (const auto& n : names) {
@@ -212,18 +214,18 @@ Status SealDirs(int parent, const std::string& name, const std::string& shown) {
     if (::fstatat(fd.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       return ErrnoStatus("stat", Join(shown, n), errno);
     }
-    if (S_ISDIR(st.st_mode)) CAIRN_RETURN_IF_ERROR(SealDirs(fd.get(), n, Join(shown, n)));
+    if (S_ISDIR(st.st_mode)) CAIRN_RETURN_IF_ERROR(SealDirs(env, fd.get(), n, Join(shown, n)));
   }
   if (::fchmod(fd.get(), 0555) != 0) return ErrnoStatus("chmod", shown, errno);
-  return FsyncFd(fd.get(), shown);
+  return FsyncFd(env, fd.get(), shown);
 }
 
 // Holds DIR/.versions/.lock (flock) for the life of the object.
 class CheckoutLock {
  public:
-  static Result<CheckoutLock> Take(int versions, const std::string& shown,
+  static Result<CheckoutLock> Take(Env& env, int versions, const std::string& shown,
                                    std::chrono::milliseconds timeout) {
-    Fd fd(::openat(versions, kLockFile, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+    Fd fd(env.OpenAt(versions, kLockFile, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
     if (fd.get() < 0) {
       if (errno == ELOOP) {
         return Status::Conflict(
@@ -282,9 +284,9 @@ Result<CurrentState> ReadCurrent(int dir, const std::string& dir_shown) {
 
 // Opens DIR (creating it if missing) and DIR/.versions. An existing DIR that holds
 // anything but a checkout is refused, so a typo cannot scatter files into /etc.
-Status OpenCheckoutDir(const std::string& dir, Fd* dir_fd, Fd* versions_fd) {
+Status OpenCheckoutDir(Env& env, const std::string& dir, Fd* dir_fd, Fd* versions_fd) {
   bool created_dir = false;
-  if (::mkdir(dir.c_str(), 0755) == 0) {
+  if (env.MkdirAt(AT_FDCWD, dir.c_str(), 0755) == 0) {
     created_dir = true;
   } else if (errno != EEXIST) {
     return ErrnoStatus("create directory", dir, errno);
@@ -292,7 +294,7 @@ Status OpenCheckoutDir(const std::string& dir, Fd* dir_fd, Fd* versions_fd) {
   // DIR itself is the caller's choice and may be reached through a symlink.
   Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (d.get() < 0) return ErrnoStatus("open directory", dir, errno);
-  if (created_dir) CAIRN_RETURN_IF_ERROR(FsyncDir(ParentDir(dir)));
+  if (created_dir) CAIRN_RETURN_IF_ERROR(FsyncDir(env, ParentDir(dir)));
   std::string versions_shown = Join(dir, kVersionsDir);
   struct stat st {};
   if (::fstatat(d.get(), kVersionsDir, &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -304,8 +306,8 @@ Status OpenCheckoutDir(const std::string& dir, Fd* dir_fd, Fd* versions_fd) {
           "or new directory",
           dir, kVersionsDir));
     }
-    CAIRN_RETURN_IF_ERROR(MakeDirAt(d.get(), kVersionsDir, versions_shown));
-    CAIRN_RETURN_IF_ERROR(FsyncFd(d.get(), dir));
+    CAIRN_RETURN_IF_ERROR(MakeDirAt(env, d.get(), kVersionsDir, versions_shown));
+    CAIRN_RETURN_IF_ERROR(FsyncFd(env, d.get(), dir));
   }
   CAIRN_ASSIGN_OR_RETURN(*versions_fd, OpenDirAt(d.get(), kVersionsDir, versions_shown));
   *dir_fd = std::move(d);
@@ -340,7 +342,8 @@ Status WriteVersion(const Store& store, const Snapshot& snapshot, int versions,
   std::string hex = snapshot.id.Hex();
   std::string tmp = fmt::format("{}{}-{}", kTempPrefix, hex.substr(0, 16), ::getpid());
   std::string tmp_shown = Join(versions_shown, tmp);
-  if (::mkdirat(versions, tmp.c_str(), 0755) != 0) {
+  Env& env = store.env();
+  if (env.MkdirAt(versions, tmp.c_str(), 0755) != 0) {
     return ErrnoStatus("create directory", tmp_shown, errno);
   }
   Status s = [&]() -> Status {
@@ -351,11 +354,11 @@ Status WriteVersion(const Store& store, const Snapshot& snapshot, int versions,
     }));
     // Files were fsynced as they were written (in parallel, and only ours: a syncfs
     // would wait for every other writer on the file system); now the directories.
-    CAIRN_RETURN_IF_ERROR(SealDirs(versions, tmp, tmp_shown));
-    if (::renameat(versions, tmp.c_str(), versions, hex.c_str()) != 0) {
+    CAIRN_RETURN_IF_ERROR(SealDirs(env, versions, tmp, tmp_shown));
+    if (env.RenameAt(versions, tmp.c_str(), versions, hex.c_str()) != 0) {
       return ErrnoStatus("rename into place", Join(versions_shown, hex), errno);
     }
-    return FsyncFd(versions, versions_shown);
+    return FsyncFd(env, versions, versions_shown);
   }();
   if (!s.ok()) {
     // Best effort: the next checkout removes any .tmp-* left behind.
@@ -409,23 +412,23 @@ Status Touch(int versions, const std::string& versions_shown, const std::string&
 }
 
 // Points DIR/current at .versions/<hex> with one rename(2) of a fresh symlink.
-Status SwitchCurrent(int dir, const std::string& dir_shown, const std::string& hex) {
+Status SwitchCurrent(Env& env, int dir, const std::string& dir_shown, const std::string& hex) {
   std::string target = fmt::format("{}/{}", kVersionsDir, hex);
-  if (::symlinkat(target.c_str(), dir, kNewLink) != 0) {
+  if (env.SymlinkAt(target.c_str(), dir, kNewLink) != 0) {
     return ErrnoStatus("create symlink", Join(dir_shown, kNewLink), errno);
   }
-  if (::renameat(dir, kNewLink, dir, kCurrentLink) != 0) {
+  if (env.RenameAt(dir, kNewLink, dir, kCurrentLink) != 0) {
     int err = errno;
     (void)::unlinkat(dir, kNewLink, 0);
     return ErrnoStatus("replace", Join(dir_shown, kCurrentLink), err);
   }
-  return FsyncFd(dir, dir_shown);
+  return FsyncFd(env, dir, dir_shown);
 }
 
 // Deletes versions beyond the newest `keep`, never `current_hex`. A version is first
 // renamed to a temporary name, so an interrupted delete never leaves a partial tree under
 // a version name (which a later checkout would trust as complete).
-Result<std::vector<SnapshotId>> Prune(int versions, const std::string& versions_shown,
+Result<std::vector<SnapshotId>> Prune(Env& env, int versions, const std::string& versions_shown,
                                       const std::string& current_hex, uint32_t keep) {
   CAIRN_ASSIGN_OR_RETURN(auto found, ListVersions(versions, versions_shown));
   std::sort(found.begin(), found.end(), [&](const Version& a, const Version& b) {
@@ -438,14 +441,14 @@ Result<std::vector<SnapshotId>> Prune(int versions, const std::string& versions_
   for (size_t i = keep; i < found.size(); ++i) {
     const std::string& n = found[i].name;
     std::string doomed = fmt::format("{}del-{}-{}", kTempPrefix, n.substr(0, 16), ::getpid());
-    if (::renameat(versions, n.c_str(), versions, doomed.c_str()) != 0) {
+    if (env.RenameAt(versions, n.c_str(), versions, doomed.c_str()) != 0) {
       return ErrnoStatus("rename for removal", Join(versions_shown, n), errno);
     }
     CAIRN_RETURN_IF_ERROR(RemoveTreeAt(versions, doomed, Join(versions_shown, doomed)));
     auto id = SnapshotId::Parse(n);
     if (id.ok()) removed.push_back(*id);
   }
-  if (!removed.empty()) CAIRN_RETURN_IF_ERROR(FsyncFd(versions, versions_shown));
+  if (!removed.empty()) CAIRN_RETURN_IF_ERROR(FsyncFd(env, versions, versions_shown));
   return removed;
 }
 
@@ -458,11 +461,12 @@ Result<CheckoutResult> Checkout(const Store& store, const SnapshotId& id, const 
   CAIRN_ASSIGN_OR_RETURN(Snapshot snapshot, LoadSnapshot(store, id));
 
   Fd dir_fd, versions_fd;
-  CAIRN_RETURN_IF_ERROR(OpenCheckoutDir(dir, &dir_fd, &versions_fd));
+  Env& env = store.env();
+  CAIRN_RETURN_IF_ERROR(OpenCheckoutDir(env, dir, &dir_fd, &versions_fd));
   std::string versions_shown = Join(dir, kVersionsDir);
-  CAIRN_ASSIGN_OR_RETURN(
-      auto lock,
-      CheckoutLock::Take(versions_fd.get(), Join(versions_shown, kLockFile), options.lock_timeout));
+  CAIRN_ASSIGN_OR_RETURN(auto lock,
+                         CheckoutLock::Take(env, versions_fd.get(), Join(versions_shown, kLockFile),
+                                            options.lock_timeout));
   CAIRN_RETURN_IF_ERROR(RemoveLeftovers(dir_fd.get(), dir, versions_fd.get(), versions_shown));
   CAIRN_ASSIGN_OR_RETURN(CurrentState current, ReadCurrent(dir_fd.get(), dir));
 
@@ -490,11 +494,11 @@ Result<CheckoutResult> Checkout(const Store& store, const SnapshotId& id, const 
   CAIRN_RETURN_IF_ERROR(Touch(versions_fd.get(), versions_shown, hex));
 
   if (!current.exists || current.id != id) {
-    CAIRN_RETURN_IF_ERROR(SwitchCurrent(dir_fd.get(), dir, hex));
+    CAIRN_RETURN_IF_ERROR(SwitchCurrent(env, dir_fd.get(), dir, hex));
     result.switched = true;
   }
   CAIRN_ASSIGN_OR_RETURN(result.removed,
-                         Prune(versions_fd.get(), versions_shown, hex, options.keep));
+                         Prune(env, versions_fd.get(), versions_shown, hex, options.keep));
   return result;
 }
 

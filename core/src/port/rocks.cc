@@ -3,13 +3,17 @@
 #include <fmt/format.h>
 #include <rocksdb/db.h>
 #include <rocksdb/env.h>
+#include <rocksdb/file_checksum.h>
 #include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/transaction_log.h>
 #include <rocksdb/write_batch.h>
+#include <sys/statvfs.h>
 
+#include <cstdio>
+#include <filesystem>
 #include <thread>
 
 namespace cairn {
@@ -113,7 +117,12 @@ rocksdb::DBOptions BaseOptions() {
   // Every error RocksDB reports reaches cairn as a Status instead.
   o.info_log = std::make_shared<NullLogger>();
   o.max_manifest_file_size = 16ull << 20;
-  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  // A damaged log record fails the open (Db::Open then judges it against the
+  // acknowledgement record); only a record cut short at the very end — a write torn by a
+  // crash — is passed over.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  // A CRC32C of every whole table and blob file, kept in the MANIFEST: fsck verifies them.
+  o.file_checksum_gen_factory = rocksdb::GetFileChecksumGenCrc32cFactory();
   // Objects are written without the WAL; an object's record and its meta entry must
   // become durable together, whichever memtable fills first.
   o.atomic_flush = true;
@@ -281,20 +290,154 @@ rocksdb::Status FamiliesToOpen(const rocksdb::DBOptions& db_options, const std::
 }
 }  // namespace
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const Schema& schema,
-                                     const DbOpenOptions& options) {
-  if (schema.version() == 1 && !options.read_only) {
-    return Status::Internal("a format-1 database is opened read-only only");
+namespace {
+
+// Said after every report of damage: what it means and where to read on.
+constexpr std::string_view kDamageAdvice =
+    " — the store is damaged; nothing was changed (see docs/rollback.md, \"When the store is "
+    "damaged\")";
+
+std::string LogFileName(uint64_t number) { return fmt::format("{:06}.log", number); }
+std::string ManifestFileName(uint64_t number) { return fmt::format("MANIFEST-{:06}", number); }
+
+// The size of `path`, or nullopt when it cannot be stat()ed (gone: replaced or deleted).
+std::optional<uint64_t> SizeOf(const std::string& path) {
+  std::error_code ec;
+  uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) return std::nullopt;
+  return size;
+}
+
+// The number of the MANIFEST that CURRENT names. kCorruption, naming CURRENT, when it does
+// not hold a MANIFEST name.
+Result<uint64_t> ReadCurrent(const std::string& db_dir) {
+  std::string path = db_dir + "/CURRENT";
+  std::FILE* f = std::fopen(path.c_str(), "rbe");
+  if (f == nullptr) return Status::Corruption(fmt::format("cannot read {}{}", path, kDamageAdvice));
+  char buf[64];
+  size_t n = std::fread(buf, 1, sizeof(buf), f);
+  std::fclose(f);
+  std::string_view text(buf, n);
+  constexpr std::string_view kPrefix = "MANIFEST-";
+  uint64_t number = 0;
+  bool ok = text.size() > kPrefix.size() + 1 && text.size() < sizeof(buf) &&
+            text.starts_with(kPrefix) && text.back() == '\n';
+  for (size_t i = kPrefix.size(); ok && i + 1 < text.size(); ++i) {
+    ok = text[i] >= '0' && text[i] <= '9' && number < (1ull << 58);
+    number = number * 10 + static_cast<uint64_t>(text[i] - '0');
   }
+  if (!ok) {
+    return Status::Corruption(
+        fmt::format("{} is damaged: it does not name a MANIFEST file{}", path, kDamageAdvice));
+  }
+  return number;
+}
+
+// Before RocksDB reads anything: the files that held the last acknowledged write must not
+// have shrunk since (a truncation RocksDB would take for a torn tail), and CURRENT must
+// not name an older MANIFEST. A file that is gone is not judged here: a later flush or
+// open replaces both legitimately; the sequence check after the open covers them.
+// `*unsure` is set when what this cannot judge must be judged by an open: the record or
+// the log it names is gone.
+Status CheckFilesBeforeOpen(const std::string& db_dir, const std::optional<AckRecord>& ack,
+                            bool* unsure) {
+  CAIRN_ASSIGN_OR_RETURN(uint64_t manifest, ReadCurrent(db_dir));
+  *unsure = !ack;
+  if (!ack) return Status::OK();
+  const AckPosition& p = ack->position;
+  if (p.manifest_number != 0 && manifest < p.manifest_number) {
+    return Status::Corruption(fmt::format(
+        "{}/CURRENT is damaged: it names {}, older than {}, which held the last acknowledged "
+        "write{}",
+        db_dir, ManifestFileName(manifest), ManifestFileName(p.manifest_number), kDamageAdvice));
+  }
+  if (p.manifest_number != 0 && manifest == p.manifest_number) {
+    std::string file = db_dir + "/" + ManifestFileName(manifest);
+    auto size = SizeOf(file);
+    if (size && *size < p.manifest_bytes) {
+      return Status::Corruption(fmt::format(
+          "{} is truncated: {} bytes, but it held {} when the last write was acknowledged{}", file,
+          *size, p.manifest_bytes, kDamageAdvice));
+    }
+  }
+  if (p.wal_number != 0) {
+    std::string file = db_dir + "/" + LogFileName(p.wal_number);
+    auto size = SizeOf(file);
+    if (!size) *unsure = true;
+    if (size && *size < p.wal_bytes) {
+      return Status::Corruption(fmt::format(
+          "{} is truncated: {} bytes, but it held {} when the last write was acknowledged{}", file,
+          *size, p.wal_bytes, kDamageAdvice));
+    }
+  }
+  return Status::OK();
+}
+
+// RocksDB's Env for an open: the process-wide ones for the default Env, else one built
+// over the Env's file system (owned by the Db, which must outlive the database).
+rocksdb::Env* RocksEnvFor(Env& env, bool skip_options_file, std::unique_ptr<rocksdb::Env>* own) {
+  if (env.is_default()) return skip_options_file ? NoOptionsFileEnv() : rocksdb::Env::Default();
+  std::shared_ptr<rocksdb::FileSystem> fs = env.WrapRocksFileSystem(rocksdb::FileSystem::Default());
+  if (skip_options_file) fs = std::make_shared<NoOptionsFileSystem>(fs);
+  *own = rocksdb::NewCompositeEnv(fs);
+  return own->get();
+}
+
+// The log file that holds (or, being damaged, should hold) write `sequence`: of the
+// non-empty logs, the last whose first write is at or before it. Read from each log's first
+// record header (docs/format.md: a 7-byte header, or 11 for a recycled log, then the write
+// batch's 8-byte little-endian sequence number); a log whose first record cannot be read
+// is named when no later log qualifies.
+std::string LogHoldingWrite(const std::string& dir, uint64_t sequence) {
+  std::vector<std::pair<uint64_t, std::string>> logs;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.size() < 5 || !name.ends_with(".log")) continue;
+    uint64_t number = std::strtoull(name.c_str(), nullptr, 10);
+    logs.emplace_back(number, name);
+  }
+  std::sort(logs.begin(), logs.end());
+  std::string found = "a log file";
+  for (const auto& [number, name] : logs) {
+    std::FILE* f = std::fopen((dir + "/" + name).c_str(), "rbe");
+    if (f == nullptr) continue;
+    unsigned char head[19] = {};
+    size_t n = std::fread(head, 1, sizeof(head), f);
+    std::fclose(f);
+    if (n == 0) continue;
+    size_t at = head[6] >= 5 ? 11 : 7;  // recyclable record types carry a log number
+    if (n < at + 8) {
+      found = name;
+      continue;
+    }
+    uint64_t start = 0;
+    for (size_t i = 0; i < 8; ++i) start |= static_cast<uint64_t>(head[at + i]) << (8 * i);
+    if (start <= sequence) found = name;
+  }
+  return found;
+}
+
+}  // namespace
+
+// One attempt to open, with the given log recovery mode; waits for the writer lock.
+Result<std::unique_ptr<Db>> Db::OpenWith(const std::string& path, const Schema& schema,
+                                         const DbOpenOptions& options, bool point_in_time) {
   rocksdb::DBOptions db_options = BaseOptions();
   db_options.create_if_missing = options.create;
   db_options.error_if_exists = options.create;
   db_options.create_missing_column_families = options.create;
-  if (!options.create && !options.read_only) db_options.env = NoOptionsFileEnv();
+  if (point_in_time) {
+    db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  }
 
   auto db = std::unique_ptr<Db>(new Db());
   db->read_only_ = options.read_only;
   db->schema_ = &schema;
+  db->path_ = path;
+  db->env_ = options.env != nullptr ? options.env : &Env::Default();
+  db_options.env =
+      RocksEnvFor(*db->env_, !options.create && !options.read_only, &db->own_rocks_env_);
   rocksdb::DB* raw = nullptr;
   std::vector<std::string> names;
   auto deadline = std::chrono::steady_clock::now() + options.lock_timeout;
@@ -316,10 +459,19 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const Schema& sche
     }
     // Every writer's open replaces the MANIFEST and deletes the old one; a reader (or a
     // writer listing the families before it takes the lock) that read CURRENT just before
-    // then finds its MANIFEST gone. Reading CURRENT again finds the new one.
-    if (IsManifestReplaced(s) && attempt < 100) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      continue;
+    // then finds its MANIFEST gone. Reading CURRENT again finds the new one. When it keeps
+    // naming a MANIFEST that is not there, CURRENT or the MANIFEST is damaged.
+    if (IsManifestReplaced(s)) {
+      if (attempt < 100) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        continue;
+      }
+      return Status::Corruption(
+          fmt::format("{}/CURRENT names a MANIFEST that cannot be read ({}){}", path, s.ToString(),
+                      kDamageAdvice));
+    }
+    if (s.IsCorruption()) {
+      return Status::Corruption(fmt::format("the database {} is damaged ({})", path, s.ToString()));
     }
     if (options.read_only || !IsLockHeld(s)) return FromRocks(s, fmt::format("open of {}", path));
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -347,6 +499,88 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const Schema& sche
     }
   }
   return db;
+}
+
+// Damage detection (docs/format.md, "Acknowledged writes"). The acknowledgement record is
+// read before the database, so a write acknowledged while this open runs only makes the
+// database newer than the record, never older. The first open treats any damaged log
+// record as fatal and changes nothing; when that happens, a read-only point-in-time
+// recovery (which changes nothing either) shows how far the log is intact: if it reaches
+// every acknowledged write, the damage is the tail of a write a crash interrupted before it
+// was acknowledged, and the store is opened recovering up to it.
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const Schema& schema,
+                                     const DbOpenOptions& options) {
+  if (schema.version() == 1 && !options.read_only) {
+    return Status::Internal("a format-1 database is opened read-only only");
+  }
+  const bool tracked = schema.version() >= 2 && !options.create;
+  std::optional<AckRecord> ack;
+  bool unsure = false;
+  if (tracked) {
+    CAIRN_ASSIGN_OR_RETURN(ack, ReadAckRecord(path));
+    CAIRN_RETURN_IF_ERROR(CheckFilesBeforeOpen(path, ack, &unsure));
+  }
+  if (unsure && !options.read_only) {
+    // A read-write open replaces the MANIFEST and starts a log: when the files alone do not
+    // show that the store is intact, a read-only open (which writes nothing) looks first.
+    DbOpenOptions look = options;
+    look.read_only = true;
+    CAIRN_ASSIGN_OR_RETURN(auto reader, Open(path, schema, look));
+    CAIRN_RETURN_IF_ERROR(reader->Close());
+  }
+  auto db = OpenWith(path, schema, options, /*point_in_time=*/false);
+  if (!db.ok() && db.status().IsCorruption() && tracked && ack) {
+    DbOpenOptions probe_options = options;
+    probe_options.read_only = true;
+    auto probe = OpenWith(path, schema, probe_options, /*point_in_time=*/true);
+    if (!probe.ok()) return db.status();
+    uint64_t reached = (*probe)->db_->GetLatestSequenceNumber();
+    std::string damaged_log = LogHoldingWrite(path, reached + 1);
+    (*probe)->Close().PermitUnchecked();  // read-only: nothing to lose
+    if (reached < ack->position.sequence) {
+      return Status::Corruption(fmt::format(
+          "{}/{} is damaged: the log is intact up to write {}, but write {} was acknowledged "
+          "({}){}",
+          path, damaged_log, reached, ack->position.sequence, db.status().message(),
+          kDamageAdvice));
+    }
+    db = OpenWith(path, schema, options, /*point_in_time=*/true);
+  }
+  if (!db.ok() && db.status().IsCorruption()) {
+    return Status::Corruption(db.status().message() + std::string(kDamageAdvice));
+  }
+  if (!db.ok()) return db.status();
+  if (tracked) {
+    (*db)->ack_ = ack;
+    CAIRN_RETURN_IF_ERROR((*db)->CheckAgainstAck());
+  }
+  return db;
+}
+
+// After the open: the database reaches every acknowledged write; and a store that has had
+// an acknowledgement record (the database says so) still has it.
+Status Db::CheckAgainstAck() const {
+  uint64_t reached = db_->GetLatestSequenceNumber();
+  if (ack_) {
+    const AckPosition& p = ack_->position;
+    if (reached >= p.sequence) return Status::OK();
+    std::string where = p.wal_number != 0
+                            ? fmt::format("{}/{} is damaged, truncated or missing", path_,
+                                          LogFileName(p.wal_number))
+                            : fmt::format("a file of {} is damaged or missing", path_);
+    return Status::Corruption(fmt::format(
+        "the database {} has lost writes it acknowledged: it ends at write {}, but write {} was "
+        "reported done ({}/{}); {}{}",
+        path_, reached, p.sequence, path_, kAckFileName, where, kDamageAdvice));
+  }
+  CAIRN_ASSIGN_OR_RETURN(auto marker, Get(Table::kMeta, keys::kAckedWrites));
+  if (marker) {
+    return Status::Corruption(fmt::format(
+        "{}/{} is missing, but the database records that it was made: without it, damage to the "
+        "log cannot be told from a crash{}",
+        path_, kAckFileName, kDamageAdvice));
+  }
+  return Status::OK();
 }
 
 Db::~Db() { Close().PermitUnchecked(); }
@@ -420,13 +654,88 @@ Result<bool> Db::Contains(Table table, std::string_view key) const {
   return true;
 }
 
+// Durability: a synced write is acknowledged — reported done — only once the log holding
+// it is synced and the acknowledgement record says where it ends (one fdatasync of a
+// 64-byte slot). A crash in between leaves the database newer than the record, which every
+// open accepts. The first acknowledged write of a store creates the record before writing
+// and marks the database as having one, then flushes so the mark lives in a table file.
 Status Db::Write(Batch& batch, bool sync, bool no_wal) {
   if (read_only_) return Status::Internal("write to a store opened read-only");
   if (batch.db_ != this) return Status::Internal("batch written to a database it was not made for");
+  const bool acknowledged = sync && sync_writes_ && !no_wal && schema_->version() >= 2;
+  std::lock_guard lock(write_mu_);
+  if (acknowledged) CAIRN_RETURN_IF_ERROR(CheckSpaceFor(batch.ByteSize()));
+  const bool first = acknowledged && !ack_;
+  if (first) {
+    CAIRN_ASSIGN_OR_RETURN(AckPosition now, CurrentPosition());
+    CAIRN_RETURN_IF_ERROR(CreateAckRecord(*env_, path_, now));
+    ack_ = AckRecord{1, now};
+    batch.Put(Table::kMeta, keys::kAckedWrites, "1");
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync && sync_writes_;
   wo.disableWAL = no_wal;
-  return FromRocks(db_->Write(wo, batch.batch_.get()), "write");
+  CAIRN_RETURN_IF_ERROR(FromRocks(db_->Write(wo, batch.batch_.get()), "write"));
+  if (!acknowledged) return Status::OK();
+  if (first) {
+    rocksdb::FlushOptions fo;
+    fo.wait = true;
+    CAIRN_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, all_handles_), "flush"));
+  }
+  return Acknowledge();
+}
+
+Result<AckPosition> Db::CurrentPosition() const {
+  AckPosition p;
+  p.sequence = db_->GetLatestSequenceNumber();
+  std::unique_ptr<rocksdb::LogFile> wal;
+  rocksdb::Status s = db_->GetCurrentWalFile(&wal);
+  if (s.ok() && wal) {
+    p.wal_number = wal->LogNumber();
+    p.wal_bytes = wal->SizeFileBytes();
+  } else if (!s.ok() && !s.IsNotFound()) {
+    return FromRocks(s, "look-up of the current log file");
+  }
+  std::vector<std::string> live;
+  uint64_t manifest_bytes = 0;
+  CAIRN_RETURN_IF_ERROR(FromRocks(
+      db_->GetLiveFiles(live, &manifest_bytes, /*flush_memtable=*/false), "list of live files"));
+  for (const auto& name : live) {
+    std::string_view base = std::string_view(name).substr(name.rfind('/') + 1);
+    if (!base.starts_with("MANIFEST-")) continue;
+    p.manifest_number = std::strtoull(std::string(base.substr(9)).c_str(), nullptr, 10);
+    p.manifest_bytes = manifest_bytes;
+  }
+  return p;
+}
+
+Status Db::Acknowledge() {
+  auto now = CurrentPosition();
+  Status s = now.status();
+  if (s.ok()) s = UpdateAckRecord(*env_, path_, ack_->generation + 1, *now);
+  if (!s.ok()) {
+    return s.WithContext(
+        "the write itself is durable, but the record that lets later opens detect a damaged log "
+        "could not be updated");
+  }
+  ack_->generation += 1;
+  ack_->position = *now;
+  return Status::OK();
+}
+
+// Room for a write: its log record plus a reserve for the log's block padding and what the
+// open added (MANIFEST, a new log). Checked so that a full disk is reported as such, before
+// RocksDB has half-written anything.
+Status Db::CheckSpaceFor(uint64_t bytes) const {
+  constexpr uint64_t kReserve = 64 << 10;
+  struct statvfs st {};
+  if (::statvfs(path_.c_str(), &st) != 0) return Status::OK();  // unknown: let the write say
+  uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  if (free_bytes >= bytes + kReserve) return Status::OK();
+  return Status::IO(fmt::format(
+      "the disk holding {} is full: {} bytes free, a write of {} bytes needs at least {}; free "
+      "some space and run the command again (nothing was written)",
+      path_, free_bytes, bytes, bytes + kReserve));
 }
 
 Status Db::Flush(std::initializer_list<Table> tables) {
@@ -455,7 +764,36 @@ Status Db::Checkpoint(uint64_t max_wal_bytes, size_t max_wal_files) {
   for (auto* h : handles_) {
     if (h != nullptr) handles.push_back(h);
   }
-  return FromRocks(db_->Flush(fo, handles), "checkpoint flush");
+  CAIRN_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, handles), "checkpoint flush"));
+  std::lock_guard lock(write_mu_);
+  return ack_ ? Acknowledge() : Status::OK();  // the MANIFEST grew, the log changed
+}
+
+// Block checksums of every table file, then the whole-file CRC32C of every table and
+// blob file that has one (files written by this build). RocksDB stops at the first
+// damaged file of each pass; its message names the file.
+Result<std::vector<DamagedFile>> Db::VerifyFiles() const {
+  std::vector<DamagedFile> damaged;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  for (rocksdb::Status s : {db_->VerifyChecksum(ro), db_->VerifyFileChecksums(ro)}) {
+    if (s.ok()) continue;
+    if (!s.IsCorruption()) return FromRocks(s, "checksum verification");
+    std::string text = s.ToString();
+    std::string file;
+    for (std::string_view ext : {".sst", ".blob"}) {
+      size_t at = text.find(ext);
+      if (at == std::string::npos) continue;
+      size_t begin = text.rfind('/', at);
+      begin = begin == std::string::npos ? 0 : begin + 1;
+      file = text.substr(begin, at + ext.size() - begin);
+      break;
+    }
+    bool seen = false;
+    for (const auto& d : damaged) seen = seen || (!file.empty() && d.file == file);
+    if (!seen) damaged.push_back({file, text});
+  }
+  return damaged;
 }
 
 // A format-2 table shares its family with others: the cursor is bounded to the table's

@@ -6,20 +6,29 @@
 // A Db is opened either read-write (one process at a time: RocksDB's LOCK file is the
 // writer lock, waited for up to a bound) or read-only (never waits, sees what was durable
 // when it opened). A Db may be used from several threads at once.
+//
+// Damage is never read past: every open checks the database against its acknowledgement
+// record (store/ack_record.h) and fails with kCorruption, naming the file, when a write it
+// acknowledged is gone — a damaged or truncated log, MANIFEST or CURRENT. Table and blob
+// blocks are checked by RocksDB when read (kCorruption) and all of them by VerifyFiles().
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "cairn/status.h"
+#include "port/env.h"
+#include "store/ack_record.h"
 #include "store/schema.h"
 
 namespace rocksdb {
 class DB;
+class Env;
 class ColumnFamilyHandle;
 class WriteBatch;
 class Iterator;
@@ -89,6 +98,14 @@ struct DbOpenOptions {
   // family to table files (fsynced) and waits for background compaction. A crash before
   // Close() returns can lose any write made since the open. Never for the CLI.
   bool sync_writes = true;
+  // The file system (port/env.h); nullptr: Env::Default().
+  Env* env = nullptr;
+};
+
+// One damaged file found by Db::VerifyFiles.
+struct DamagedFile {
+  std::string file;     // its name in the database directory, e.g. "000012.sst"
+  std::string message;  // what RocksDB reported
 };
 
 class Db {
@@ -127,6 +144,13 @@ class Db {
   // Durability does not depend on it: it runs after synced writes.
   Status Checkpoint(uint64_t max_wal_bytes = 4ull << 20, size_t max_wal_files = 8);
 
+  // Reads every table and blob file whole and checks its checksums (fsck). The returned
+  // Status fails only when the check could not run.
+  Result<std::vector<DamagedFile>> VerifyFiles() const;
+
+  // The acknowledgement record as of the last acknowledged write (nullopt: none yet).
+  const std::optional<AckRecord>& ack() const { return ack_; }
+
   // A cursor over the table; over a table this store does not have yet (a format-1 store
   // made before the table existed), a cursor that is never Valid().
   Cursor NewCursor(Table table) const;
@@ -134,15 +158,26 @@ class Db {
  private:
   friend class Batch;
   Db() = default;
+  static Result<std::unique_ptr<Db>> OpenWith(const std::string& path, const Schema& schema,
+                                              const DbOpenOptions& options, bool point_in_time);
   rocksdb::ColumnFamilyHandle* Handle(Table table) const;
   std::string FullKey(Table table, std::string_view key) const;
+  Status CheckAgainstAck() const;
+  Status CheckSpaceFor(uint64_t bytes) const;
+  Result<AckPosition> CurrentPosition() const;
+  Status Acknowledge();
 
   const Schema* schema_ = nullptr;
+  std::unique_ptr<rocksdb::Env> own_rocks_env_;  // before db_: outlives it
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;      // indexed by schema family; null: absent
   std::vector<rocksdb::ColumnFamilyHandle*> all_handles_;  // every family, for Close
   bool read_only_ = false;
   bool sync_writes_ = true;
+  std::string path_;
+  Env* env_ = nullptr;
+  std::optional<AckRecord> ack_;
+  std::mutex write_mu_;  // a write and its acknowledgement are one step
 };
 
 }  // namespace cairn

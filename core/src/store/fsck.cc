@@ -23,12 +23,18 @@ class Checker {
       : store_(store), db_(StoreInternal::db(store)), progress_(progress) {}
 
   Result<FsckReport> Run() {
-    CAIRN_RETURN_IF_ERROR(CheckObjects());
-    CAIRN_RETURN_IF_ERROR(CheckObjectMeta());
-    CAIRN_RETURN_IF_ERROR(CheckSnapshots());
-    CAIRN_RETURN_IF_ERROR(CheckSnapshotLog());
-    CAIRN_RETURN_IF_ERROR(CheckSignatures());
-    CAIRN_RETURN_IF_ERROR(CheckAttestations());
+    CAIRN_RETURN_IF_ERROR(CheckFiles());
+    // A damaged block stops a pass where it is read; the other passes still run.
+    for (Status (Checker::*pass)() :
+         {&Checker::CheckObjects, &Checker::CheckObjectMeta, &Checker::CheckSnapshots,
+          &Checker::CheckSnapshotLog, &Checker::CheckSignatures, &Checker::CheckAttestations}) {
+      Status s = (this->*pass)();
+      if (s.IsCorruption()) {
+        Problem("database", s.message());
+      } else if (!s.ok()) {
+        return s;
+      }
+    }
     for (const auto& [digest, size] : records_) {
       if (!chunk_of_.contains(digest) && !referenced_.contains(digest)) {
         ++report_.unreferenced_objects;
@@ -41,6 +47,15 @@ class Checker {
  private:
   void Problem(std::string what, std::string message) {
     report_.problems.push_back({std::move(what), std::move(message)});
+  }
+
+  // Every table and blob file, whole: block checksums and file checksums.
+  Status CheckFiles() {
+    CAIRN_ASSIGN_OR_RETURN(auto damaged, db_.VerifyFiles());
+    for (const auto& d : damaged) {
+      Problem(d.file.empty() ? "database file" : "file " + d.file, d.message);
+    }
+    return Status::OK();
   }
 
   // Every record: decodes, inline bytes hash to the key; chunk lists are checked whole by

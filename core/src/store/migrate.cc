@@ -146,13 +146,14 @@ Status VerifyTables(const Db& db, const std::vector<TableDigest>& expected) {
 
 // Builds format 2 in `tmp` and checks it. The database is closed (flushed, fsynced) before
 // this returns.
-Result<uint64_t> BuildFormat2(const Db& from, const std::string& tmp) {
+Result<uint64_t> BuildFormat2(const Db& from, const std::string& tmp, Env& env) {
   std::vector<TableDigest> written;
   {
     DbOpenOptions o;
     o.read_only = false;
     o.create = true;
     o.sync_writes = false;  // a bulk load: Close() flushes and syncs everything
+    o.env = &env;
     CAIRN_ASSIGN_OR_RETURN(auto to, Db::Open(tmp, Schema::Format2(), o));
     CAIRN_ASSIGN_OR_RETURN(written, CopyTables(from, *to));
     CAIRN_RETURN_IF_ERROR(to->Close());
@@ -162,7 +163,7 @@ Result<uint64_t> BuildFormat2(const Db& from, const std::string& tmp) {
   CAIRN_ASSIGN_OR_RETURN(auto check, Db::Open(tmp, Schema::Format2(), ro));
   CAIRN_RETURN_IF_ERROR(VerifyTables(*check, written));
   CAIRN_RETURN_IF_ERROR(check->Close());
-  CAIRN_RETURN_IF_ERROR(FsyncDir(tmp));
+  CAIRN_RETURN_IF_ERROR(FsyncDir(env, tmp));
   uint64_t records = 0;
   for (const auto& td : written) records += td.records;
   return records;
@@ -176,14 +177,14 @@ std::string FreeName(const std::string& base) {
 
 }  // namespace
 
-Result<std::string> RetireFormat1Leftover(const std::string& store_path) {
+Result<std::string> RetireFormat1Leftover(const std::string& store_path, Env& env) {
   std::string db1 = store_path + "/" + Schema::Format1().db_dir();
   if (!IsFile(db1 + "/CURRENT")) return std::string();
   std::string kept = FreeName(store_path + "/db.format1");
-  if (::rename(db1.c_str(), kept.c_str()) != 0) {
+  if (env.RenameAt(AT_FDCWD, db1.c_str(), AT_FDCWD, kept.c_str()) != 0) {
     return ErrnoStatus("rename the upgraded format-1 database", db1, errno);
   }
-  CAIRN_RETURN_IF_ERROR(FsyncDir(store_path));
+  CAIRN_RETURN_IF_ERROR(FsyncDir(env, store_path));
   return kept;
 }
 
@@ -191,7 +192,7 @@ Result<std::string> RetireFormat1Leftover(const std::string& store_path) {
 // rename that makes it the store (then the parent directory is fsynced). Until that rename
 // the format-1 database has not been written to at all; after it, only renamed.
 Result<UpgradeReport> UpgradeFormat1Store(const std::string& store_path,
-                                          std::chrono::milliseconds lock_timeout) {
+                                          std::chrono::milliseconds lock_timeout, Env& env) {
   UpgradeReport report;
   std::string db1 = store_path + "/" + Schema::Format1().db_dir();
   std::string db2 = store_path + "/" + Schema::Format2().db_dir();
@@ -209,21 +210,21 @@ Result<UpgradeReport> UpgradeFormat1Store(const std::string& store_path,
                                           db1, version ? *version : "none"));
   }
   std::string tmp = fmt::format("{}/{}{}", store_path, kTmpPrefix, ::getpid());
-  auto records = BuildFormat2(*from, tmp);
+  auto records = BuildFormat2(*from, tmp, env);
   from->Close().PermitUnchecked();  // read-only: nothing to lose
   if (!records.ok()) {
     RemoveTreeQuietly(tmp);
     return records.status().WithContext("upgrading the store to format 2");
   }
-  if (::rename(tmp.c_str(), db2.c_str()) != 0) {
+  if (env.RenameAt(AT_FDCWD, tmp.c_str(), AT_FDCWD, db2.c_str()) != 0) {
     int err = errno;
     RemoveTreeQuietly(tmp);
     return ErrnoStatus("rename the upgraded database into place", db2, err);
   }
-  CAIRN_RETURN_IF_ERROR(FsyncDir(store_path));
+  CAIRN_RETURN_IF_ERROR(FsyncDir(env, store_path));
   report.upgraded = true;
   report.records = *records;
-  CAIRN_ASSIGN_OR_RETURN(report.kept, RetireFormat1Leftover(store_path));
+  CAIRN_ASSIGN_OR_RETURN(report.kept, RetireFormat1Leftover(store_path, env));
   return report;
 }
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "cairn/status.h"
+#include "port/env.h"
 
 namespace cairn {
 
@@ -25,11 +26,11 @@ struct UpgradeReport {
 // `lock_timeout` for a format-1 writer (kBusy after that). kCorruption when the copy does
 // not read back as written (nothing switched). Idempotent.
 Result<UpgradeReport> UpgradeFormat1Store(const std::string& store_path,
-                                          std::chrono::milliseconds lock_timeout);
+                                          std::chrono::milliseconds lock_timeout, Env& env);
 
 // Finishes an upgrade a crash interrupted between its two renames: when both `db2/` and a
 // format-1 `db/` exist, renames `db/` to `db.format1/` and returns that path ("" when
 // there was nothing to do). Call with db2's writer lock held.
-Result<std::string> RetireFormat1Leftover(const std::string& store_path);
+Result<std::string> RetireFormat1Leftover(const std::string& store_path, Env& env);
 
 }  // namespace cairn

@@ -79,6 +79,8 @@ namespace keys {
 // kMeta
 inline constexpr std::string_view kFormatVersion = "format-version";       // decimal text
 inline constexpr std::string_view kNextSnapshotSeq = "next-snapshot-seq";  // be64
+// "1" once the store has an acknowledgement record (db2/ACKED): it must not vanish.
+inline constexpr std::string_view kAckedWrites = "acked-writes";
 std::string AppHead(std::string_view app);  // "app-head/<app>" -> raw snapshot id
 
 // Fixed-width big-endian integers: sort in numeric order as RocksDB keys.

@@ -1,5 +1,6 @@
 #include "cairn/store.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@ struct Store::Rep {
   std::unique_ptr<Db> db;
   bool read_only = true;
   const Clock* clock = nullptr;
+  Env* env = nullptr;
 };
 
 Store::Store(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
@@ -29,6 +31,7 @@ const std::string& Store::path() const { return rep_->path; }
 bool Store::read_only() const { return rep_->read_only; }
 int Store::format_version() const { return rep_->db->schema().version(); }
 const Clock& Store::clock() const { return *rep_->clock; }
+Env& Store::env() const { return *rep_->env; }
 Db& StoreInternal::db(const Store& store) { return *store.rep_->db; }
 
 namespace {
@@ -77,7 +80,8 @@ Status CheckFormatVersion(const Db& db, const std::string& path) {
 
 // Durability: the store is built in a sibling temporary directory, fsynced, and renamed
 // into place, so a crash leaves either no store at `path` or a complete one.
-Result<std::unique_ptr<Store>> Store::Init(const std::string& path) {
+Result<std::unique_ptr<Store>> Store::Init(const std::string& path, Env* env_or_null) {
+  Env& env = env_or_null != nullptr ? *env_or_null : Env::Default();
   std::error_code ec;
   if (fs::exists(fs::symlink_status(path, ec))) {
     if (LooksLikeStore(path)) {
@@ -97,16 +101,17 @@ Result<std::unique_ptr<Store>> Store::Init(const std::string& path) {
     RemoveTreeQuietly(tmp);
     return s;
   };
-  CAIRN_RETURN_IF_ERROR(MakeDir(tmp, false));
+  CAIRN_RETURN_IF_ERROR(MakeDir(env, tmp, false));
   for (const char* sub :
        {"/hooks", "/hooks/pre-promote.d", "/hooks/post-promote.d", "/hooks/post-rollback.d"}) {
-    Status s = MakeDir(tmp + sub, false);
+    Status s = MakeDir(env, tmp + sub, false);
     if (!s.ok()) return cleanup_on_error(s);
   }
   {
     DbOpenOptions o;
     o.read_only = false;
     o.create = true;
+    o.env = &env;
     auto db = Db::Open(DbPath(tmp, Schema::Format2()), Schema::Format2(), o);
     if (!db.ok()) return cleanup_on_error(db.status());
     Batch batch(**db);
@@ -118,27 +123,29 @@ Result<std::unique_ptr<Store>> Store::Init(const std::string& path) {
   for (const std::string& sub :
        {std::string("/hooks/pre-promote.d"), std::string("/hooks/post-promote.d"),
         std::string("/hooks/post-rollback.d"), std::string("/hooks"), db_dir, std::string()}) {
-    Status s = FsyncDir(tmp + sub);
+    Status s = FsyncDir(env, tmp + sub);
     if (!s.ok()) return cleanup_on_error(s);
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+  if (env.RenameAt(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str()) != 0) {
     return cleanup_on_error(ErrnoStatus("rename into place", path, errno));
   }
-  CAIRN_RETURN_IF_ERROR(FsyncDir(parent));
+  CAIRN_RETURN_IF_ERROR(FsyncDir(env, parent));
   StoreOpenOptions open;
   open.read_only = false;
+  open.env = &env;
   return Open(path, open);
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
                                            const StoreOpenOptions& options) {
+  Env& env = options.env != nullptr ? *options.env : Env::Default();
   const Schema* schema = StoreSchema(path);
   if (schema == nullptr) {
     return Status::NotFound(
         fmt::format("no cairn store at {} (create one with 'cairn init')", path));
   }
   if (schema->version() == 1 && !options.read_only) {
-    auto upgrade = UpgradeFormat1Store(path, options.lock_timeout);
+    auto upgrade = UpgradeFormat1Store(path, options.lock_timeout, env);
     if (!upgrade.ok()) return upgrade.status();
     if (upgrade->upgraded && options.on_upgrade) {
       options.on_upgrade(fmt::format(
@@ -153,17 +160,19 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
   o.lock_timeout = options.lock_timeout;
   o.on_wait = options.on_wait;
   o.sync_writes = options.sync_each_write;
+  o.env = &env;
   CAIRN_ASSIGN_OR_RETURN(auto db, Db::Open(DbPath(path, *schema), *schema, o));
   CAIRN_RETURN_IF_ERROR(CheckFormatVersion(*db, path));
   if (!options.read_only) {
     // An upgrade killed between its two renames left format 1 beside format 2.
-    CAIRN_RETURN_IF_ERROR(RetireFormat1Leftover(path).status());
+    CAIRN_RETURN_IF_ERROR(RetireFormat1Leftover(path, env).status());
   }
   auto rep = std::make_unique<Rep>();
   rep->path = path;
   rep->db = std::move(db);
   rep->read_only = options.read_only;
   rep->clock = options.clock ? options.clock : &SystemClock();
+  rep->env = &env;
   return std::unique_ptr<Store>(new Store(std::move(rep)));
 }
 

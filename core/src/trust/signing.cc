@@ -237,20 +237,20 @@ Result<KeyFiles> GenerateKeyFiles(const std::string& name, const std::string& di
           path));
     }
   }
-  CAIRN_RETURN_IF_ERROR(MakeDir(dir, /*exist_ok=*/true, 0700));
+  CAIRN_RETURN_IF_ERROR(MakeDir(Env::Default(), dir, /*exist_ok=*/true, 0700));
   CAIRN_ASSIGN_OR_RETURN(PrivateKey key, PrivateKey::Generate());
   CAIRN_ASSIGN_OR_RETURN(std::string private_pem, key.Pem());
   CAIRN_ASSIGN_OR_RETURN(std::string public_pem, key.public_key().Pem());
-  Status s = WriteNewFile(files.private_path, private_pem, 0600);
+  Status s = WriteNewFile(Env::Default(), files.private_path, private_pem, 0600);
   ed25519::Wipe(private_pem.data(), private_pem.size());
   CAIRN_RETURN_IF_ERROR(s);  // EEXIST (a file appeared since the check): kConflict
-  s = WriteNewFile(files.public_path, public_pem, 0644);
+  s = WriteNewFile(Env::Default(), files.public_path, public_pem, 0644);
   if (!s.ok()) {
     // Leave nothing half-made: a private key without its public half is removed again.
     ::unlink(files.private_path.c_str());
     return s;
   }
-  CAIRN_RETURN_IF_ERROR(FsyncDir(dir));
+  CAIRN_RETURN_IF_ERROR(FsyncDir(Env::Default(), dir));
   files.public_key = key.public_key();
   return files;
 }

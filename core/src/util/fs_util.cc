@@ -18,18 +18,18 @@ Status ErrnoStatus(const std::string& op, const std::string& path, int errno_val
   return Status::IO(msg);
 }
 
-Status FsyncDir(const std::string& dir) {
+Status FsyncDir(Env& env, const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("open directory", dir, errno);
-  int rc = ::fsync(fd);
+  int rc = env.Fsync(fd);
   int err = errno;
   ::close(fd);
   if (rc != 0) return ErrnoStatus("fsync directory", dir, err);
   return Status::OK();
 }
 
-Status MakeDir(const std::string& path, bool exist_ok, unsigned mode) {
-  if (::mkdir(path.c_str(), mode) == 0) return Status::OK();
+Status MakeDir(Env& env, const std::string& path, bool exist_ok, unsigned mode) {
+  if (env.MkdirAt(AT_FDCWD, path.c_str(), mode) == 0) return Status::OK();
   int err = errno;
   if (err == EEXIST && exist_ok) {
     struct stat st {};
@@ -39,12 +39,13 @@ Status MakeDir(const std::string& path, bool exist_ok, unsigned mode) {
   return ErrnoStatus("create directory", path, err);
 }
 
-Status WriteNewFile(const std::string& path, std::string_view data, unsigned mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+Status WriteNewFile(Env& env, const std::string& path, std::string_view data, unsigned mode) {
+  int fd = env.OpenAt(AT_FDCWD, path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                      mode);
   if (fd < 0) return ErrnoStatus("create", path, errno);
   size_t off = 0;
   while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    ssize_t n = env.Write(fd, data.data() + off, data.size() - off);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       int err = errno;
@@ -53,7 +54,7 @@ Status WriteNewFile(const std::string& path, std::string_view data, unsigned mod
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (env.Fsync(fd) != 0) {
     int err = errno;
     ::close(fd);
     return ErrnoStatus("fsync", path, err);
