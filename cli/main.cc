@@ -22,9 +22,10 @@ constexpr Command kCommands[] = {
     {"log", cairn::cli::RegisterLog},           {"live", cairn::cli::RegisterLive},
     {"audit", cairn::cli::RegisterAudit},       {"validate", cairn::cli::RegisterValidate},
     {"checkout", cairn::cli::RegisterCheckout}, {"fsck", cairn::cli::RegisterFsck},
-    {"key", cairn::cli::RegisterKey},           {"trust", cairn::cli::RegisterTrust},
-    {"sign", cairn::cli::RegisterSign},         {"verify", cairn::cli::RegisterVerify},
-    {"attest", cairn::cli::RegisterAttest},     {"policy", cairn::cli::RegisterPolicy},
+    {"recover", cairn::cli::RegisterRecover},   {"key", cairn::cli::RegisterKey},
+    {"trust", cairn::cli::RegisterTrust},       {"sign", cairn::cli::RegisterSign},
+    {"verify", cairn::cli::RegisterVerify},     {"attest", cairn::cli::RegisterAttest},
+    {"policy", cairn::cli::RegisterPolicy},
 };
 
 // The command named on the command line: the first word that is neither a global option

@@ -36,5 +36,6 @@ void RegisterVerify(CLI::App& app, Context& ctx);
 void RegisterAttest(CLI::App& app, Context& ctx);
 void RegisterPolicy(CLI::App& app, Context& ctx);
 void RegisterCheckout(CLI::App& app, Context& ctx);
+void RegisterRecover(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli

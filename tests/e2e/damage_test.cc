@@ -84,8 +84,7 @@ std::map<std::string, std::string> Contents(const Sandbox& box) {
 
 // Every command that opens the store fails with exit 5 naming `file`, and the database
 // is left exactly as it was.
-void ExpectEveryCommandReports(const Sandbox& box, const std::string& id,
-                               const std::string& file) {
+void ExpectEveryCommandReports(const Sandbox& box, const std::string& id, const std::string& file) {
   auto before = Contents(box);
   const std::vector<std::vector<std::string>> commands = {
       {"status"},
@@ -221,9 +220,9 @@ TEST(Damage, AFlippedByteInATableFileIsReportedNamingIt) {
   std::string id = MakeStore(box);
   // Enough moves for the log to be folded into table files (Db::Checkpoint).
   for (int i = 0; i < 12; ++i) {
-    ASSERT_EQ(Cairn(box, {"promote", id, "--to", "env" + std::to_string(i), "--reason", "r"})
-                  .exit_code,
-              0);
+    ASSERT_EQ(
+        Cairn(box, {"promote", id, "--to", "env" + std::to_string(i), "--reason", "r"}).exit_code,
+        0);
   }
   std::string sst;
   uint64_t biggest = 0;
@@ -302,6 +301,81 @@ TEST(Damage, SigkillDuringPromotesNeverLooksLikeDamage) {
     ASSERT_EQ(Cairn(box, {"audit", "verify"}).exit_code, 0) << "round " << round;
   }
   EXPECT_GT(killed, 0) << "no kill landed during a promote";
+}
+
+}  // namespace
+}  // namespace cairn::testing
+
+namespace cairn::testing {
+namespace {
+
+// `recover` on a store whose newest log is damaged: the new store holds everything before
+// the damage, passes fsck and audit verify, names what was lost, and the damaged store is
+// not written to.
+TEST(Recover, SalvagesEverythingBeforeADamagedLogAndNamesWhatWasLost) {
+  Sandbox box;
+  std::string id2 = MakeStore(box);
+  auto before_last = Cairn(box, {"status", "--json"});
+  ASSERT_EQ(before_last.exit_code, 0);
+  auto log_before = Cairn(box, {"log", "prod", "--json"});
+  // The last move, the one the damage will take away.
+  ASSERT_EQ(Cairn(box, {"rollback", "prod", "--reason", "the lost one"}).exit_code, 0);
+  std::string log = NewestLog(box);
+  FlipByte(Db(box) + "/" + log, fs::file_size(Db(box) + "/" + log) / 2);
+  auto damaged = Contents(box);
+
+  auto r = Cairn(box, {"recover", "--into", box / "new", "--json"});
+  EXPECT_EQ(r.exit_code, kExitIntegrity) << r.out << r.err;
+  Json report = Json::parse(r.out);
+  EXPECT_FALSE(report["complete"].get<bool>());
+  EXPECT_GT(report["acknowledged_write"].get<uint64_t>(), report["intact_write"].get<uint64_t>());
+  bool names_event = false;
+  for (const auto& l : report["lost"]) {
+    names_event = names_event || l["what"] == "writes" || l["what"] == "prod event #3";
+  }
+  EXPECT_TRUE(names_event) << r.out;
+  EXPECT_EQ(Contents(box), damaged) << "recover wrote to the damaged store";
+
+  auto in_new = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--store", box / "new/.cairn"});
+    return RunCairn(args);
+  };
+  EXPECT_EQ(in_new({"fsck"}).exit_code, 0);
+  EXPECT_EQ(in_new({"audit", "verify"}).exit_code, 0);
+  auto status = in_new({"status", "--json"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_EQ(Json::parse(status.out), Json::parse(before_last.out));
+  EXPECT_EQ(Json::parse(in_new({"log", "prod", "--json"}).out), Json::parse(log_before.out));
+  // The new store is a store like any other.
+  auto promote = in_new({"promote", id2, "--to", "staging", "--reason", "after recovery"});
+  EXPECT_EQ(promote.exit_code, 0) << promote.err;
+}
+
+TEST(Recover, AnIntactStoreIsCopiedWholeWithExitZero) {
+  Sandbox box;
+  MakeStore(box);
+  box.Write("store/hooks/pre-promote.d/freeze", "#!/bin/sh\nexit 0\n");
+  fs::permissions(box / "store/hooks/pre-promote.d/freeze", fs::perms(0755));
+  auto status = Cairn(box, {"status", "--json"});
+  auto r = Cairn(box, {"recover", "--into", box / "copy"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("nothing was lost"), std::string::npos) << r.out;
+  auto copied = RunCairn({"--store", box / "copy/.cairn", "status", "--json"});
+  EXPECT_EQ(Json::parse(copied.out), Json::parse(status.out));
+  // The gates travel with the store.
+  EXPECT_EQ(box.Read("copy/.cairn/hooks/pre-promote.d/freeze"), "#!/bin/sh\nexit 0\n");
+  EXPECT_EQ(fs::status(box / "copy/.cairn/hooks/pre-promote.d/freeze").permissions(),
+            fs::perms(0755));
+}
+
+TEST(Recover, RefusesATargetThatExistsOrLiesInsideTheDamagedStore) {
+  Sandbox box;
+  MakeStore(box);
+  box.Write("full/.cairn/something", "x");
+  EXPECT_EQ(Cairn(box, {"recover", "--into", box / "full"}).exit_code, 6);
+  auto inside = Cairn(box, {"recover", "--into", box / "store/db2"});
+  EXPECT_EQ(inside.exit_code, 2) << inside.err;
+  EXPECT_FALSE(fs::exists(box / "store/db2/.cairn"));
 }
 
 }  // namespace

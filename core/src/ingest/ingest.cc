@@ -439,6 +439,13 @@ class Ingest {
       return Status::Conflict(
           fmt::format("{} changed while the snapshot was being taken; try again", full));
     }
+    if (chunks.size() == 1 && chunks[0] == expected) {
+      // Exactly one chunk long: that chunk's inline record is the object's own record (a
+      // chunked record under the same digest would replace it and name itself).
+      ++objects_written_;
+      ++files_done_;
+      return flush();
+    }
     if (!chunks.empty()) {
       record = EncodeChunkedObject(size, static_cast<uint32_t>(kChunkSize), chunks);
     }

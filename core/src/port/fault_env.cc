@@ -45,7 +45,9 @@ class FaultFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
   FaultFile(std::unique_ptr<rocksdb::FSWritableFile> f, std::string name,
             std::shared_ptr<State> state)
-      : FSWritableFileOwnerWrapper(std::move(f)), name_(std::move(name)), state_(std::move(state)) {}
+      : FSWritableFileOwnerWrapper(std::move(f)),
+        name_(std::move(name)),
+        state_(std::move(state)) {}
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
                            rocksdb::IODebugContext* dbg) override {

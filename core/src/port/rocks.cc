@@ -28,11 +28,14 @@ Status FromRocks(const rocksdb::Status& s, std::string_view op) {
   return Status::IO(msg);
 }
 
-// A held LOCK file is reported by RocksDB as an IOError mentioning the lock.
+// A LOCK file held by another process is reported by RocksDB's fcntl failure ("While lock
+// file: …: Resource temporarily unavailable"), or by this process holding it already. Any
+// other error about the lock — it cannot be opened on a read-only or full file system — is
+// not a reason to wait.
 bool IsLockHeld(const rocksdb::Status& s) {
   std::string text = s.ToString();
-  return s.IsIOError() && (text.find("lock") != std::string::npos ||
-                           text.find("Resource temporarily unavailable") != std::string::npos);
+  return s.IsIOError() && (text.find("While lock file") != std::string::npos ||
+                           text.find("lock hold by current process") != std::string::npos);
 }
 
 // Table files: a two-level (partitioned) index and partitioned Bloom filters, loaded on
@@ -422,13 +425,17 @@ std::string LogHoldingWrite(const std::string& dir, uint64_t sequence) {
 
 // One attempt to open, with the given log recovery mode; waits for the writer lock.
 Result<std::unique_ptr<Db>> Db::OpenWith(const std::string& path, const Schema& schema,
-                                         const DbOpenOptions& options, bool point_in_time) {
+                                         const DbOpenOptions& options,
+                                         DbOpenOptions::LogRecovery mode) {
   rocksdb::DBOptions db_options = BaseOptions();
   db_options.create_if_missing = options.create;
   db_options.error_if_exists = options.create;
   db_options.create_missing_column_families = options.create;
-  if (point_in_time) {
+  if (mode == DbOpenOptions::LogRecovery::kPointInTime) {
     db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+  } else if (mode == DbOpenOptions::LogRecovery::kSkipDamaged) {
+    db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords;
+    db_options.paranoid_checks = false;
   }
 
   auto db = std::unique_ptr<Db>(new Db());
@@ -513,6 +520,10 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const Schema& sche
   if (schema.version() == 1 && !options.read_only) {
     return Status::Internal("a format-1 database is opened read-only only");
   }
+  if (options.recovery != DbOpenOptions::LogRecovery::kChecked) {
+    if (!options.read_only) return Status::Internal("a salvage open is read-only");
+    return OpenWith(path, schema, options, options.recovery);
+  }
   const bool tracked = schema.version() >= 2 && !options.create;
   std::optional<AckRecord> ack;
   bool unsure = false;
@@ -528,11 +539,11 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const Schema& sche
     CAIRN_ASSIGN_OR_RETURN(auto reader, Open(path, schema, look));
     CAIRN_RETURN_IF_ERROR(reader->Close());
   }
-  auto db = OpenWith(path, schema, options, /*point_in_time=*/false);
+  auto db = OpenWith(path, schema, options, DbOpenOptions::LogRecovery::kChecked);
   if (!db.ok() && db.status().IsCorruption() && tracked && ack) {
     DbOpenOptions probe_options = options;
     probe_options.read_only = true;
-    auto probe = OpenWith(path, schema, probe_options, /*point_in_time=*/true);
+    auto probe = OpenWith(path, schema, probe_options, DbOpenOptions::LogRecovery::kPointInTime);
     if (!probe.ok()) return db.status();
     uint64_t reached = (*probe)->db_->GetLatestSequenceNumber();
     std::string damaged_log = LogHoldingWrite(path, reached + 1);
@@ -544,7 +555,7 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const Schema& sche
           path, damaged_log, reached, ack->position.sequence, db.status().message(),
           kDamageAdvice));
     }
-    db = OpenWith(path, schema, options, /*point_in_time=*/true);
+    db = OpenWith(path, schema, options, DbOpenOptions::LogRecovery::kPointInTime);
   }
   if (!db.ok() && db.status().IsCorruption()) {
     return Status::Corruption(db.status().message() + std::string(kDamageAdvice));
@@ -684,6 +695,8 @@ Status Db::Write(Batch& batch, bool sync, bool no_wal) {
   }
   return Acknowledge();
 }
+
+uint64_t Db::LatestSequence() const { return db_->GetLatestSequenceNumber(); }
 
 Result<AckPosition> Db::CurrentPosition() const {
   AckPosition p;

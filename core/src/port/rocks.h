@@ -100,6 +100,12 @@ struct DbOpenOptions {
   bool sync_writes = true;
   // The file system (port/env.h); nullptr: Env::Default().
   Env* env = nullptr;
+  // kChecked: every open, with the damage checks of Open. The two salvage modes are for
+  // `recover` only, read-only, without the checks: kPointInTime reads the log up to its
+  // first damaged record (a consistent state: every batch before it, none after);
+  // kSkipDamaged reads every intact record of it, even those after a damaged one.
+  enum class LogRecovery { kChecked, kPointInTime, kSkipDamaged };
+  LogRecovery recovery = LogRecovery::kChecked;
 };
 
 // One damaged file found by Db::VerifyFiles.
@@ -150,6 +156,8 @@ class Db {
 
   // The acknowledgement record as of the last acknowledged write (nullopt: none yet).
   const std::optional<AckRecord>& ack() const { return ack_; }
+  // RocksDB's sequence number of the last write the database holds.
+  uint64_t LatestSequence() const;
 
   // A cursor over the table; over a table this store does not have yet (a format-1 store
   // made before the table existed), a cursor that is never Valid().
@@ -159,7 +167,8 @@ class Db {
   friend class Batch;
   Db() = default;
   static Result<std::unique_ptr<Db>> OpenWith(const std::string& path, const Schema& schema,
-                                              const DbOpenOptions& options, bool point_in_time);
+                                              const DbOpenOptions& options,
+                                              DbOpenOptions::LogRecovery mode);
   rocksdb::ColumnFamilyHandle* Handle(Table table) const;
   std::string FullKey(Table table, std::string_view key) const;
   Status CheckAgainstAck() const;

@@ -17,14 +17,16 @@ constexpr std::string_view kMagic = "cairnACK";
 constexpr size_t kSlotSize = 64;
 constexpr size_t kBodySize = 56;  // magic and six integers; the check covers them
 
-std::string Check(std::string_view body) { return std::string(Digest::Of(body).Raw().substr(0, 8)); }
+std::string Check(std::string_view body) {
+  return std::string(Digest::Of(body).Raw().substr(0, 8));
+}
 
 // Writes all of `data` at `offset` (short writes continue; EINTR retries).
 Status WriteAllAt(Env& env, int fd, std::string_view data, off_t offset, const std::string& path) {
   size_t done = 0;
   while (done < data.size()) {
-    ssize_t n = env.PWrite(fd, data.data() + done, data.size() - done,
-                           offset + static_cast<off_t>(done));
+    ssize_t n =
+        env.PWrite(fd, data.data() + done, data.size() - done, offset + static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return ErrnoStatus("write", path, errno);
     done += static_cast<size_t>(n);
@@ -56,8 +58,8 @@ class Fd {
 
 std::string EncodeAckSlot(uint64_t generation, const AckPosition& p) {
   std::string slot(kMagic);
-  for (uint64_t v : {generation, p.sequence, p.wal_number, p.wal_bytes, p.manifest_number,
-                     p.manifest_bytes}) {
+  for (uint64_t v :
+       {generation, p.sequence, p.wal_number, p.wal_bytes, p.manifest_number, p.manifest_bytes}) {
     keys::AppendLe64(&slot, v);
   }
   slot += Check(slot);
@@ -140,7 +142,8 @@ Status UpdateAckRecord(Env& env, const std::string& db_dir, uint64_t generation,
   Fd fd(env.OpenAt(AT_FDCWD, path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0));
   if (fd.get() < 0) return ErrnoStatus("open", path, errno);
   off_t offset = static_cast<off_t>((generation % 2) * kSlotSize);
-  CAIRN_RETURN_IF_ERROR(WriteAllAt(env, fd.get(), EncodeAckSlot(generation, position), offset, path));
+  CAIRN_RETURN_IF_ERROR(
+      WriteAllAt(env, fd.get(), EncodeAckSlot(generation, position), offset, path));
   // The file's size never changes: fdatasync writes the slot's block, no metadata.
   if (env.Fsync(fd.get(), /*data_only=*/true) != 0) return ErrnoStatus("fdatasync", path, errno);
   if (fd.Close() != 0) return ErrnoStatus("close", path, errno);

@@ -12,6 +12,7 @@
 #include "cairn/digest.h"
 #include "port/rocks.h"
 #include "store/schema.h"
+#include "store/table_copy.h"
 #include "util/fs_util.h"
 
 namespace cairn {
@@ -71,21 +72,6 @@ void RemoveStaleBuilds(const std::string& store_path) {
   for (const auto& path : stale) RemoveTreeQuietly(path);
 }
 
-struct TableDigest {
-  uint64_t records = 0;
-  Digest digest;
-};
-
-// Folds one record into a table's running hash: length-prefixed key and value.
-void HashRecord(Sha256& h, std::string_view key, std::string_view value) {
-  std::string lengths;
-  keys::AppendLe64(&lengths, key.size());
-  keys::AppendLe64(&lengths, value.size());
-  h.Update(lengths);
-  h.Update(key);
-  h.Update(value);
-}
-
 // Copies every table of `from` (format 1) into `to` (format 2, a bulk load), returning what
 // was written per table; the format version is written as 2.
 Result<std::vector<TableDigest>> CopyTables(const Db& from, Db& to) {
@@ -122,28 +108,6 @@ Result<std::vector<TableDigest>> CopyTables(const Db& from, Db& to) {
   return out;
 }
 
-// Reads `db` back table by table and compares with what was written.
-Status VerifyTables(const Db& db, const std::vector<TableDigest>& expected) {
-  for (size_t t = 0; t < static_cast<size_t>(Table::kCount); ++t) {
-    Table table = static_cast<Table>(t);
-    Sha256 h;
-    uint64_t records = 0;
-    Cursor cur = db.NewCursor(table);
-    for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
-      HashRecord(h, cur.key(), cur.value());
-      ++records;
-    }
-    CAIRN_RETURN_IF_ERROR(cur.status());
-    if (records != expected[t].records || h.Finish() != expected[t].digest) {
-      return Status::Corruption(fmt::format(
-          "the upgraded copy of table {} does not read back as written ({} records written, {} "
-          "read): the store was left at format 1",
-          TableName(table), expected[t].records, records));
-    }
-  }
-  return Status::OK();
-}
-
 // Builds format 2 in `tmp` and checks it. The database is closed (flushed, fsynced) before
 // this returns.
 Result<uint64_t> BuildFormat2(const Db& from, const std::string& tmp, Env& env) {
@@ -161,7 +125,8 @@ Result<uint64_t> BuildFormat2(const Db& from, const std::string& tmp, Env& env) 
   DbOpenOptions ro;
   ro.read_only = true;
   CAIRN_ASSIGN_OR_RETURN(auto check, Db::Open(tmp, Schema::Format2(), ro));
-  CAIRN_RETURN_IF_ERROR(VerifyTables(*check, written));
+  CAIRN_RETURN_IF_ERROR(VerifyTables(*check, written, "the upgraded copy")
+                            .WithContext("the store was left at format 1"));
   CAIRN_RETURN_IF_ERROR(check->Close());
   CAIRN_RETURN_IF_ERROR(FsyncDir(env, tmp));
   uint64_t records = 0;

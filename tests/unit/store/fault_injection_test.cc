@@ -82,7 +82,8 @@ class FaultInjectionTest : public SignedStoreTest {
     ASSERT_TRUE(store.ok()) << what << ": the store does not open: " << store.status().ToString();
     auto fsck = Fsck(**store);
     ASSERT_TRUE(fsck.ok()) << what << ": " << fsck.status().ToString();
-    for (const auto& p : fsck->problems) ADD_FAILURE() << what << ": fsck: " << p.what << ": " << p.message;
+    for (const auto& p : fsck->problems)
+      ADD_FAILURE() << what << ": fsck: " << p.what << ": " << p.message;
     auto audit = AuditVerify(**store);
     ASSERT_TRUE(audit.ok()) << what << ": " << audit.status().ToString();
     for (const auto& p : audit->problems) ADD_FAILURE() << what << ": audit verify: " << p.message;
@@ -184,13 +185,13 @@ TEST_F(FaultInjectionTest, Rollback) {
 }
 
 TEST_F(FaultInjectionTest, Sign) {
-  RunEveryFault({"sign",
-                 [&](Store& s) { return SignSnapshot(s, v_[2], release_, {"signer@test"}).status(); },
-                 [&](const Store& s) {
-                   auto sigs = ListSnapshotSignatures(s, v_[2]);
-                   ASSERT_TRUE(sigs.ok());
-                   EXPECT_EQ(sigs->size(), 1u);
-                 }});
+  RunEveryFault(
+      {"sign", [&](Store& s) { return SignSnapshot(s, v_[2], release_, {"signer@test"}).status(); },
+       [&](const Store& s) {
+         auto sigs = ListSnapshotSignatures(s, v_[2]);
+         ASSERT_TRUE(sigs.ok());
+         EXPECT_EQ(sigs->size(), 1u);
+       }});
 }
 
 TEST_F(FaultInjectionTest, Attest) {
@@ -228,16 +229,16 @@ TEST_F(FaultInjectionTest, PolicySet) {
 }
 
 TEST_F(FaultInjectionTest, TrustAdd) {
-  RunEveryFault({"trust add",
-                 [&](Store& s) {
-                   return AddTrust(s, "ci", ci_.public_key(), {"ci"}, {"admin@test", "faults"})
-                       .status();
-                 },
-                 [&](const Store& s) {
-                   auto events = ReadTrustEvents(s);
-                   ASSERT_TRUE(events.ok());
-                   EXPECT_EQ(events->size(), 2u);
-                 }});
+  RunEveryFault(
+      {"trust add",
+       [&](Store& s) {
+         return AddTrust(s, "ci", ci_.public_key(), {"ci"}, {"admin@test", "faults"}).status();
+       },
+       [&](const Store& s) {
+         auto events = ReadTrustEvents(s);
+         ASSERT_TRUE(events.ok());
+         EXPECT_EQ(events->size(), 2u);
+       }});
 }
 
 TEST_F(FaultInjectionTest, Checkout) {

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "cairn/fsck.h"
 #include "cairn/ingest.h"
 #include "cairn/store.h"
 #include "port/zstd_codec.h"
@@ -92,6 +93,20 @@ TEST_F(ObjectTest, LargeObjectsAreChunkedAndStreamedInOrder) {
               }).ok());
   EXPECT_EQ(pieces, 4u);
   EXPECT_EQ(streamed, data);
+}
+
+// A file of exactly one chunk, or of whole chunks: never a record that names itself.
+TEST_F(ObjectTest, ObjectsOfExactlyOneOrTwoChunksReadBackWhole) {
+  for (uint64_t size : {kChunkSize, 2 * kChunkSize, kChunkSize - 1, kChunkSize + 1}) {
+    std::string data = RandomBytes(size, static_cast<unsigned>(size));
+    Digest d = Ingest(data);
+    auto bytes = ReadObject(*store_, d);
+    ASSERT_TRUE(bytes.ok()) << size << ": " << bytes.status().ToString();
+    EXPECT_EQ(*bytes, data) << size;
+  }
+  auto report = Fsck(*store_);
+  ASSERT_TRUE(report.ok());
+  for (const auto& p : report->problems) ADD_FAILURE() << p.what << ": " << p.message;
 }
 
 TEST_F(ObjectTest, FlippedByteIsAnIntegrityErrorNeverWrongBytes) {

@@ -1,0 +1,284 @@
+#include "cairn/recover.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cairn/audit.h"
+#include "cairn/deployment.h"
+#include "cairn/fsck.h"
+#include "cairn/snapshot.h"
+#include "cairn/store.h"
+#include "port/rocks.h"
+#include "store/ack_record.h"
+#include "store/schema.h"
+#include "store/store_internal.h"
+#include "store/table_copy.h"
+#include "util/fs_util.h"
+
+namespace cairn {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kBatchBytes = 32u << 20;  // bounds the copy's memory, whatever the size
+constexpr size_t kMaxListed = 1000;        // lost records listed one by one; then a count
+
+std::string HexOfRaw(std::string_view raw) {
+  auto d = Digest::FromRaw(raw.substr(0, std::min<size_t>(raw.size(), Digest::kSize)));
+  return d.ok() ? d->Hex() : std::string("(unreadable key)");
+}
+
+// The records a user knows by name; derived records (pointers, indexes) are not listed.
+std::optional<std::string> Describe(Table table, std::string_view key) {
+  switch (table) {
+    case Table::kSnapshots:
+      return "snapshot " + HexOfRaw(key);
+    case Table::kEvents: {
+      size_t nul = key.find('\0');
+      if (nul == std::string_view::npos) return std::nullopt;
+      auto seq = keys::DecodeBe64(key.substr(nul + 1));
+      return fmt::format("{} event #{}", key.substr(0, nul), seq ? *seq : 0);
+    }
+    case Table::kTrust: {
+      auto seq = SeqOfChainEventKey(kTrustEventPrefix, key);
+      if (!seq) return std::nullopt;
+      return fmt::format("trust event #{}", *seq);
+    }
+    case Table::kPolicy: {
+      auto seq = SeqOfChainEventKey(kPolicyEventPrefix, key);
+      if (!seq) return std::nullopt;
+      return fmt::format("policy event #{}", *seq);
+    }
+    case Table::kSignatures:
+      return "a signature on snapshot " + HexOfRaw(key);
+    case Table::kAttestations:
+      return "an attestation on snapshot " + HexOfRaw(key);
+    default:
+      return std::nullopt;
+  }
+}
+
+class Recovery {
+ public:
+  Recovery(std::string from, std::string into) {
+    report_.from = std::move(from);
+    report_.into = std::move(into);
+  }
+
+  Result<RecoverReport> Run() {
+    const Schema& schema = Schema::Format2();
+    std::string db_dir = report_.from + "/" + schema.db_dir();
+    std::error_code ec;
+    if (!fs::is_regular_file(db_dir + "/CURRENT", ec)) {
+      return Status::NotFound(fmt::format(
+          "no format-2 database in {} (recover reads {}/CURRENT and what it names)", report_.from,
+          db_dir));
+    }
+    CAIRN_RETURN_IF_ERROR(CheckPlaces());
+    ReadAcknowledged(db_dir);
+
+    DbOpenOptions o;
+    o.read_only = true;
+    o.recovery = DbOpenOptions::LogRecovery::kPointInTime;
+    auto intact = Db::Open(db_dir, schema, o);
+    if (!intact.ok()) {
+      return Status::Corruption(fmt::format("nothing of {} can be read, so nothing was recovered: {}",
+                                            report_.from, intact.status().message()));
+    }
+    report_.reached = (*intact)->LatestSequence();
+    if (report_.acknowledged > report_.reached) {
+      Lost("writes", fmt::format("writes {} to {} were acknowledged, but the log is damaged before "
+                                 "them; what they held is listed below where it is still readable",
+                                 report_.reached + 1, report_.acknowledged));
+    }
+    CAIRN_RETURN_IF_ERROR(CopyInto(**intact));
+    CAIRN_RETURN_IF_ERROR(CopyHooks());
+    ListReadableBeyondDamage(db_dir, **intact);
+    (*intact)->Close().PermitUnchecked();  // read-only: nothing to lose
+    return CheckCopy();
+  }
+
+ private:
+  void Lost(std::string what, std::string detail) {
+    if (report_.lost.size() < kMaxListed) {
+      report_.lost.push_back({std::move(what), std::move(detail)});
+    } else {
+      ++unlisted_;
+    }
+  }
+
+  // The new store must not be inside the damaged one (a copy there would be a write to it).
+  Status CheckPlaces() {
+    std::error_code ec;
+    fs::path from = fs::weakly_canonical(report_.from, ec);
+    fs::path into = fs::weakly_canonical(report_.into, ec);
+    auto [f, i] = std::mismatch(from.begin(), from.end(), into.begin(), into.end());
+    if (f == from.end()) {
+      return Status::Usage(fmt::format(
+          "{} is inside the damaged store {}: recover never writes there; choose a directory "
+          "outside it",
+          report_.into, report_.from));
+    }
+    return Status::OK();
+  }
+
+  void ReadAcknowledged(const std::string& db_dir) {
+    auto ack = ReadAckRecord(db_dir);
+    if (!ack.ok()) {
+      Lost(kAckFileName, ack.status().message() +
+                             "; how many acknowledged writes were lost is not known");
+    } else {
+      ack_known_ = true;
+      if (*ack) report_.acknowledged = (*ack)->position.sequence;
+    }
+  }
+
+  // Every readable record of the intact state, table by table, into the new store (a bulk
+  // load, flushed and fsynced by Close), then read back and compared.
+  Status CopyInto(const Db& from) {
+    CAIRN_ASSIGN_OR_RETURN(auto created, Store::Init(report_.into));
+    CAIRN_RETURN_IF_ERROR(created->Close());
+    std::vector<TableDigest> written;
+    {
+      StoreOpenOptions o;
+      o.read_only = false;
+      o.sync_each_write = false;
+      CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(report_.into, o));
+      Db& to = StoreInternal::db(*store);
+      Batch batch(to);
+      for (size_t t = 0; t < static_cast<size_t>(Table::kCount); ++t) {
+        Table table = static_cast<Table>(t);
+        Sha256 h;
+        TableDigest td;
+        Cursor cur = from.NewCursor(table);
+        std::string last;
+        for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
+          batch.Put(table, cur.key(), cur.value());
+          HashRecord(h, cur.key(), cur.value());
+          ++td.records;
+          last.assign(cur.key());
+          if (batch.ByteSize() >= kBatchBytes) {
+            CAIRN_RETURN_IF_ERROR(to.Write(batch, /*sync=*/false, /*no_wal=*/true));
+            batch.Clear();
+          }
+        }
+        Status s = cur.status();
+        if (s.IsCorruption()) {
+          Lost(fmt::format("table {}", TableName(table)),
+               fmt::format("unreadable after {} records{}: {}", td.records,
+                           Describe(table, last) ? " (the last one " + *Describe(table, last) + ")"
+                                                 : std::string(),
+                           s.message()));
+        } else if (!s.ok()) {
+          return s;
+        }
+        td.digest = h.Finish();
+        report_.records += td.records;
+        written.push_back(td);
+      }
+      CAIRN_RETURN_IF_ERROR(to.Write(batch, /*sync=*/false, /*no_wal=*/true));
+      CAIRN_RETURN_IF_ERROR(store->Close());
+    }
+    StoreOpenOptions ro;
+    CAIRN_ASSIGN_OR_RETURN(auto check, Store::Open(report_.into, ro));
+    return VerifyTables(StoreInternal::db(*check), written, "the recovered copy");
+  }
+
+  // The store's hooks (its gates) travel with it: every file under hooks/, with its mode,
+  // each fsynced, then the directories. A symlink is re-created as the same symlink.
+  Status CopyHooks() {
+    std::error_code ec;
+    const fs::path from = fs::path(report_.from) / "hooks";
+    if (!fs::is_directory(from, ec)) return Status::OK();
+    std::vector<std::string> dirs = {report_.into + "/hooks"};
+    for (auto it = fs::recursive_directory_iterator(from, ec); !ec && it != fs::end(it);
+         it.increment(ec)) {
+      const fs::path rel = fs::relative(it->path(), from, ec);
+      const std::string to = report_.into + "/hooks/" + rel.string();
+      auto st = it->symlink_status(ec);
+      if (fs::is_directory(st)) {
+        CAIRN_RETURN_IF_ERROR(MakeDir(Env::Default(), to, /*exist_ok=*/true));
+        dirs.push_back(to);
+      } else if (fs::is_symlink(st)) {
+        fs::copy_symlink(it->path(), to, ec);
+        if (ec) return Status::IO(fmt::format("copy hook {}: {}", it->path().string(), ec.message()));
+      } else if (fs::is_regular_file(st)) {
+        std::ifstream in(it->path(), std::ios::binary);
+        std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (!in.good() && !in.eof()) return Status::IO("read hook " + it->path().string());
+        auto mode = static_cast<unsigned>(st.permissions()) & 07777;
+        CAIRN_RETURN_IF_ERROR(WriteNewFile(Env::Default(), to, bytes, mode));
+      }
+    }
+    if (ec) return Status::IO(fmt::format("read hooks in {}: {}", from.string(), ec.message()));
+    for (auto d = dirs.rbegin(); d != dirs.rend(); ++d) {
+      CAIRN_RETURN_IF_ERROR(FsyncDir(Env::Default(), *d));
+    }
+    return Status::OK();
+  }
+
+  // Records an open that skips damaged log records can still read but the intact state
+  // lacks: they were written after the damage, so they are not restored (what came before
+  // them is lost), but they are named so that they can be redone.
+  void ListReadableBeyondDamage(const std::string& db_dir, const Db& intact) {
+    if (ack_known_ && report_.acknowledged <= report_.reached) return;
+    DbOpenOptions o;
+    o.read_only = true;
+    o.recovery = DbOpenOptions::LogRecovery::kSkipDamaged;
+    auto all = Db::Open(db_dir, Schema::Format2(), o);
+    if (!all.ok()) return;
+    for (Table table : {Table::kSnapshots, Table::kEvents, Table::kTrust, Table::kPolicy,
+                        Table::kSignatures, Table::kAttestations}) {
+      Cursor cur = (*all)->NewCursor(table);
+      for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
+        auto name = Describe(table, cur.key());
+        if (!name) continue;
+        auto there = intact.Contains(table, cur.key());
+        if (there.ok() && !*there) {
+          Lost(*name, "readable only beyond the damaged log record: not restored, since what "
+                      "was written before it is lost");
+        }
+      }
+    }
+    (*all)->Close().PermitUnchecked();
+  }
+
+  // The new store as a user will see it: fsck, audit verify, and every event's snapshot.
+  Result<RecoverReport> CheckCopy() {
+    StoreOpenOptions ro;
+    CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(report_.into, ro));
+    CAIRN_ASSIGN_OR_RETURN(FsckReport fsck, Fsck(*store));
+    for (const auto& p : fsck.problems) Lost(p.what, "in the recovered store: " + p.message);
+    CAIRN_ASSIGN_OR_RETURN(AuditReport audit, AuditVerify(*store));
+    for (const auto& p : audit.problems) Lost("audit", "in the recovered store: " + p.message);
+    CAIRN_ASSIGN_OR_RETURN(auto deployments, ListDeployments(*store));
+    for (const auto& d : deployments) {
+      CAIRN_ASSIGN_OR_RETURN(auto events, ReadEvents(*store, d.name));
+      for (const auto& e : events) {
+        auto snapshot = LoadSnapshot(*store, e.to);
+        if (!snapshot.ok()) {
+          Lost(fmt::format("{} event #{}", std::string_view(d.name), e.seq),
+               fmt::format("names snapshot {}, which could not be recovered", e.to.Hex()));
+        }
+      }
+    }
+    if (unlisted_ > 0) {
+      report_.lost.push_back({"more", fmt::format("{} more lost records not listed", unlisted_)});
+    }
+    return std::move(report_);
+  }
+
+  RecoverReport report_;
+  bool ack_known_ = false;
+  uint64_t unlisted_ = 0;
+};
+
+}  // namespace
+
+Result<RecoverReport> Recover(const std::string& from, const std::string& into) {
+  return Recovery(from, into).Run();
+}
+
+}  // namespace cairn
