@@ -3,7 +3,8 @@
 # fresh store in out/demo, snapshots the support bot's v1, v2 and v3, shows what a release
 # engineer would look at, trusts two test keys, signs and attests (evals) the releases,
 # sets prod's gates, promotes v1 and v2 (signed events), checks prod out into a serving
-# directory, rolls back, shows the audit log, and shows v3 blocked by the eval gate.
+# directory, rolls back, shows the audit log, shows v3 blocked by the eval gate, and shows a
+# damaged copy of the store refused and salvaged by `recover`.
 # Safe to run again: out/demo is recreated each time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -99,4 +100,20 @@ run promote "${v2:0:12}" --to prod --reason "CX-150: v2 again, KB fixed" --key "
 run diff --stat prod "prod@{1}"
 run audit verify
 run fsck
+# Damage is never silent: a copy of the store with one byte flipped in its newest log is
+# refused by every command (exit 5, naming the file), and `recover` salvages the rest.
+mkdir -p "$work/damaged"
+cp -a "$work/.cairn" "$work/damaged/.cairn"
+log=$(for f in "$work"/damaged/.cairn/db2/*.log; do [ -s "$f" ] && echo "$f"; done | sort | tail -1)
+off=$(($(stat -c %s "$log") / 2))
+byte=$(od -An -tu1 -j "$off" -N1 "$log" | tr -d ' ')
+printf '\n$ cp -a .cairn damaged/.cairn  # then flip byte %s of damaged/.cairn/db2/%s\n' "$off" \
+  "$(basename "$log")"
+printf "\\$(printf %03o $((byte ^ 0x5a)))" | dd of="$log" bs=1 seek="$off" conv=notrunc 2>/dev/null
+export CAIRN_STORE="$work/damaged/.cairn"
+run status || printf '(exit %s: the store is damaged; nothing was changed)\n' "$?"
+run recover --into "$work/recovered" || printf '(exit %s: something was lost, and it is listed)\n' "$?"
+export CAIRN_STORE="$work/recovered/.cairn"
+run audit verify
+export CAIRN_STORE="$work/.cairn"
 printf '\nDone. The store is in %s (set CAIRN_STORE=%s to explore it).\n' "$work/.cairn" "$work/.cairn"

@@ -380,3 +380,45 @@ TEST(Recover, RefusesATargetThatExistsOrLiesInsideTheDamagedStore) {
 
 }  // namespace
 }  // namespace cairn::testing
+
+namespace cairn::testing {
+namespace {
+
+// A damaged table file: recover copies what the merged read reaches, says which tables it
+// could not read past the damage, never aborts, and the new store opens, fscks and audits.
+TEST(Recover, ADamagedTableFileIsReportedAndTheCopyIsAStore) {
+  Sandbox box;
+  std::string id = MakeStore(box);
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_EQ(
+        Cairn(box, {"promote", id, "--to", "env" + std::to_string(i), "--reason", "r"}).exit_code,
+        0);
+  }
+  std::string sst;
+  uint64_t biggest = 0;
+  for (const auto& e : fs::directory_iterator(Db(box))) {
+    std::string name = e.path().filename().string();
+    if (name.ends_with(".sst") && fs::file_size(e.path()) > biggest) {
+      biggest = fs::file_size(e.path());
+      sst = name;
+    }
+  }
+  ASSERT_FALSE(sst.empty());
+  FlipByte(Db(box) + "/" + sst, biggest / 4);
+  auto r = Cairn(box, {"recover", "--into", box / "new", "--json"});
+  ASSERT_EQ(r.signal, 0) << r.err;
+  ASSERT_EQ(r.exit_code, kExitIntegrity) << r.out << r.err;
+  Json report = Json::parse(r.out);
+  bool named = false;
+  for (const auto& l : report["lost"]) {
+    named = named || l["detail"].get<std::string>().find(sst) != std::string::npos;
+  }
+  EXPECT_TRUE(named) << r.out;
+  auto fsck = RunCairn({"--store", box / "new/.cairn", "fsck"});
+  EXPECT_EQ(fsck.signal, 0);
+  EXPECT_NE(fsck.exit_code, kExitIntegrity + 100);  // opens and runs: it is a store
+  EXPECT_EQ(RunCairn({"--store", box / "new/.cairn", "status"}).signal, 0);
+}
+
+}  // namespace
+}  // namespace cairn::testing

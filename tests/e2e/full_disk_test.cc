@@ -104,12 +104,12 @@ TEST_F(FullDiskTest, ASnapshotLargerThanTheFreeSpaceFailsCleanlyAtEveryFillLevel
   for (uint64_t free_kib = 0; free_kib <= 64; free_kib += 4) {
     std::string level = std::to_string(free_kib) + " KiB free";
     FillTo(free_kib << 10);
-    auto create = Cairn({"snapshot", "create", BigRelease(static_cast<unsigned>(free_kib)), "-m",
-                         "too big"});
+    auto create =
+        Cairn({"snapshot", "create", BigRelease(static_cast<unsigned>(free_kib)), "-m", "too big"});
     ExpectCleanFailure(create, "snapshot create with " + level);
     // A move may fit or not; either way it says which, and the store stays whole.
-    auto move = Cairn({"promote", moves_done % 2 == 0 ? id2 : id1, "--to", "prod", "--reason",
-                       "at " + level});
+    auto move = Cairn(
+        {"promote", moves_done % 2 == 0 ? id2 : id1, "--to", "prod", "--reason", "at " + level});
     EXPECT_EQ(move.signal, 0) << level << "\n" << move.err;
     if (move.exit_code == 0) {
       ++moves_done;
@@ -142,11 +142,18 @@ TEST_F(FullDiskTest, AReadOnlyRemountServesEveryReadAndRefusesEveryWrite) {
   ASSERT_EQ(Cairn({"promote", id2, "--to", "prod", "--reason", "next"}).exit_code, 0);
   ASSERT_EQ(::mount(nullptr, disk_.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr), 0)
       << std::strerror(errno);
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"status"}, {"log", "prod"}, {"snapshot", "list"}, {"show", id1},
-        {"cat", id1 + ":prompts/system.md"}, {"diff", id1, id2}, {"live", "prod", "--at", "2099-01-01"},
-        {"fsck"}, {"audit", "verify"}, {"trust", "list"}, {"policy", "show"},
-        {"checkout", "prod", "--into", box_ / "serving"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"status"},
+                                        {"log", "prod"},
+                                        {"snapshot", "list"},
+                                        {"show", id1},
+                                        {"cat", id1 + ":prompts/system.md"},
+                                        {"diff", id1, id2},
+                                        {"live", "prod", "--at", "2099-01-01"},
+                                        {"fsck"},
+                                        {"audit", "verify"},
+                                        {"trust", "list"},
+                                        {"policy", "show"},
+                                        {"checkout", "prod", "--into", box_ / "serving"}}) {
     auto r = Cairn(args);
     EXPECT_EQ(r.exit_code, 0) << args[0] << " on a read-only store\n" << r.out << r.err;
   }

@@ -19,11 +19,11 @@ struct RecoveredLoss {
 };
 
 struct RecoverReport {
-  std::string from;  // the damaged store
-  std::string into;  // the new store
-  uint64_t records = 0;           // records copied into the new store
-  uint64_t acknowledged = 0;      // the last acknowledged write (0: unknown)
-  uint64_t reached = 0;           // the last write the intact log holds
+  std::string from;           // the damaged store
+  std::string into;           // the new store
+  uint64_t records = 0;       // records copied into the new store
+  uint64_t acknowledged = 0;  // the last acknowledged write (0: unknown)
+  uint64_t reached = 0;       // the last write the intact log holds
   std::vector<RecoveredLoss> lost;
   bool complete() const { return lost.empty(); }
 };

@@ -435,8 +435,10 @@ Result<std::unique_ptr<Db>> Db::OpenWith(const std::string& path, const Schema& 
     db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   } else if (mode == DbOpenOptions::LogRecovery::kSkipDamaged) {
     db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords;
-    db_options.paranoid_checks = false;
   }
+  // A salvage open (recover) reads what it can: a table file it cannot open is not fatal
+  // to the open; reading it fails, and recover reports that.
+  if (options.recovery != DbOpenOptions::LogRecovery::kChecked) db_options.paranoid_checks = false;
 
   auto db = std::unique_ptr<Db>(new Db());
   db->read_only_ = options.read_only;
@@ -478,7 +480,7 @@ Result<std::unique_ptr<Db>> Db::OpenWith(const std::string& path, const Schema& 
                       kDamageAdvice));
     }
     if (s.IsCorruption()) {
-      return Status::Corruption(fmt::format("the database {} is damaged ({})", path, s.ToString()));
+      return Status::Corruption("RocksDB: " + s.ToString());
     }
     if (options.read_only || !IsLockHeld(s)) return FromRocks(s, fmt::format("open of {}", path));
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -544,21 +546,23 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, const Schema& sche
     DbOpenOptions probe_options = options;
     probe_options.read_only = true;
     auto probe = OpenWith(path, schema, probe_options, DbOpenOptions::LogRecovery::kPointInTime);
-    if (!probe.ok()) return db.status();
-    uint64_t reached = (*probe)->db_->GetLatestSequenceNumber();
-    std::string damaged_log = LogHoldingWrite(path, reached + 1);
-    (*probe)->Close().PermitUnchecked();  // read-only: nothing to lose
-    if (reached < ack->position.sequence) {
-      return Status::Corruption(fmt::format(
-          "{}/{} is damaged: the log is intact up to write {}, but write {} was acknowledged "
-          "({}){}",
-          path, damaged_log, reached, ack->position.sequence, db.status().message(),
-          kDamageAdvice));
+    if (probe.ok()) {
+      uint64_t reached = (*probe)->db_->GetLatestSequenceNumber();
+      std::string damaged_log = LogHoldingWrite(path, reached + 1);
+      (*probe)->Close().PermitUnchecked();  // read-only: nothing to lose
+      if (reached < ack->position.sequence) {
+        return Status::Corruption(fmt::format(
+            "{}/{} is damaged: the log is intact up to write {}, but write {} was acknowledged "
+            "({}){}",
+            path, damaged_log, reached, ack->position.sequence, db.status().message(),
+            kDamageAdvice));
+      }
+      db = OpenWith(path, schema, options, DbOpenOptions::LogRecovery::kPointInTime);
     }
-    db = OpenWith(path, schema, options, DbOpenOptions::LogRecovery::kPointInTime);
   }
   if (!db.ok() && db.status().IsCorruption()) {
-    return Status::Corruption(db.status().message() + std::string(kDamageAdvice));
+    return Status::Corruption(fmt::format("the database {} is damaged ({}){}", path,
+                                          db.status().message(), kDamageAdvice));
   }
   if (!db.ok()) return db.status();
   if (tracked) {

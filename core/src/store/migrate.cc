@@ -18,7 +18,6 @@
 namespace cairn {
 namespace {
 
-constexpr size_t kBatchBytes = 32u << 20;  // bounds the upgrade's memory, whatever the size
 constexpr const char* kTmpPrefix = ".db2-tmp-";
 
 bool IsFile(const std::string& path) {
@@ -77,31 +76,21 @@ void RemoveStaleBuilds(const std::string& store_path) {
 Result<std::vector<TableDigest>> CopyTables(const Db& from, Db& to) {
   std::vector<TableDigest> out;
   Batch batch(to);
+  // Only the time inside an event_time key is encoded differently in format 2.
+  auto rewrite = [](Table table) {
+    return [table](std::string& key, std::string& value) {
+      if (table == Table::kEventTime) key = Format2EventTimeKey(key);
+      if (table == Table::kMeta && key == keys::kFormatVersion) {
+        value = std::to_string(Schema::Format2().version());
+      }
+    };
+  };
   for (size_t t = 0; t < static_cast<size_t>(Table::kCount); ++t) {
     Table table = static_cast<Table>(t);
-    Sha256 h;
     TableDigest td;
-    Cursor cur = from.NewCursor(table);
-    for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
-      // Only the time inside an event_time key is encoded differently in format 2.
-      std::string key =
-          table == Table::kEventTime ? Format2EventTimeKey(cur.key()) : std::string(cur.key());
-      std::string_view value = cur.value();
-      std::string version;
-      if (table == Table::kMeta && key == keys::kFormatVersion) {
-        version = std::to_string(Schema::Format2().version());
-        value = version;
-      }
-      batch.Put(table, key, value);
-      HashRecord(h, key, value);
-      ++td.records;
-      if (batch.ByteSize() >= kBatchBytes) {
-        CAIRN_RETURN_IF_ERROR(to.Write(batch, /*sync=*/false, /*no_wal=*/true));
-        batch.Clear();
-      }
-    }
-    CAIRN_RETURN_IF_ERROR(cur.status().WithContext(fmt::format("reading {}", TableName(table))));
-    td.digest = h.Finish();
+    std::string last;
+    CAIRN_RETURN_IF_ERROR(CopyTable(from, table, to, batch, rewrite(table), &td, &last)
+                              .WithContext(fmt::format("reading {}", TableName(table))));
     out.push_back(td);
   }
   CAIRN_RETURN_IF_ERROR(to.Write(batch, /*sync=*/false, /*no_wal=*/true));

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "cairn/audit.h"
 #include "cairn/deployment.h"
@@ -22,8 +23,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr size_t kBatchBytes = 32u << 20;  // bounds the copy's memory, whatever the size
-constexpr size_t kMaxListed = 1000;        // lost records listed one by one; then a count
+constexpr size_t kMaxListed = 1000;  // lost records listed one by one; then a count
 
 std::string HexOfRaw(std::string_view raw) {
   auto d = Digest::FromRaw(raw.substr(0, std::min<size_t>(raw.size(), Digest::kSize)));
@@ -72,9 +72,9 @@ class Recovery {
     std::string db_dir = report_.from + "/" + schema.db_dir();
     std::error_code ec;
     if (!fs::is_regular_file(db_dir + "/CURRENT", ec)) {
-      return Status::NotFound(fmt::format(
-          "no format-2 database in {} (recover reads {}/CURRENT and what it names)", report_.from,
-          db_dir));
+      return Status::NotFound(
+          fmt::format("no format-2 database in {} (recover reads {}/CURRENT and what it names)",
+                      report_.from, db_dir));
     }
     CAIRN_RETURN_IF_ERROR(CheckPlaces());
     ReadAcknowledged(db_dir);
@@ -84,18 +84,23 @@ class Recovery {
     o.recovery = DbOpenOptions::LogRecovery::kPointInTime;
     auto intact = Db::Open(db_dir, schema, o);
     if (!intact.ok()) {
-      return Status::Corruption(fmt::format("nothing of {} can be read, so nothing was recovered: {}",
-                                            report_.from, intact.status().message()));
+      return Status::Corruption(
+          fmt::format("nothing of {} can be read, so nothing was recovered: {}", report_.from,
+                      intact.status().message()));
     }
     report_.reached = (*intact)->LatestSequence();
     if (report_.acknowledged > report_.reached) {
       Lost("writes", fmt::format("writes {} to {} were acknowledged, but the log is damaged before "
-                                 "them; what they held is listed below where it is still readable",
+                                 "them",
                                  report_.reached + 1, report_.acknowledged));
     }
     CAIRN_RETURN_IF_ERROR(CopyInto(**intact));
     CAIRN_RETURN_IF_ERROR(CopyHooks());
+    size_t before = report_.lost.size();
     ListReadableBeyondDamage(db_dir, **intact);
+    if (report_.lost.size() > before && report_.acknowledged > report_.reached) {
+      report_.lost.front().detail += "; what is still readable of them is listed below";
+    }
     (*intact)->Close().PermitUnchecked();  // read-only: nothing to lose
     return CheckCopy();
   }
@@ -127,8 +132,8 @@ class Recovery {
   void ReadAcknowledged(const std::string& db_dir) {
     auto ack = ReadAckRecord(db_dir);
     if (!ack.ok()) {
-      Lost(kAckFileName, ack.status().message() +
-                             "; how many acknowledged writes were lost is not known");
+      Lost(kAckFileName,
+           ack.status().message() + "; how many acknowledged writes were lost is not known");
     } else {
       ack_known_ = true;
       if (*ack) report_.acknowledged = (*ack)->position.sequence;
@@ -147,34 +152,39 @@ class Recovery {
       o.sync_each_write = false;
       CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(report_.into, o));
       Db& to = StoreInternal::db(*store);
+      // The new store's own meta records (format version, ...) stay unless copied over;
+      // the copy is proven against both.
+      std::map<std::string, std::string> meta;
+      {
+        Cursor own = to.NewCursor(Table::kMeta);  // gone before the store closes
+        for (own.SeekToFirst(); own.Valid(); own.Next()) meta[std::string(own.key())] = own.value();
+        CAIRN_RETURN_IF_ERROR(own.status());
+      }
+      auto note_meta = [&meta](std::string& key, std::string& value) { meta[key] = value; };
       Batch batch(to);
       for (size_t t = 0; t < static_cast<size_t>(Table::kCount); ++t) {
         Table table = static_cast<Table>(t);
-        Sha256 h;
         TableDigest td;
-        Cursor cur = from.NewCursor(table);
         std::string last;
-        for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
-          batch.Put(table, cur.key(), cur.value());
-          HashRecord(h, cur.key(), cur.value());
-          ++td.records;
-          last.assign(cur.key());
-          if (batch.ByteSize() >= kBatchBytes) {
-            CAIRN_RETURN_IF_ERROR(to.Write(batch, /*sync=*/false, /*no_wal=*/true));
-            batch.Clear();
-          }
+        Status s =
+            CopyTable(from, table, to, batch,
+                      table == Table::kMeta ? std::function(note_meta) : nullptr, &td, &last);
+        if (table == Table::kMeta) {
+          Sha256 h;
+          for (const auto& [key, value] : meta) HashRecord(h, key, value);
+          td.records = meta.size();
+          td.digest = h.Finish();
         }
-        Status s = cur.status();
         if (s.IsCorruption()) {
           Lost(fmt::format("table {}", TableName(table)),
                fmt::format("unreadable after {} records{}: {}", td.records,
-                           Describe(table, last) ? " (the last one " + *Describe(table, last) + ")"
-                                                 : std::string(),
+                           !last.empty() && Describe(table, last)
+                               ? " (the last one " + *Describe(table, last) + ")"
+                               : std::string(),
                            s.message()));
         } else if (!s.ok()) {
           return s;
         }
-        td.digest = h.Finish();
         report_.records += td.records;
         written.push_back(td);
       }
@@ -203,7 +213,8 @@ class Recovery {
         dirs.push_back(to);
       } else if (fs::is_symlink(st)) {
         fs::copy_symlink(it->path(), to, ec);
-        if (ec) return Status::IO(fmt::format("copy hook {}: {}", it->path().string(), ec.message()));
+        if (ec)
+          return Status::IO(fmt::format("copy hook {}: {}", it->path().string(), ec.message()));
       } else if (fs::is_regular_file(st)) {
         std::ifstream in(it->path(), std::ios::binary);
         std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -237,8 +248,9 @@ class Recovery {
         if (!name) continue;
         auto there = intact.Contains(table, cur.key());
         if (there.ok() && !*there) {
-          Lost(*name, "readable only beyond the damaged log record: not restored, since what "
-                      "was written before it is lost");
+          Lost(*name,
+               "readable only beyond the damaged log record: not restored, since what "
+               "was written before it is lost");
         }
       }
     }

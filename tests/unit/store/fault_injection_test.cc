@@ -94,6 +94,15 @@ class FaultInjectionTest : public SignedStoreTest {
       ASSERT_TRUE(events.ok() && !events->empty()) << what;
       EXPECT_EQ(d.live, events->back().to) << what << ": the pointer is not its last event's `to`";
     }
+    // Nothing acknowledged before the operation is missing.
+    for (const auto& id : v_)
+      EXPECT_TRUE(LoadSnapshot(**store, id).ok()) << what << ": " << id.Hex();
+    auto prod_events = ReadEvents(**store, prod_);
+    ASSERT_TRUE(prod_events.ok()) << what;
+    EXPECT_GE(prod_events->size(), 2u) << what;
+    auto trust = ReadTrustEvents(**store);
+    ASSERT_TRUE(trust.ok()) << what;
+    EXPECT_GE(trust->size(), 1u) << what;
     if (reported_done) op.done(**store);
   }
 
