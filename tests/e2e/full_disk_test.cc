@@ -41,6 +41,18 @@ class FullDiskTest : public ::testing::Test {
     return RunCairn(args);
   }
 
+  // A copy of a test-only key from fixtures/keys (private keys at mode 0600).
+  std::string Key(const std::string& name) {
+    std::string path = box_ / ("keys/" + name);
+    if (!fs::exists(path)) {
+      fs::create_directories(box_ / "keys");
+      fs::copy_file(FixturePath("keys/" + name), path);
+      if (!name.ends_with(".pub.pem"))
+        fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
+    }
+    return path;
+  }
+
   uint64_t FreeBytes() {
     struct statvfs st {};
     ::statvfs(disk_.c_str(), &st);
@@ -76,6 +88,16 @@ class FullDiskTest : public ::testing::Test {
     EXPECT_EQ(r.signal, 0) << what << " was killed by signal " << r.signal << "\n" << r.err;
     EXPECT_NE(r.exit_code, 0) << what;
     EXPECT_FALSE(r.err.empty()) << what << " failed without saying why";
+    EXPECT_NE(r.exit_code, 5) << what << ": a full or read-only disk is not damage\n" << r.err;
+  }
+
+  // A failure on a full disk says so.
+  void ExpectSpaceFailure(const RunResult& r, const std::string& what) {
+    ExpectCleanFailure(r, what);
+    EXPECT_TRUE(r.err.find("No space left") != std::string::npos ||
+                r.err.find("is full") != std::string::npos)
+        << what << ": the error does not say the disk is full\n"
+        << r.err;
   }
 
   void ExpectHealthy(const std::string& when) {
@@ -106,7 +128,7 @@ TEST_F(FullDiskTest, ASnapshotLargerThanTheFreeSpaceFailsCleanlyAtEveryFillLevel
     FillTo(free_kib << 10);
     auto create =
         Cairn({"snapshot", "create", BigRelease(static_cast<unsigned>(free_kib)), "-m", "too big"});
-    ExpectCleanFailure(create, "snapshot create with " + level);
+    ExpectSpaceFailure(create, "snapshot create with " + level);
     // A move may fit or not; either way it says which, and the store stays whole.
     auto move = Cairn(
         {"promote", moves_done % 2 == 0 ? id2 : id1, "--to", "prod", "--reason", "at " + level});
@@ -114,8 +136,22 @@ TEST_F(FullDiskTest, ASnapshotLargerThanTheFreeSpaceFailsCleanlyAtEveryFillLevel
     if (move.exit_code == 0) {
       ++moves_done;
     } else {
-      EXPECT_FALSE(move.err.empty()) << level;
+      ExpectSpaceFailure(move, "promote with " + level);
     }
+    // Every other kind of write, too (each fails or fits; never damage, never a signal).
+    for (std::vector<std::string> args :
+         {std::vector<std::string>{"policy", "set", "beta", "--min-eval",
+                                   "golden=0." + std::to_string(free_kib + 10), "--reason", "r"},
+          {"trust", "add", "k" + std::to_string(free_kib), Key("test-ci-ONLY-FOR-TESTS.pub.pem"),
+           "--role", "ci"},
+          {"sign", id1, "--key", Key("test-release-ONLY-FOR-TESTS.pem")},
+          {"attest", id1, "--eval", "golden", "--score", "0.9", "--key",
+           Key("test-ci-ONLY-FOR-TESTS.pem")},
+          {"checkout", id2, "--into", disk_ + "/serve"}}) {
+      auto r = Cairn(args);
+      if (r.exit_code != 0 && r.exit_code != 6) ExpectSpaceFailure(r, args[0] + " with " + level);
+    }
+    fs::remove_all(disk_ + "/serve");
     for (const auto& e : fs::directory_iterator(disk_ + "/store/db2")) {
       EXPECT_FALSE(e.path().filename().string().ends_with(".dbtmp"))
           << level << ": an open left " << e.path();

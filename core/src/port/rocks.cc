@@ -257,10 +257,15 @@ Status Cursor::status() const { return FromRocks(it_->status(), "iterate"); }
 
 // ---- Db ----
 namespace {
+// The MANIFEST that CURRENT named is not there (ENOENT). Any other error about a MANIFEST
+// — no space to write the new one, EIO — is reported as it is, never waited out or taken
+// for damage.
 bool IsManifestReplaced(const rocksdb::Status& s) {
+  if (s.IsNoSpace()) return false;
   std::string text = s.ToString();
-  return (s.IsIOError() || s.IsNotFound() || s.IsPathNotFound()) &&
-         text.find("MANIFEST") != std::string::npos;
+  bool missing = s.IsNotFound() || s.IsPathNotFound() ||
+                 text.find("No such file or directory") != std::string::npos;
+  return missing && text.find("MANIFEST") != std::string::npos;
 }
 
 // The families to open. Format 2 opens its own three without asking the database (a
