@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Before/after: two cairn binaries (e.g. the last format-1 build and this one), each on a
+# Before/after: two cairn binaries (OLD, e.g. the last format-1 build or main before a change,
+# and NEW, this build; reported as old_* and new_*), each on a
 # 100-event store built through its own CLI, interleaved with durable git in one run.
 #   bash bench/format_ab.sh OLD_CAIRN [NEW_CAIRN]   (prints cairn-timed-runs JSON)
 set -euo pipefail
@@ -17,9 +18,9 @@ done
 g=$w/git; git init -q $g; git -C $g -c user.name=b -c user.email=b@e commit -q --allow-empty -m a; git -C $g -c user.name=b -c user.email=b@e commit -q --allow-empty -m b
 c1=$(git -C $g rev-parse HEAD~1); c2=$(git -C $g rev-parse HEAD)
 $T --runs 30 --warmup 3 \
-  --bench format1_promote --alt $old_a --alt $old_c -- $old --store $w/old promote "{}" --to prod --reason r ';' \
-  --bench format2_promote --alt $new_a --alt $new_c -- $new --store $w/new promote "{}" --to prod --reason r ';' \
+  --bench old_promote --alt $old_a --alt $old_c -- $old --store $w/old promote "{}" --to prod --reason r ';' \
+  --bench new_promote --alt $new_a --alt $new_c -- $new --store $w/new promote "{}" --to prod --reason r ';' \
   --bench git_fsync --alt $c1 --alt $c2 -- git -C $g -c core.fsync=reference update-ref refs/heads/x "{}" ';' \
-  --bench format1_status -- $old --store $w/old status ';' \
-  --bench format2_status -- $new --store $w/new status ';' \
+  --bench old_status -- $old --store $w/old status ';' \
+  --bench new_status -- $new --store $w/new status ';' \
   --bench git_rev_parse -- git -C $g rev-parse refs/heads/x ';'

@@ -273,6 +273,10 @@ class Ingest {
     if (!digest) return false;
     CAIRN_ASSIGN_OR_RETURN(bool present, HasObject(*store_, *digest));
     if (!present) return false;
+    if (f.size == kChunkSize) {
+      CAIRN_ASSIGN_OR_RETURN(bool broken, NamesItself(*digest));
+      if (broken) return false;
+    }
     st->digest = *digest;
     st->from_cache = true;
     if (!f.knowledge_base.empty()) st->facts["knowledge_base"] = f.knowledge_base;
@@ -343,6 +347,17 @@ class Ingest {
     return app;
   }
 
+  // Stores before this check wrote a file of exactly one chunk as a chunked record listing
+  // only its own digest, which replaced the chunk: its bytes are gone from the store. Such a
+  // record is treated as absent, so the file is stored again (and the object healed).
+  Result<bool> NamesItself(const Digest& digest) const {
+    CAIRN_ASSIGN_OR_RETURN(auto value, db_->Get(Table::kObjects, ObjectKey(digest)));
+    if (!value) return false;
+    auto record = DecodeObjectRecord(digest, *value);
+    return !record.ok() || (record->encoding == ObjectEncoding::kChunked &&
+                            record->chunks.size() == 1 && record->chunks[0] == digest);
+  }
+
   // Pass 2: every object not yet in the store, verified against pass 1's digest.
   Status StoreObjects() {
     std::map<Digest, size_t> unique;
@@ -354,6 +369,10 @@ class Ingest {
     uint64_t todo_bytes = 0;
     for (const auto& [digest, i] : unique) {
       CAIRN_ASSIGN_OR_RETURN(bool present, HasObject(*store_, digest));
+      if (present && tree_.files[i].size == kChunkSize) {
+        CAIRN_ASSIGN_OR_RETURN(bool broken, NamesItself(digest));
+        present = !broken;
+      }
       if (!present) {
         todo.push_back(i);
         todo_bytes += tree_.files[i].size;
@@ -413,8 +432,9 @@ class Ingest {
       if (verify) whole.Update(data);
       size += *n;
       bytes_done_ += *n;
-      if (chunks.empty() && *n < kChunkSize) {
-        // A small object: encoded now, written after the whole digest is checked below.
+      // A small object — up to one whole chunk: a chunk list holding only the object itself
+      // would name its own digest — is encoded now, written after the digest is checked.
+      if (chunks.empty() && (*n < kChunkSize || states_[i].fingerprint.size == kChunkSize)) {
         status = EncodeInlineObject(data, *compressor, &record);
         break;
       }
@@ -438,13 +458,6 @@ class Ingest {
     if (size != states_[i].fingerprint.size || (verify && whole.Finish() != expected)) {
       return Status::Conflict(
           fmt::format("{} changed while the snapshot was being taken; try again", full));
-    }
-    if (chunks.size() == 1 && chunks[0] == expected) {
-      // Exactly one chunk long: that chunk's inline record is the object's own record (a
-      // chunked record under the same digest would replace it and name itself).
-      ++objects_written_;
-      ++files_done_;
-      return flush();
     }
     if (!chunks.empty()) {
       record = EncodeChunkedObject(size, static_cast<uint32_t>(kChunkSize), chunks);
