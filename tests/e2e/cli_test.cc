@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "support/sandbox.h"
 
@@ -130,6 +133,63 @@ TEST_F(CliTest, ExitCodesAreDistinct) {
   EXPECT_EQ(Cairn({"frobnicate"}).exit_code, 2);
   EXPECT_EQ(Cairn({"snapshot", "create", box_ / "missing", "-m", "x"}).exit_code, 3);
   EXPECT_EQ(Cairn({"diff", "only-one"}).exit_code, 2);
+
+  // Every documented code (docs/cli.md), each from a real situation, each with its own
+  // kind of message on stderr.
+  std::string id = CreateFrom(WriteMinimalRelease(box_, "rel"), "one");
+  box_.Write("rel/prompts/system.md", "Two {{customer_name}}\n");
+  std::string id2 = CreateFrom(box_ / "rel", "two");
+  ASSERT_EQ(Cairn({"promote", id, "--to", "prod", "--reason", "r"}).exit_code, 0);
+  box_.Write("a-file", "x");
+  std::map<int, RunResult> by_code;
+  by_code[0] = Cairn({"status"});
+  by_code[1] = Cairn({"key", "generate", "k", "--out", box_ / "a-file/keys"});
+  by_code[2] = Cairn({"show", "abc"});
+  by_code[3] = Cairn({"show", std::string(64, 'a')});
+  by_code[4] =
+      Cairn({"snapshot", "create", box_.CopyFixture("bad/duplicate-key", "bad"), "-m", "x"});
+  by_code[6] = Cairn({"promote", id, "--to", "prod", "--reason", "again"});
+  ASSERT_EQ(
+      Cairn({"policy", "set", "gated", "--min-eval", "golden=0.9", "--reason", "r"}).exit_code, 0);
+  by_code[7] = Cairn({"promote", id, "--to", "gated", "--reason", "r"});
+  by_code[9] = Cairn({"promote", id2, "--to", "prod", "--reason", "r", "--expect", id2});
+  // 8: a writer holds the lock (its pre-promote hook sleeps) past the other's --lock-timeout.
+  box_.Write("store/hooks/pre-promote.d/slow", "#!/bin/sh\nsleep 3\n");
+  ::chmod((box_ / "store/hooks/pre-promote.d/slow").c_str(), 0755);
+  std::thread holder([&] { Cairn({"promote", id2, "--to", "held", "--reason", "r"}); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  by_code[8] = Cairn({"--lock-timeout", "100", "promote", id2, "--to", "other", "--reason", "r"});
+  holder.join();
+  // 5: the same store with a byte flipped in its newest log.
+  std::string newest;
+  for (const auto& e : std::filesystem::directory_iterator(box_ / "store/db2")) {
+    std::string name = e.path().filename().string();
+    if (name.ends_with(".log") && std::filesystem::file_size(e.path()) > 0 && name > newest) {
+      newest = name;
+    }
+  }
+  std::string log = box_ / ("store/db2/" + newest);
+  std::string bytes = box_.Read("store/db2/" + newest);
+  bytes[bytes.size() / 2] ^= 0x5a;
+  box_.Write("store/db2/" + newest, bytes);
+  by_code[5] = Cairn({"status"});
+
+  std::set<std::string> kinds;
+  for (const auto& [code, r] : by_code) {
+    EXPECT_EQ(r.exit_code, code) << r.out << r.err;
+    if (code == 0) {
+      EXPECT_TRUE(r.err.empty()) << r.err;
+      continue;
+    }
+    // The last line "cairn: <kind>: ..." (problems of a release come before it): the kind
+    // names the code.
+    size_t at = r.err.starts_with("cairn: ") ? 0 : r.err.rfind("\ncairn: ");
+    ASSERT_NE(at, std::string::npos) << code << ": " << r.err;
+    at += r.err[at] == '\n' ? 8 : 7;
+    kinds.insert(r.err.substr(at, r.err.find(':', at) - at));
+  }
+  EXPECT_EQ(by_code.size(), 10u);
+  EXPECT_EQ(kinds.size(), 9u) << "two codes share the same kind of message";
 }
 
 TEST_F(CliTest, StoreIsFoundFromEnvironmentAndByWalkingUp) {

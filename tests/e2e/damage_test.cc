@@ -301,6 +301,7 @@ TEST(Damage, SigkillDuringPromotesNeverLooksLikeDamage) {
     ASSERT_EQ(Cairn(box, {"audit", "verify"}).exit_code, 0) << "round " << round;
   }
   EXPECT_GT(killed, 0) << "no kill landed during a promote";
+  EXPECT_LT(killed, 30) << "no promote finished";
 }
 
 }  // namespace

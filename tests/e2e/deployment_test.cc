@@ -155,6 +155,8 @@ TEST_F(DeployE2E, SigkillAtTwoHundredMomentsLeavesPointerEqualToLastEvent) {
     ASSERT_EQ(Live(), events.back()["to"]) << "round " << round;
   }
   RecordProperty("finished_moves", finished);
+  EXPECT_GT(finished, 0) << "every kill landed before the move";
+  EXPECT_LT(finished, 200) << "no kill landed during a move";
 }
 
 }  // namespace

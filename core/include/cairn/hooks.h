@@ -9,6 +9,8 @@
 // bound. Safe to call from several threads; each call runs its hooks one after another.
 #pragma once
 
+#include <poll.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -29,6 +31,8 @@ struct HookOptions {
   size_t max_output = 64 * 1024;             // bytes kept of stdout and of stderr, each
   // Stop after the first hook that fails (pre-promote: one refusal is enough).
   bool stop_at_first_failure = false;
+  // poll(2), replaceable by tests to make watching a hook fail; nullptr: ::poll.
+  int (*poll)(struct pollfd* fds, unsigned long nfds, int timeout_ms) = nullptr;
 };
 
 struct HookRun {
@@ -37,10 +41,13 @@ struct HookRun {
   int exit_code = -1;    // -1 when it did not exit by itself
   int signal = 0;        // the signal that ended it, if any
   bool timed_out = false;
+  // Why cairn could not watch or reap the hook ("poll: …"); the hook was then killed with
+  // its process group and counts as failed (a gate fails closed).
+  std::string failure;
   int64_t duration_ms = 0;
   std::string out;  // captured stdout (at most max_output bytes, then "[truncated]")
   std::string err;  // captured stderr, likewise
-  bool ok() const { return skipped || (exit_code == 0 && !timed_out); }
+  bool ok() const { return skipped || (exit_code == 0 && !timed_out && failure.empty()); }
   // "exit 3", "timed out after 30001 ms and was killed", "killed by signal 9", ...
   std::string Outcome() const;
   // stderr made safe to print: invalid UTF-8 and control characters (except newline and

@@ -34,6 +34,7 @@ const char* HookStageName(HookStage stage) {
 
 std::string HookRun::Outcome() const {
   if (skipped) return "not executable (skipped)";
+  if (!failure.empty()) return "failed closed: " + failure + "; it was killed";
   if (timed_out) return fmt::format("timed out after {} ms and was killed", duration_ms);
   if (signal != 0) return fmt::format("killed by signal {}", signal);
   return fmt::format("exit {}", exit_code);
@@ -215,12 +216,29 @@ Result<HookRun> RunOne(const std::string& store_path, const std::string& dir,
   }
   int out_fd = out_pipe[0], err_fd = err_pipe[0];
   bool exited = false;
-  int status = 0;
+  int status = 0;  // read only once exited
+  // Ends the hook when cairn cannot watch it: killed with its group, reaped, failed.
+  auto fail_closed = [&](std::string why) {
+    ::kill(-pid, SIGKILL);
+    if (!exited) {
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      exited = true;
+    }
+    run.failure = std::move(why);
+  };
+  auto do_poll = options.poll != nullptr ? options.poll : +[](pollfd* f, unsigned long n, int t) {
+    return ::poll(f, n, t);
+  };
   auto deadline = start + options.timeout;
   char buf[16384];
   while (true) {
     if (!exited) {
       pid_t w = ::waitpid(pid, &status, WNOHANG);
+      if (w < 0 && errno != EINTR) {
+        fail_closed(fmt::format("waitpid: {}", std::strerror(errno)));
+        break;
+      }
       if (w == pid) {
         exited = true;
         // Its output gets a moment more, not the whole timeout: a background child that
@@ -247,9 +265,12 @@ Result<HookRun> RunOne(const std::string& store_path, const std::string& dir,
     if (err_fd >= 0) fds[n++] = {err_fd, POLLIN, 0};
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count();
     int wait_ms = static_cast<int>(std::min<int64_t>(left, exited ? 10 : 20));
-    int rc = n > 0 ? ::poll(fds, static_cast<nfds_t>(n), wait_ms) : 0;
+    int rc = n > 0 ? do_poll(fds, static_cast<unsigned long>(n), wait_ms) : 0;
     if (n == 0) ::usleep(static_cast<useconds_t>(wait_ms) * 1000);
-    if (rc < 0 && errno != EINTR) break;
+    if (rc < 0 && errno != EINTR) {
+      fail_closed(fmt::format("poll: {}", std::strerror(errno)));
+      break;
+    }
     for (int i = 0; i < n && rc > 0; ++i) {
       if (fds[i].revents == 0) continue;
       if (fds[i].fd == in_fd) {
@@ -276,7 +297,7 @@ Result<HookRun> RunOne(const std::string& store_path, const std::string& dir,
     if (fd >= 0) ::close(fd);
   }
   run.duration_ms = MillisSince(start);
-  if (!run.timed_out) {
+  if (!run.timed_out && run.failure.empty() && exited) {
     if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
   }

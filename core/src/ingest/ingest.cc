@@ -565,6 +565,11 @@ bool IsValidAppName(std::string_view app) {
 
 Result<CreateSnapshotResult> CreateSnapshot(Store& store, const CreateSnapshotOptions& options,
                                             std::vector<Problem>* problems) {
+  if (store.read_only()) {
+    return Status::Usage(fmt::format(
+        "the store at {} is open read-only: creating a snapshot needs a read-write open",
+        store.path()));
+  }
   Ingest ingest(&store, options);
   return ingest.Run(problems);
 }

@@ -680,7 +680,10 @@ Result<bool> Db::Contains(Table table, std::string_view key) const {
 // open accepts. The first acknowledged write of a store creates the record before writing
 // and marks the database as having one, then flushes so the mark lives in a table file.
 Status Db::Write(Batch& batch, bool sync, bool no_wal) {
-  if (read_only_) return Status::Internal("write to a store opened read-only");
+  if (read_only_) {
+    return Status::Usage(
+        fmt::format("the database {} is open read-only: writing needs a read-write open", path_));
+  }
   if (batch.db_ != this) return Status::Internal("batch written to a database it was not made for");
   const bool acknowledged = sync && sync_writes_ && !no_wal && schema_->version() >= 2;
   std::lock_guard lock(write_mu_);

@@ -155,6 +155,13 @@ std::optional<Json> ParseStrictJson(std::string_view bytes, const std::string& p
                                             static_cast<unsigned char>(bytes[bad]), bad)});
     return std::nullopt;
   }
+  // No JSON text holds a raw NUL (inside a string it must be escaped), and nlohmann's lexer
+  // takes one for the end of the input: "123\0garbage" would parse as 123.
+  if (size_t nul = bytes.find('\0'); nul != std::string_view::npos) {
+    problems->push_back(Problem{path, LineColumn(bytes, nul), "malformed-json",
+                                fmt::format("a NUL byte at offset {}: not JSON", nul)});
+    return std::nullopt;
+  }
   StrictSax sax(bytes, path, limits, problems);
   bool ok = false;
   try {

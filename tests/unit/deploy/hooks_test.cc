@@ -1,10 +1,14 @@
 #include "cairn/hooks.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -69,8 +73,43 @@ TEST_F(HooksTest, EnvironmentIsSanitised) {
 }
 
 TEST_F(HooksTest, OnlyCairnVariablesMayBeAdded) {
+  Hook("pre-promote", "env", "env > env.txt\n");
   auto runs = Run(HookStage::kPrePromote, {}, Json::object(), {{"LD_PRELOAD", "x.so"}});
-  EXPECT_FALSE(runs.ok());
+  ASSERT_FALSE(runs.ok());
+  EXPECT_NE(runs.status().message().find("LD_PRELOAD"), std::string::npos)
+      << runs.status().ToString();
+  EXPECT_FALSE(std::filesystem::exists(box_ / "store/env.txt")) << "the hook ran anyway";
+  runs = Run(HookStage::kPrePromote, {}, Json::object(), {{"CAIRN_X", std::string("a\0b", 3)}});
+  ASSERT_FALSE(runs.ok());
+  EXPECT_NE(runs.status().message().find("CAIRN_X"), std::string::npos);
+}
+
+// A hook cairn cannot watch (poll fails) is killed with its group, reaped, and fails: a
+// pre-promote gate never passes by failing to run.
+TEST_F(HooksTest, AHookThatCannotBeWatchedFailsClosedAndIsKilled) {
+  Hook("pre-promote", "gate", "echo $$ > gate.pid; sleep 2; touch finished; exit 0\n");
+  HookOptions o;
+  static std::atomic<int> calls{0};
+  calls = 0;
+  o.poll = [](pollfd* fds, unsigned long n, int t) {
+    if (++calls > 3) {
+      errno = ENOMEM;
+      return -1;
+    }
+    return ::poll(fds, n, t);
+  };
+  auto runs = Run(HookStage::kPrePromote, o);
+  ASSERT_TRUE(runs.ok()) << runs.status().ToString();
+  ASSERT_EQ(runs->size(), 1u);
+  const HookRun& run = (*runs)[0];
+  EXPECT_FALSE(run.ok()) << "the gate passed although it was never watched to the end";
+  EXPECT_NE(run.failure.find("poll"), std::string::npos) << run.failure;
+  EXPECT_NE(run.Outcome().find("failed closed"), std::string::npos) << run.Outcome();
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  EXPECT_FALSE(std::filesystem::exists(box_ / "store/finished")) << "the hook was not killed";
+  std::string pid = box_.Read("store/gate.pid");
+  pid.erase(pid.find_last_not_of('\n') + 1);
+  EXPECT_TRUE(ProcessGone(pid));
 }
 
 TEST_F(HooksTest, FailureIsReportedWithStderrAndStopsTheStageWhenAsked) {

@@ -171,7 +171,14 @@ TEST_F(IngestTest, ReadOnlyStoreCannotCreate) {
   c.dir = dir;
   c.message = "m";
   std::vector<Problem> problems;
-  EXPECT_FALSE(CreateSnapshot(**ro, c, &problems).ok());
+  auto r = CreateSnapshot(**ro, c, &problems);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Code::kUsage) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("read-only"), std::string::npos);
+  // And a write reaching the database directly says the same.
+  Batch b(StoreInternal::db(**ro));
+  b.Put(Table::kMeta, "x", "y");
+  EXPECT_EQ(StoreInternal::db(**ro).Write(b, true).code(), Code::kUsage);
 }
 
 }  // namespace

@@ -69,6 +69,17 @@ TEST(StrictJson, InvalidUtf8IsItsOwnRule) {
   EXPECT_EQ(p[0].rule, "invalid-utf8");
 }
 
+// nlohmann's lexer ends the input at a NUL byte; cairn's parser refuses any NUL first.
+TEST(StrictJson, ANulByteAnywhereIsRefused) {
+  for (std::string text : {std::string("123\0", 4), std::string("{\"a\": 1}\0{\"b\"", 13),
+                           std::string("[\"a\0b\"]", 7)}) {
+    auto p = Parse(text);
+    ASSERT_EQ(p.size(), 1u) << text.size();
+    EXPECT_EQ(p[0].rule, "malformed-json");
+    EXPECT_NE(p[0].message.find("NUL"), std::string::npos);
+  }
+}
+
 TEST(Utf8, RejectsOverlongsSurrogatesAndTruncation) {
   EXPECT_TRUE(IsValidUtf8("héllo €𝄞"));
   EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
