@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "output.h"
+
 namespace cairn::cli {
 
 Result<std::string> Context::StorePath() const {
@@ -30,8 +32,8 @@ Result<std::unique_ptr<Store>> Context::OpenForWrite() const {
   StoreOpenOptions o;
   o.read_only = false;
   o.lock_timeout = std::chrono::milliseconds(global.lock_timeout_ms);
-  o.on_wait = [](const std::string& what) { fmt::print(stderr, "cairn: {}\n", what); };
-  o.on_upgrade = [](const std::string& what) { fmt::print(stderr, "cairn: {}\n", what); };
+  o.on_wait = [](const std::string& what) { PrintErr("cairn: {}\n", what); };
+  o.on_upgrade = [](const std::string& what) { PrintErr("cairn: {}\n", what); };
   return Store::Open(path, o);
 }
 
@@ -60,10 +62,10 @@ Result<std::optional<PrivateKey>> Context::SigningKey(const std::string& key_fla
   // the key has been readable already and refusing would not unread it).
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
-    fmt::print(stderr,
-               "cairn: warning: private key {} can be read by others (mode {:04o}); run "
-               "chmod 600 {}\n",
-               path, st.st_mode & 07777, path);
+    PrintErr(
+        "cairn: warning: private key {} can be read by others (mode {:04o}); run "
+        "chmod 600 {}\n",
+        path, st.st_mode & 07777, path);
   }
   return std::optional<PrivateKey>(std::move(*key));
 }

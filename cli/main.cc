@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : cairn::cli::kExitUsage;
   } catch (const std::exception& e) {
     // Core reports errors as values; reaching this is a bug, reported rather than a crash.
-    fmt::print(stderr, "cairn: internal error: {}\n", e.what());
+    cairn::cli::PrintErr("cairn: internal error: {}\n", e.what());
     return cairn::cli::kExitFailure;
   }
   return ctx.exit_code;

@@ -7,8 +7,81 @@
 #include <cstdio>
 
 #include "cairn/clock.h"
+#include "cairn/validate.h"
 
 namespace cairn::cli {
+
+namespace {
+// The UTF-8 sequence at `i` (valid, as IsValidUtf8 checks it): its length and code point;
+// length 0 for a byte that does not start one.
+size_t DecodeUtf8(std::string_view s, size_t i, char32_t* cp) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (len == 0 || i + len > s.size() || !IsValidUtf8(s.substr(i, len))) return 0;
+  char32_t v = len == 1 ? c : len == 2 ? (c & 0x1f) : len == 3 ? (c & 0x0f) : (c & 0x07);
+  for (size_t k = 1; k < len; ++k) v = (v << 6) | (b(i + k) & 0x3f);
+  *cp = v;
+  return len;
+}
+
+// Code points that can reorder or hide text: bidirectional controls and zero-width ones.
+bool IsInvisibleOrBidi(char32_t cp) {
+  return (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x202a && cp <= 0x202e) ||
+         (cp >= 0x2060 && cp <= 0x2064) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xfeff ||
+         cp == 0x061c;
+}
+}  // namespace
+
+std::string Escaped(std::string_view text, TextShape shape) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n' || c == '\t') {
+      if (shape == TextShape::kBlock) {
+        out += static_cast<char>(c);
+      } else {
+        out += c == '\n' ? "\\n" : "\\t";
+      }
+      ++i;
+      continue;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      out += c == 0x1b ? std::string("\\e") : fmt::format("\\x{:02x}", c);
+      ++i;
+      continue;
+    }
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    char32_t cp = 0;
+    size_t len = DecodeUtf8(text, i, &cp);
+    if (len == 0) {
+      out += fmt::format("\\x{:02x}", c);  // not UTF-8
+      ++i;
+      continue;
+    }
+    if ((cp >= 0x80 && cp <= 0x9f) || IsInvisibleOrBidi(cp)) {
+      out += fmt::format("\\u{:04x}", static_cast<uint32_t>(cp));
+    } else {
+      out.append(text.substr(i, len));
+    }
+    i += len;
+  }
+  return out;
+}
+
+std::string Indented(std::string_view text, std::string_view indent) {
+  std::string out;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += indent;
+  }
+  return out;
+}
 
 int ExitCodeFor(Code code) {
   switch (code) {
@@ -38,12 +111,13 @@ int ExitCodeFor(Code code) {
 }
 
 int ReportError(const Status& status) {
-  fmt::print(stderr, "cairn: {}: {}\n", CodeName(status.code()), status.message());
+  // Messages may hold several lines (a hook's output on a block): each is escaped.
+  PrintErr("cairn: {}: {}\n", CodeName(status.code()), Block{Indented(status.message(), "  ")});
   return ExitCodeFor(status.code());
 }
 
 int ReportProblems(const Status& status, const std::vector<Problem>& problems) {
-  for (const auto& p : problems) fmt::print(stderr, "{}\n", p.ToString());
+  for (const auto& p : problems) PrintErr("{}\n", p.ToString());
   return ReportError(status);
 }
 
@@ -99,11 +173,11 @@ void ReportHookOutcomes(const GateReport& report) {
   for (const auto* runs : {&report.pre_hooks, &report.post_hooks}) {
     for (const auto& r : *runs) {
       if (r.skipped) {
-        fmt::print(stderr, "cairn: warning: hook {} is not executable and was skipped\n", r.name);
+        PrintErr("cairn: warning: hook {} is not executable and was skipped\n", r.name);
       } else if (!r.ok() && runs == &report.post_hooks) {
         std::string err = r.PrintableErr();
-        fmt::print(stderr, "cairn: warning: hook {} failed ({}); the move stands{}\n", r.name,
-                   r.Outcome(), err.empty() ? "" : ":\n" + err);
+        PrintErr("cairn: warning: hook {} failed ({}); the move stands{}\n", r.name, r.Outcome(),
+                 Block{err.empty() ? "" : ":\n  " + Indented(err, "  ")});
       }
     }
   }
@@ -111,8 +185,8 @@ void ReportHookOutcomes(const GateReport& report) {
 
 void PrintPolicyChecks(const std::string& deployment, const GateReport& report) {
   if (!report.has_policy) return;
-  fmt::print("policy of {}: {} check{}\n", deployment, report.checks.size(),
-             report.checks.size() == 1 ? "" : "s");
+  Print("policy of {}: {} check{}\n", deployment, report.checks.size(),
+        report.checks.size() == 1 ? "" : "s");
   size_t rule_w = 0, subject_w = 0;
   for (const auto& c : report.checks) {
     rule_w = std::max(rule_w, c.rule.size());
@@ -120,18 +194,18 @@ void PrintPolicyChecks(const std::string& deployment, const GateReport& report) 
   }
   for (const auto& c : report.checks) {
     const char* verdict = c.passed ? "PASS" : c.overridden ? "OVERRIDDEN" : "FAIL";
-    fmt::print("  {:<10}  {:<{}}  {:<{}}  {}\n", verdict, c.rule, rule_w, c.subject, subject_w,
-               c.detail);
+    Print("  {:<10}  {:<{}}  {:<{}}  {}\n", verdict, c.rule, rule_w, c.subject, subject_w,
+          c.detail);
   }
   std::fflush(stdout);
 }
 
 void WarnOverrides(const GateReport& report) {
   for (const auto& rule : report.overridden) {
-    fmt::print(stderr,
-               "cairn: WARNING: policy rule {} FAILED and was OVERRIDDEN; the override is "
-               "recorded in the event\n",
-               rule);
+    PrintErr(
+        "cairn: WARNING: policy rule {} FAILED and was OVERRIDDEN; the override is "
+        "recorded in the event\n",
+        rule);
   }
 }
 

@@ -1,5 +1,8 @@
 // Everything the CLI prints goes through here: errors and their exit codes, JSON, sizes,
-// times, and progress on a terminal (nothing in a pipe).
+// times, and progress on a terminal (nothing in a pipe). Human output is written with
+// Print/PrintErr, which escape every string argument (Escaped): text written by one person
+// — a reason, an actor, a message, a name, a file name, hook output — cannot rewrite the
+// screen of the person who reads it, nor forge a line.
 #pragma once
 
 #include <cairn/canonical_json.h>
@@ -9,12 +12,57 @@
 #include <cairn/signature.h>
 #include <cairn/status.h>
 #include <cairn/validate.h>
+#include <fmt/format.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cairn::cli {
+
+// How outside text is shown (docs/cli.md, "How text is shown"): C0 controls escaped (ESC
+// as \e, the others \xNN), DEL as \x7f, C1 controls and the code points that reorder or
+// hide text (bidirectional controls U+202A-202E, U+2066-2069, U+200E/U+200F, U+061C;
+// zero-width U+200B-200D, U+2060-2064, U+FEFF) as \uNNNN, bytes that are not UTF-8 as \xNN.
+// kField (one line of a table or a message) escapes newline and tab as well (\n, \t);
+// kBlock (a multi-line body, a diff line) keeps them. Everything else is shown as it is.
+enum class TextShape { kField, kBlock };
+std::string Escaped(std::string_view text, TextShape shape = TextShape::kField);
+
+// An argument of Print/PrintErr that is a multi-line body: newlines and tabs kept.
+struct Block {
+  std::string_view text;
+};
+// `text` with `indent` after every newline: the lines of a multi-line body cannot pass for
+// lines cairn prints itself.
+std::string Indented(std::string_view text, std::string_view indent);
+
+namespace detail {
+inline std::string Shown(std::string_view s) { return Escaped(s); }
+inline std::string Shown(const std::string& s) { return Escaped(s); }
+inline std::string Shown(const char* s) { return Escaped(s); }
+inline std::string Shown(Block b) { return Escaped(b.text, TextShape::kBlock); }
+template <class T>
+const T& Shown(const T& v) {  // numbers and cairn's own types: printed by their formatter
+  return v;
+}
+template <class T>
+using ShownType = decltype(Shown(std::declval<T>()));
+}  // namespace detail
+
+// fmt::print to stdout / stderr with every string argument escaped as a field (Block for a
+// multi-line body). The format string itself is cairn's and is printed as written.
+template <class... Args>
+void Print(fmt::format_string<detail::ShownType<Args>...> format, Args&&... args) {
+  fmt::print(stdout, format, detail::Shown(std::forward<Args>(args))...);
+}
+template <class... Args>
+void PrintErr(fmt::format_string<detail::ShownType<Args>...> format, Args&&... args) {
+  fmt::print(stderr, format, detail::Shown(std::forward<Args>(args))...);
+}
 
 // The stable exit codes (docs/cli.md, "Exit codes").
 enum ExitCode : int {

@@ -66,10 +66,10 @@ int RunAttest(const AttestCmdOptions& o, const Context& ctx) {
     return kExitOk;
   }
   const EvalStatement& s = a->statement;
-  fmt::print("attested {}: eval {} = {}{}{} (attestation {}, key {})\n", id->Short(), s.eval,
-             s.score.ToString(), s.n ? fmt::format(" over {} cases", *s.n) : "",
-             s.dataset ? fmt::format(", dataset {}", s.dataset->Hex().substr(0, 12)) : "",
-             a->id.Hex().substr(0, 12), a->key_id.Short());
+  Print("attested {}: eval {} = {}{}{} (attestation {}, key {})\n", id->Short(), s.eval,
+        s.score.ToString(), s.n ? fmt::format(" over {} cases", *s.n) : "",
+        s.dataset ? fmt::format(", dataset {}", s.dataset->Hex().substr(0, 12)) : "",
+        a->id.Hex().substr(0, 12), a->key_id.Short());
   return kExitOk;
 }
 

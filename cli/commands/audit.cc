@@ -67,9 +67,9 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
                               ? "policy of " + p.deployment
                               : ChainName(p.chain);
       if (p.seq == 0) {
-        fmt::print("{}: {}\n", chain, p.message);
+        Print("{}: {}\n", chain, p.message);
       } else {
-        fmt::print("{}: event #{}: {}\n", chain, p.seq, p.message);
+        Print("{}: event #{}: {}\n", chain, p.seq, p.message);
       }
     }
     size_t valid = 0;
@@ -77,11 +77,11 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
     auto n = [](uint64_t count, const char* what) {
       return fmt::format("{} {}{}", count, what, count == 1 ? "" : "s");
     };
-    fmt::print("verified {}, {} ({} signed, {} valid), {} and {}: {}\n",
-               n(report->deployments, "deployment"), n(report->events, "event"),
-               report->signatures.size(), valid, n(report->trust_events, "trust event"),
-               n(report->policy_events, "policy event"),
-               report->ok() ? "every chain is intact" : "BROKEN");
+    Print("verified {}, {} ({} signed, {} valid), {} and {}: {}\n",
+          n(report->deployments, "deployment"), n(report->events, "event"),
+          report->signatures.size(), valid, n(report->trust_events, "trust event"),
+          n(report->policy_events, "policy event"),
+          report->ok() ? "every chain is intact" : "BROKEN");
   }
   return report->ok() ? kExitOk : kExitIntegrity;
 }

@@ -53,18 +53,18 @@ Json ResultJson(const CheckoutResult& r, const std::string& dir) {
 
 void PrintResult(const CheckoutResult& r, const std::string& dir) {
   if (r.written) {
-    fmt::print("Wrote {} into {} ({} files, {})\n", r.id.Short(), r.version_path, r.files,
-               HumanBytes(r.bytes));
+    Print("Wrote {} into {} ({} files, {})\n", r.id.Short(), r.version_path, r.files,
+          HumanBytes(r.bytes));
   } else {
-    fmt::print("Reused {} ({} files, {})\n", r.version_path, r.files, HumanBytes(r.bytes));
+    Print("Reused {} ({} files, {})\n", r.version_path, r.files, HumanBytes(r.bytes));
   }
   if (r.switched) {
-    fmt::print("{}/current -> .versions/{} (was {})\n", dir, r.id.Short(),
-               r.previous ? r.previous->Short() : "nothing");
+    Print("{}/current -> .versions/{} (was {})\n", dir, r.id.Short(),
+          r.previous ? r.previous->Short() : "nothing");
   } else {
-    fmt::print("{}/current already points to {}\n", dir, r.id.Short());
+    Print("{}/current already points to {}\n", dir, r.id.Short());
   }
-  for (const auto& id : r.removed) fmt::print("removed old version {}\n", id.Short());
+  for (const auto& id : r.removed) Print("removed old version {}\n", id.Short());
 }
 
 int RunFollow(const CheckoutCliOptions& o, const Context& ctx) {
@@ -85,10 +85,10 @@ int RunFollow(const CheckoutCliOptions& o, const Context& ctx) {
       Json j = ResultJson(r, o.into);
       j["deployment"] = o.rev;
       j["time"] = FormatTime(SystemClock().NowMicros());
-      fmt::print("{}\n", j.dump());
+      fmt::print("{}\n", j.dump());  // JSON: its own escaping
     } else {
-      fmt::print("{} {}: {}/current -> {} (was {})\n", FormatTime(SystemClock().NowMicros()), o.rev,
-                 o.into, r.id.Short(), r.previous ? r.previous->Short() : "nothing");
+      Print("{} {}: {}/current -> {} (was {})\n", FormatTime(SystemClock().NowMicros()), o.rev,
+            o.into, r.id.Short(), r.previous ? r.previous->Short() : "nothing");
     }
     std::fflush(stdout);
   };
@@ -96,9 +96,8 @@ int RunFollow(const CheckoutCliOptions& o, const Context& ctx) {
   f.on_error = [&](const Status& s) {
     if (s.message() == last_error) return;  // said once until something changes
     last_error = s.message();
-    fmt::print(stderr,
-               "cairn: warning: {} (keeping the current version; trying again every {} ms)\n",
-               s.message(), o.interval_ms);
+    PrintErr("cairn: warning: {} (keeping the current version; trying again every {} ms)\n",
+             s.message(), o.interval_ms);
   };
   Status s = FollowDeployment(*store_path, *name, o.into, f);
   if (!s.ok()) return ReportError(s);

@@ -77,31 +77,31 @@ std::string Detail(const ComponentDiff& d) {
 }
 
 void PrintHuman(const SnapshotDiff& diff, bool stat) {
-  fmt::print("diff {}..{}\n", diff.from.Short(), diff.to.Short());
+  Print("diff {}..{}\n", diff.from.Short(), diff.to.Short());
   if (diff.components.empty()) {
-    fmt::print("no component changed{}\n", diff.same_content ? " (identical content)" : "");
+    Print("no component changed{}\n", diff.same_content ? " (identical content)" : "");
     return;
   }
   for (const auto& d : diff.components) {
-    fmt::print("{} {:<9} {}  {}\n", Letter(d.type), KindName(d.kind), d.path, Detail(d));
+    Print("{} {:<9} {}  {}\n", Letter(d.type), KindName(d.kind), d.path, Detail(d));
   }
   if (stat) return;
   for (const auto& d : diff.components) {
     if (d.fields.empty() && d.schema.empty() && d.unified.empty()) continue;
-    fmt::print("\n=== {} ({})\n", d.path, KindName(d.kind));
+    Print("\n=== {} ({})\n", d.path, KindName(d.kind));
     for (const auto& f : d.fields) {
       if (f.added) {
-        fmt::print("  + {}: {}\n", f.pointer, f.after.dump());
+        Print("  + {}: {}\n", f.pointer, f.after.dump());
       } else if (f.removed) {
-        fmt::print("  - {}: {}\n", f.pointer, f.before.dump());
+        Print("  - {}: {}\n", f.pointer, f.before.dump());
       } else {
-        fmt::print("  ~ {}: {} -> {}\n", f.pointer, f.before.dump(), f.after.dump());
+        Print("  ~ {}: {} -> {}\n", f.pointer, f.before.dump(), f.after.dump());
       }
     }
     for (const auto& c : d.schema) {
-      fmt::print("  {} {}\n", c.breaking ? "BREAKING  " : "compatible", c.description);
+      Print("  {} {}\n", c.breaking ? "BREAKING  " : "compatible", c.description);
     }
-    if (d.schema.empty() && d.fields.empty()) fmt::print("{}", d.unified);
+    if (d.schema.empty() && d.fields.empty()) Print("{}", Block{d.unified});
   }
 }
 

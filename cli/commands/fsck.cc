@@ -31,15 +31,15 @@ int RunFsck(const FsckOptions& o, const Context& ctx) {
                {"unreferenced_objects", report->unreferenced_objects},
                {"problems", problems}});
   } else {
-    for (const auto& p : report->problems) fmt::print("{}: {}\n", p.what, p.message);
-    fmt::print("checked {} objects ({}) and {} snapshots: {}\n", report->objects,
-               HumanBytes(report->bytes_checked), report->snapshots,
-               report->ok() ? "no problems"
-                            : fmt::format("{} problem{}", report->problems.size(),
-                                          report->problems.size() == 1 ? "" : "s"));
+    for (const auto& p : report->problems) Print("{}: {}\n", p.what, p.message);
+    Print("checked {} objects ({}) and {} snapshots: {}\n", report->objects,
+          HumanBytes(report->bytes_checked), report->snapshots,
+          report->ok() ? "no problems"
+                       : fmt::format("{} problem{}", report->problems.size(),
+                                     report->problems.size() == 1 ? "" : "s"));
     if (report->unreferenced_objects > 0) {
-      fmt::print("{} unreferenced objects (left by interrupted snapshots; harmless)\n",
-                 report->unreferenced_objects);
+      Print("{} unreferenced objects (left by interrupted snapshots; harmless)\n",
+            report->unreferenced_objects);
     }
   }
   return report->ok() ? kExitOk : kExitIntegrity;

@@ -26,7 +26,7 @@ int RunInit(const InitOptions& o, const Context& ctx) {
   if (o.json) {
     PrintJson({{"store", absolute}, {"format", kStoreFormatVersion}});
   } else {
-    fmt::print("Initialized empty cairn store in {}\n", absolute);
+    Print("Initialized empty cairn store in {}\n", absolute);
   }
   return kExitOk;
 }

@@ -27,10 +27,10 @@ int RunKeyGenerate(const KeyGenerateOptions& o) {
                {"public_key", *pem}});
     return kExitOk;
   }
-  fmt::print("private key: {} (mode 0600: keep it secret, never commit it)\n", files->private_path);
-  fmt::print("public key:  {}\n", files->public_path);
-  fmt::print("key id:      {}\n\n{}", files->public_key.id().ToString(), *pem);
-  fmt::print("\nTrust it with: cairn trust add {} {} --role ROLE\n", o.name, files->public_path);
+  Print("private key: {} (mode 0600: keep it secret, never commit it)\n", files->private_path);
+  Print("public key:  {}\n", files->public_path);
+  Print("key id:      {}\n\n{}", files->public_key.id().ToString(), *pem);
+  Print("\nTrust it with: cairn trust add {} {} --role ROLE\n", o.name, files->public_path);
   return kExitOk;
 }
 

@@ -31,8 +31,8 @@ int RunLive(const LiveOptions& o, const Context& ctx) {
                {"event", event->ToJson()}});
     return kExitOk;
   }
-  fmt::print("{} at {}: {}\n", o.deployment, FormatTime(*when), event->to.Hex());
-  fmt::print("made live by {}\n", EventLine(*event));
+  Print("{} at {}: {}\n", o.deployment, FormatTime(*when), event->to.Hex());
+  Print("made live by {}\n", EventLine(*event));
   return kExitOk;
 }
 

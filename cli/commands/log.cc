@@ -40,7 +40,7 @@ int RunLog(const LogOptions& o, const Context& ctx) {
     PrintJson(out);
     return kExitOk;
   }
-  for (const auto& e : *events) fmt::print("{}\n", EventLine(e));
+  for (const auto& e : *events) Print("{}\n", EventLine(e));
   return kExitOk;
 }
 

@@ -162,14 +162,14 @@ int RunPolicySet(const PolicySetOptions& o, const Context& ctx) {
     return kExitOk;
   }
   if (policy->empty()) {
-    fmt::print("cleared the policy of {} (policy event #{}): promotions there are not gated\n",
-               o.deployment, event->seq);
+    Print("cleared the policy of {} (policy event #{}): promotions there are not gated\n",
+          o.deployment, event->seq);
     return kExitOk;
   }
   auto stored = Policy::FromJson(event->policy, "the policy set");  // as stored: normalised
   if (!stored.ok()) return ReportError(stored.status());
-  fmt::print("policy of {} set (policy event #{}):\n", o.deployment, event->seq);
-  for (const auto& line : RuleLines(*stored)) fmt::print("  {}\n", line);
+  Print("policy of {} set (policy event #{}):\n", o.deployment, event->seq);
+  for (const auto& line : RuleLines(*stored)) Print("  {}\n", line);
   return kExitOk;
 }
 
@@ -190,9 +190,9 @@ Json ShowJson(const std::string& deployment, const std::optional<PolicyEvent>& e
 }
 
 void PrintShow(const Policy& p, const PolicyEvent& e) {
-  fmt::print("{}  (policy event #{}, {} by {}: \"{}\")\n", p.deployment, e.seq,
-             ShortTime(e.time_micros), e.actor, e.reason);
-  for (const auto& line : RuleLines(p)) fmt::print("  {}\n", line);
+  Print("{}  (policy event #{}, {} by {}: \"{}\")\n", p.deployment, e.seq, ShortTime(e.time_micros),
+        e.actor, e.reason);
+  for (const auto& line : RuleLines(p)) Print("  {}\n", line);
 }
 
 int RunPolicyShow(const PolicyShowOptions& o, const Context& ctx) {
@@ -225,13 +225,13 @@ int RunPolicyShow(const PolicyShowOptions& o, const Context& ctx) {
     } else if (*policy) {
       PrintShow(**policy, **event);
     } else {
-      fmt::print("{}: no policy (promotions are not gated)\n", name);
+      Print("{}: no policy (promotions are not gated)\n", name);
     }
   }
   if (o.json) {
     PrintJson(o.deployment.empty() ? out : out.at(0));
   } else if (names.empty()) {
-    fmt::print("no policies (set one with 'cairn policy set DEPLOYMENT ... --reason TEXT')\n");
+    Print("no policies (set one with 'cairn policy set DEPLOYMENT ... --reason TEXT')\n");
   }
   return kExitOk;
 }
@@ -248,11 +248,11 @@ int RunPolicyLog(const PolicyShowOptions& o, const Context& ctx) {
     return kExitOk;
   }
   for (const auto& e : *events) {
-    fmt::print("#{:<4} {}  {:<5}  {}  {}  \"{}\"\n", e.seq, ShortTime(e.time_micros), e.action(),
-               e.deployment, e.actor, e.reason);
+    Print("#{:<4} {}  {:<5}  {}  {}  \"{}\"\n", e.seq, ShortTime(e.time_micros), e.action(),
+          e.deployment, e.actor, e.reason);
     auto p = Policy::FromJson(e.policy, "policy");
     if (!p.ok()) return ReportError(p.status());
-    for (const auto& line : RuleLines(*p)) fmt::print("        {}\n", line);
+    for (const auto& line : RuleLines(*p)) Print("        {}\n", line);
   }
   return kExitOk;
 }

@@ -60,9 +60,9 @@ int RunPromote(const PromoteOptions& o, const Context& ctx) {
   if (o.json) {
     PrintJson(event->ToJson());
   } else {
-    fmt::print("{}: {} -> {} (event #{}{})\n", o.deployment,
-               event->from ? event->from->Short() : "(nothing)", event->to.Short(), event->seq,
-               event->signed_by ? ", signed by " + event->signed_by->key_id.Short() : "");
+    Print("{}: {} -> {} (event #{}{})\n", o.deployment,
+          event->from ? event->from->Short() : "(nothing)", event->to.Short(), event->seq,
+          event->signed_by ? ", signed by " + event->signed_by->key_id.Short() : "");
   }
   return kExitOk;
 }

@@ -36,17 +36,15 @@ int RunRecover(const RecoverOptions& o, const Context& ctx) {
                {"complete", report->complete()},
                {"lost", lost}});
   } else {
-    fmt::print("recovered {} records from {} into {}\n", report->records, report->from,
-               report->into);
+    Print("recovered {} records from {} into {}\n", report->records, report->from, report->into);
     if (report->complete()) {
-      fmt::print("nothing was lost: the log is intact up to write {}, the last one acknowledged\n",
-                 report->reached);
+      Print("nothing was lost: the log is intact up to write {}, the last one acknowledged\n",
+            report->reached);
     } else {
-      fmt::print("lost ({}):\n", report->lost.size());
-      for (const auto& l : report->lost) fmt::print("  {}: {}\n", l.what, l.detail);
+      Print("lost ({}):\n", report->lost.size());
+      for (const auto& l : report->lost) Print("  {}: {}\n", l.what, l.detail);
     }
-    fmt::print("check the new store with 'cairn --store {} fsck' and 'audit verify'\n",
-               report->into);
+    Print("check the new store with 'cairn --store {} fsck' and 'audit verify'\n", report->into);
   }
   return report->complete() ? kExitOk : kExitIntegrity;
 }

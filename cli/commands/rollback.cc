@@ -56,10 +56,10 @@ int RunRollback(const RollbackCmdOptions& o, const Context& ctx) {
   if (o.json) {
     PrintJson(event->ToJson());
   } else {
-    fmt::print("{}: rolled back {} -> {} (event #{}{}){}\n", o.deployment, event->from->Short(),
-               event->to.Short(), event->seq,
-               event->signed_by ? ", signed by " + event->signed_by->key_id.Short() : "",
-               event->forced ? " [forced]" : "");
+    Print("{}: rolled back {} -> {} (event #{}{}){}\n", o.deployment, event->from->Short(),
+          event->to.Short(), event->seq,
+          event->signed_by ? ", signed by " + event->signed_by->key_id.Short() : "",
+          event->forced ? " [forced]" : "");
   }
   return kExitOk;
 }

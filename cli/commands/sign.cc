@@ -37,16 +37,16 @@ int RunSign(const SignCmdOptions& o, const Context& ctx) {
     return kExitOk;
   }
   if (result->already_signed) {
-    fmt::print("{} was already signed by key {} (at {}): nothing changed\n", id->Short(),
-               s.key_id.ToString(), ShortTime(s.time_micros));
+    Print("{} was already signed by key {} (at {}): nothing changed\n", id->Short(),
+          s.key_id.ToString(), ShortTime(s.time_micros));
   } else {
-    fmt::print("signed {} with key {}\n", id->Short(), s.key_id.ToString());
+    Print("signed {} with key {}\n", id->Short(), s.key_id.ToString());
   }
   if (result->key_trust == KeyTrust::kUnknown) {
-    fmt::print(stderr,
-               "cairn: note: key {} is not in the trust list: this signature counts as "
-               "'unknown key' until 'cairn trust add NAME PUBKEY_FILE --role ROLE'\n",
-               s.key_id.Short());
+    PrintErr(
+        "cairn: note: key {} is not in the trust list: this signature counts as "
+        "'unknown key' until 'cairn trust add NAME PUBKEY_FILE --role ROLE'\n",
+        s.key_id.Short());
   }
   return kExitOk;
 }

@@ -70,17 +70,17 @@ int RunCreate(const CreateOptions& o, const Context& ctx) {
     return kExitOk;
   }
   if (o.quiet) {
-    fmt::print("{}\n", s.id.Hex());
+    Print("{}\n", s.id.Hex());
     return kExitOk;
   }
-  fmt::print("Created snapshot {} ({})\n", s.id.Hex(), s.app);
-  fmt::print("  {} components, {}; {} of {} files hashed, {} new objects ({} stored)\n",
-             s.components.size(), HumanBytes(s.TotalSize()), result->files_hashed, result->files,
-             result->objects_written, HumanBytes(result->bytes_written));
+  Print("Created snapshot {} ({})\n", s.id.Hex(), s.app);
+  Print("  {} components, {}; {} of {} files hashed, {} new objects ({} stored)\n",
+        s.components.size(), HumanBytes(s.TotalSize()), result->files_hashed, result->files,
+        result->objects_written, HumanBytes(result->bytes_written));
   if (!result->same_content.empty()) {
-    fmt::print("  same content as {}\n", result->same_content.front().Short());
+    Print("  same content as {}\n", result->same_content.front().Short());
   }
-  if (result->signature) fmt::print("  signed with key {}\n", result->signature->key_id.ToString());
+  if (result->signature) Print("  signed with key {}\n", result->signature->key_id.ToString());
   return kExitOk;
 }
 

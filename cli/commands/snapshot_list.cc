@@ -35,8 +35,8 @@ int RunList(const ListOptions& o, const Context& ctx) {
     return kExitOk;
   }
   for (const auto& s : *list) {
-    fmt::print("{}  {}  {:<16} {:<20} {:>5} components  {}\n", s.id.Short(),
-               ShortTime(s.created_micros), s.app, s.author, s.components, s.message);
+    Print("{}  {}  {:<16} {:<20} {:>5} components  {}\n", s.id.Short(), ShortTime(s.created_micros),
+          s.app, s.author, s.components, s.message);
   }
   return kExitOk;
 }

@@ -114,36 +114,36 @@ Json SnapshotJson(const Snapshot& s, const std::vector<SnapshotId>& same,
 void PrintHuman(const Snapshot& s, const std::vector<SnapshotId>& same,
                 const std::vector<SignatureCheck>& signatures,
                 const std::vector<AttestationCheck>& attestations) {
-  fmt::print("snapshot {}\n", s.id.Hex());
-  fmt::print("app:      {}\n", s.app);
-  fmt::print("author:   {}\n", s.author);
-  fmt::print("created:  {}\n", FormatTime(s.created_micros));
-  if (s.parent) fmt::print("parent:   {}\n", s.parent->Hex());
+  Print("snapshot {}\n", s.id.Hex());
+  Print("app:      {}\n", s.app);
+  Print("author:   {}\n", s.author);
+  Print("created:  {}\n", FormatTime(s.created_micros));
+  if (s.parent) Print("parent:   {}\n", s.parent->Hex());
   if (s.source.is_object()) {
     std::string where = s.source.value("path", s.source.value("repo", ""));
-    fmt::print("source:   {} {}\n", s.source.value("type", "?"), where);
+    Print("source:   {} {}\n", s.source.value("type", "?"), where);
   }
-  fmt::print("content:  {}\n", s.content.ToString());
+  Print("content:  {}\n", s.content.ToString());
   if (!same.empty()) {
     std::string ids;
     for (const auto& id : same) ids += (ids.empty() ? "" : ", ") + id.Short();
-    fmt::print("          identical content to {}\n", ids);
+    Print("          identical content to {}\n", ids);
   }
-  for (const auto& [k, v] : s.labels) fmt::print("label:    {}={}\n", k, v);
-  if (!s.description.empty()) fmt::print("about:    {}\n", s.description);
-  fmt::print("\n    {}\n\n", s.message);
+  for (const auto& [k, v] : s.labels) Print("label:    {}={}\n", k, v);
+  if (!s.description.empty()) Print("about:    {}\n", s.description);
+  Print("\n    {}\n\n", Block{Indented(s.message, "    ")});
   if (!signatures.empty()) {
-    fmt::print("signatures ({}, {} valid signer{}):\n", signatures.size(),
-               CountValidSigners(signatures), CountValidSigners(signatures) == 1 ? "" : "s");
-    for (const auto& c : signatures) fmt::print("  {}\n", SignatureCheckLine(c));
-    fmt::print("\n");
+    Print("signatures ({}, {} valid signer{}):\n", signatures.size(), CountValidSigners(signatures),
+          CountValidSigners(signatures) == 1 ? "" : "s");
+    for (const auto& c : signatures) Print("  {}\n", SignatureCheckLine(c));
+    Print("\n");
   } else {
-    fmt::print("signatures: none\n\n");
+    Print("signatures: none\n\n");
   }
   if (!attestations.empty()) {
-    fmt::print("attestations ({}):\n", attestations.size());
-    for (const auto& c : attestations) fmt::print("  {}\n", AttestationLine(c));
-    fmt::print("\n");
+    Print("attestations ({}):\n", attestations.size());
+    for (const auto& c : attestations) Print("  {}\n", AttestationLine(c));
+    Print("\n");
   }
 
   // Knowledge documents are folded into one line per knowledge base.
@@ -151,7 +151,7 @@ void PrintHuman(const Snapshot& s, const std::vector<SnapshotId>& same,
   size_t width = 0;
   for (const auto& c : s.components) width = std::max(width, c.path.size());
   width = std::min<size_t>(width, 48);
-  fmt::print("components ({}, {}):\n", s.components.size(), HumanBytes(s.TotalSize()));
+  Print("components ({}, {}):\n", s.components.size(), HumanBytes(s.TotalSize()));
   for (const auto& c : s.components) {
     if (c.facts.contains("knowledge_base")) {
       auto& d = documents[c.facts["knowledge_base"].get<std::string>()];
@@ -159,12 +159,12 @@ void PrintHuman(const Snapshot& s, const std::vector<SnapshotId>& same,
       d.second += c.size;
       continue;
     }
-    fmt::print("  {:<9}  {:<{}}  {:>9}  {}  {}\n", KindName(c.kind), c.path, width,
-               HumanBytes(c.size), c.digest.Hex().substr(0, 12), Summary(c));
+    Print("  {:<9}  {:<{}}  {:>9}  {}  {}\n", KindName(c.kind), c.path, width, HumanBytes(c.size),
+          c.digest.Hex().substr(0, 12), Summary(c));
   }
   for (const auto& [kb, d] : documents) {
-    fmt::print("  {:<9}  {:<{}}  {:>9}  {} document files\n", "knowledge", "knowledge/" + kb + "/",
-               width, HumanBytes(d.second), d.first);
+    Print("  {:<9}  {:<{}}  {:>9}  {} document files\n", "knowledge", "knowledge/" + kb + "/",
+          width, HumanBytes(d.second), d.first);
   }
 }
 

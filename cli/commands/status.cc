@@ -29,14 +29,13 @@ int RunStatus(const StatusOptions& o, const Context& ctx) {
     return kExitOk;
   }
   if (list->empty()) {
-    fmt::print(
-        "no deployments yet (create one with 'cairn promote REV --to NAME --reason TEXT')\n");
+    Print("no deployments yet (create one with 'cairn promote REV --to NAME --reason TEXT')\n");
     return kExitOk;
   }
   for (const auto& d : *list) {
-    fmt::print("{:<20} {}  since {}  by {}  ({} #{}: \"{}\"){}\n", d.name, d.live.Short(),
-               ShortTime(d.last.time_micros), d.last.actor, ActionName(d.last.action), d.last.seq,
-               d.last.reason, d.last.forced ? " [forced]" : "");
+    Print("{:<20} {}  since {}  by {}  ({} #{}: \"{}\"){}\n", d.name, d.live.Short(),
+          ShortTime(d.last.time_micros), d.last.actor, ActionName(d.last.action), d.last.seq,
+          d.last.reason, d.last.forced ? " [forced]" : "");
   }
   return kExitOk;
 }

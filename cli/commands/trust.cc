@@ -52,9 +52,9 @@ int RunTrustAdd(const TrustAddOptions& o, const Context& ctx) {
   if (o.json) {
     PrintJson(event->ToJson());
   } else {
-    fmt::print("trusted \"{}\": key {} with role{} {} (trust event #{})\n", o.name,
-               event->key_id.ToString(), event->roles.size() == 1 ? "" : "s",
-               JoinRoles(event->roles), event->seq);
+    Print("trusted \"{}\": key {} with role{} {} (trust event #{})\n", o.name,
+          event->key_id.ToString(), event->roles.size() == 1 ? "" : "s", JoinRoles(event->roles),
+          event->seq);
   }
   return kExitOk;
 }
@@ -74,12 +74,12 @@ int RunTrustRevoke(const TrustRevokeOptions& o, const Context& ctx) {
     PrintJson(event->ToJson());
     return kExitOk;
   }
-  fmt::print("revoked key {} of \"{}\" (trust event #{})\n", event->key_id.ToString(), o.name,
-             event->seq);
+  Print("revoked key {} of \"{}\" (trust event #{})\n", event->key_id.ToString(), o.name,
+        event->seq);
   auto state = TrustState::Load(**store);
   if (state.ok()) {
     for (const TrustEntry* e : state->EntriesFor(event->key_id)) {
-      if (e->name != o.name) fmt::print("  also revoked: \"{}\" (same key)\n", e->name);
+      if (e->name != o.name) Print("  also revoked: \"{}\" (same key)\n", e->name);
     }
   }
   return kExitOk;
@@ -101,7 +101,7 @@ int RunTrustList(const TrustListOptions& o, const Context& ctx) {
     return kExitOk;
   }
   if (state->entries().empty()) {
-    fmt::print("no trusted keys (add one with 'cairn trust add NAME PUBKEY_FILE --role ROLE')\n");
+    Print("no trusted keys (add one with 'cairn trust add NAME PUBKEY_FILE --role ROLE')\n");
     return kExitOk;
   }
   size_t width = 4;
@@ -111,8 +111,7 @@ int RunTrustList(const TrustListOptions& o, const Context& ctx) {
                              ? fmt::format("REVOKED {} ({})", ShortTime(e.revocation->time_micros),
                                            e.revocation->reason)
                              : "trusted";
-    fmt::print("{:<{}}  {}  {:<20}  {}\n", e.name, width, e.key_id.Short(), JoinRoles(e.roles),
-               status);
+    Print("{:<{}}  {}  {:<20}  {}\n", e.name, width, e.key_id.Short(), JoinRoles(e.roles), status);
   }
   return kExitOk;
 }
@@ -129,9 +128,9 @@ int RunTrustLog(const TrustListOptions& o, const Context& ctx) {
     return kExitOk;
   }
   for (const auto& e : *events) {
-    fmt::print("#{:<4} {}  {:<6}  {}  {}  {}  {}  \"{}\"\n", e.seq, ShortTime(e.time_micros),
-               TrustActionName(e.action), e.name, e.key_id.Short(), JoinRoles(e.roles), e.actor,
-               e.reason);
+    Print("#{:<4} {}  {:<6}  {}  {}  {}  {}  \"{}\"\n", e.seq, ShortTime(e.time_micros),
+          TrustActionName(e.action), e.name, e.key_id.Short(), JoinRoles(e.roles), e.actor,
+          e.reason);
   }
   return kExitOk;
 }

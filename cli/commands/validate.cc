@@ -22,7 +22,7 @@ int RunValidate(const ValidateOptions& o) {
     return problems.empty() ? kExitOk : kExitInvalidInput;
   }
   if (problems.empty()) {
-    fmt::print("{}: valid release\n", o.dir);
+    Print("{}: valid release\n", o.dir);
     return kExitOk;
   }
   return ReportProblems(

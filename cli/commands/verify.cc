@@ -62,17 +62,17 @@ int RunVerify(const VerifyCmdOptions& o, const Context& ctx) {
     PrintJson(out);
     return code;
   }
-  fmt::print("snapshot {}\n", id->Hex());
-  if (v->signatures.empty()) fmt::print("  no signatures\n");
-  for (const auto& c : v->signatures) fmt::print("  {}\n", SignatureCheckLine(c));
+  Print("snapshot {}\n", id->Hex());
+  if (v->signatures.empty()) Print("  no signatures\n");
+  for (const auto& c : v->signatures) Print("  {}\n", SignatureCheckLine(c));
   if (o.deep) {
-    for (const auto& p : v->object_problems) fmt::print("  object: {}\n", p);
-    fmt::print("objects: {} re-read and re-hashed, {}\n", v->objects_checked,
-               v->object_problems.empty() ? "all intact"
-                                          : fmt::format("{} damaged", v->object_problems.size()));
+    for (const auto& p : v->object_problems) Print("  object: {}\n", p);
+    Print("objects: {} re-read and re-hashed, {}\n", v->objects_checked,
+          v->object_problems.empty() ? "all intact"
+                                     : fmt::format("{} damaged", v->object_problems.size()));
   }
   size_t signers = v->valid_signers();
-  fmt::print("{}: {} valid signer{}\n", VerdictName(code), signers, signers == 1 ? "" : "s");
+  Print("{}: {} valid signer{}\n", VerdictName(code), signers, signers == 1 ? "" : "s");
   return code;
 }
 

@@ -60,8 +60,8 @@ TEST(JsonTestSuite, EveryMustRefuseFileIsRefusedAndEveryValidOneAccepted) {
       if (kRefusedByRule.contains(name)) {
         EXPECT_FALSE(value.has_value()) << name << " breaks the duplicate-key rule";
       } else {
-        EXPECT_TRUE(value.has_value()) << name << " is valid JSON: "
-                                       << (problems.empty() ? "" : problems[0].message);
+        EXPECT_TRUE(value.has_value())
+            << name << " is valid JSON: " << (problems.empty() ? "" : problems[0].message);
       }
       ++accepted;
     } else {
