@@ -51,9 +51,11 @@ TEST_F(OutputSafety, StoredTextIsEscapedInEveryHumanViewAndExactInJson) {
                    "why" + kHostile})
                 .exit_code,
             0);
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"log", "prod"}, {"status"}, {"snapshot", "list"}, {"show", id},
-        {"live", "prod", "--at", "2099-01-01"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"log", "prod"},
+                                        {"status"},
+                                        {"snapshot", "list"},
+                                        {"show", id},
+                                        {"live", "prod", "--at", "2099-01-01"}}) {
     auto r = Cairn(args);
     ASSERT_EQ(r.exit_code, 0) << args[0] << r.err;
     ExpectSafe(r.out, args[0]);
@@ -65,6 +67,35 @@ TEST_F(OutputSafety, StoredTextIsEscapedInEveryHumanViewAndExactInJson) {
   Json events = Json::parse(Cairn({"log", "prod", "--json"}).out);
   EXPECT_EQ(events[0]["reason"], "why" + kHostile);
   EXPECT_EQ(events[0]["actor"], "mallory" + kHostile);
+}
+
+TEST_F(OutputSafety, TrustPolicyAuditAndDiffViewsAreEscaped) {
+  ASSERT_EQ(Cairn({"init"}).exit_code, 0);
+  std::string pub = FixturePath("keys/test-ci-ONLY-FOR-TESTS.pub.pem");
+  ASSERT_EQ(Cairn({"--actor", "admin" + kHostile, "trust", "add", "ci", pub, "--role", "ci",
+                   "--reason", "ok" + kHostile})
+                .exit_code,
+            0);
+  ASSERT_EQ(Cairn({"--actor", "admin" + kHostile, "policy", "set", "prod", "--min-eval",
+                   "golden=0.5", "--reason", "gate" + kHostile})
+                .exit_code,
+            0);
+  std::string rel = WriteMinimalRelease(box_, "rel");
+  std::string a = Cairn({"snapshot", "create", rel, "-m", "a", "-q"}).out.substr(0, 64);
+  box_.Write("rel/prompts/system.md", "Hello {{customer_name}}" + kHostile + "\n");
+  std::string b = Cairn({"snapshot", "create", rel, "-m", "b", "-q"}).out.substr(0, 64);
+  for (std::vector<std::string> args : {std::vector<std::string>{"trust", "list"},
+                                        {"trust", "log"},
+                                        {"policy", "show"},
+                                        {"policy", "log"},
+                                        {"audit", "verify"},
+                                        {"diff", a, b}}) {
+    auto r = Cairn(args);
+    ASSERT_EQ(r.exit_code, 0) << args[0] << " " << args[1] << r.err;
+    ExpectSafe(r.out + r.err, args[0] + " " + args[1]);
+  }
+  EXPECT_NE(Cairn({"policy", "log"}).out.find(kShown), std::string::npos);
+  EXPECT_NE(Cairn({"diff", a, b}).out.find("\\e]0;pwned"), std::string::npos);
 }
 
 TEST_F(OutputSafety, NamesEchoedInErrorsAndValidationAreEscaped) {
