@@ -2,7 +2,10 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "commands/commands.h"
 #include "context.h"
@@ -28,10 +31,9 @@ constexpr Command kCommands[] = {
     {"policy", cairn::cli::RegisterPolicy},
 };
 
-// The command named on the command line: the first word that is neither a global option
-// nor its value. nullptr when there is none or it is unknown (then every command is
-// registered, so that help and errors list them all).
-const Command* NamedCommand(int argc, char** argv) {
+// The first word of the command line that is neither a global option nor its value ("" when
+// there is none).
+std::string_view CommandWord(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--store" || arg == "--actor" || arg == "--lock-timeout") {
@@ -39,12 +41,48 @@ const Command* NamedCommand(int argc, char** argv) {
       continue;
     }
     if (arg.starts_with("-")) continue;
-    for (const Command& c : kCommands) {
-      if (arg == c.name) return &c;
-    }
-    return nullptr;
+    return arg;
+  }
+  return {};
+}
+
+// The command that word names; nullptr when there is none or it is unknown (then every
+// command is registered, so that help and errors list them all).
+const Command* NamedCommand(std::string_view word) {
+  for (const Command& c : kCommands) {
+    if (word == c.name) return &c;
   }
   return nullptr;
+}
+
+// Levenshtein distance, for "did you mean".
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// git's answer to a word that is not a command, with the nearest ones.
+int UnknownCommand(std::string_view word) {
+  std::vector<std::string_view> near;
+  for (const Command& c : kCommands) {
+    if (EditDistance(word, c.name) <= 2) near.push_back(c.name);
+  }
+  cairn::cli::PrintErr("cairn: usage: '{}' is not a cairn command (see 'cairn --help')\n",
+                       std::string(word));
+  for (std::string_view n : near) {
+    cairn::cli::PrintErr("  did you mean '{}'?\n", std::string(n));
+  }
+  return cairn::cli::kExitUsage;
 }
 }  // namespace
 
@@ -69,8 +107,11 @@ int main(int argc, char** argv) {
   app.add_flag("--no-progress", ctx.global.no_progress, "Never draw progress, even on a terminal");
   // Registering every command's options costs a quarter of a short command's instructions:
   // only the one named is registered (cli_test checks the names against the registrars).
-  if (const Command* named = NamedCommand(argc, argv)) {
+  std::string_view word = CommandWord(argc, argv);
+  if (const Command* named = NamedCommand(word)) {
     named->registrar(app, ctx);
+  } else if (!word.empty()) {
+    return UnknownCommand(word);
   } else {
     for (const Command& c : kCommands) c.registrar(app, ctx);
   }

@@ -192,6 +192,17 @@ TEST_F(CliTest, ExitCodesAreDistinct) {
   EXPECT_EQ(kinds.size(), 9u) << "two codes share the same kind of message";
 }
 
+TEST_F(CliTest, AWordThatIsNoCommandIsNamedWithTheNearestCommands) {
+  auto r = RunCairn({"statu"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'statu' is not a cairn command"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("did you mean 'status'?"), std::string::npos) << r.err;
+  r = RunCairn({"--store", box_ / "store", "frobnicate", "--json"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("'frobnicate' is not a cairn command"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("did you mean"), std::string::npos) << r.err;
+}
+
 TEST_F(CliTest, StoreIsFoundFromEnvironmentAndByWalkingUp) {
   auto init = RunCairn({"init", box_ / "repo"});
   ASSERT_EQ(init.exit_code, 0) << init.err;
