@@ -168,7 +168,6 @@ TEST_F(CliTest, ExitCodesAreDistinct) {
       newest = name;
     }
   }
-  std::string log = box_ / ("store/db2/" + newest);
   std::string bytes = box_.Read("store/db2/" + newest);
   bytes[bytes.size() / 2] ^= 0x5a;
   box_.Write("store/db2/" + newest, bytes);

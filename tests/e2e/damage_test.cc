@@ -213,26 +213,34 @@ TEST(Damage, OneTornSlotOfTheAcknowledgementRecordIsNotDamage) {
   EXPECT_EQ(status.exit_code, 0) << status.err;
 }
 
+// A store whose events were folded into table files (enough moves for Db::Checkpoint),
+// and the name and size of its biggest table file.
+std::string StoreWithTableFile(const Sandbox& box, std::string* id, uint64_t* biggest) {
+  *id = MakeStore(box);
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_EQ(
+        Cairn(box, {"promote", *id, "--to", "env" + std::to_string(i), "--reason", "r"}).exit_code,
+        0);
+  }
+  std::string sst;
+  *biggest = 0;
+  for (const auto& e : fs::directory_iterator(Db(box))) {
+    std::string name = e.path().filename().string();
+    if (name.ends_with(".sst") && fs::file_size(e.path()) > *biggest) {
+      *biggest = fs::file_size(e.path());
+      sst = name;
+    }
+  }
+  return sst;
+}
+
 // Table files: found when a read needs the damaged block (RocksDB checks each block it
 // reads; the open itself reads some), and by fsck for every block of every file.
 TEST(Damage, AFlippedByteInATableFileIsReportedNamingIt) {
   Sandbox box;
-  std::string id = MakeStore(box);
-  // Enough moves for the log to be folded into table files (Db::Checkpoint).
-  for (int i = 0; i < 12; ++i) {
-    ASSERT_EQ(
-        Cairn(box, {"promote", id, "--to", "env" + std::to_string(i), "--reason", "r"}).exit_code,
-        0);
-  }
-  std::string sst;
+  std::string id;
   uint64_t biggest = 0;
-  for (const auto& e : fs::directory_iterator(Db(box))) {
-    std::string name = e.path().filename().string();
-    if (name.ends_with(".sst") && fs::file_size(e.path()) > biggest) {
-      biggest = fs::file_size(e.path());
-      sst = name;
-    }
-  }
+  std::string sst = StoreWithTableFile(box, &id, &biggest);
   ASSERT_GT(biggest, 4096u) << "the events were not folded into a table file";
   FlipByte(Db(box) + "/" + sst, biggest / 4);
   auto fsck = Cairn(box, {"fsck", "--json"});
@@ -304,12 +312,6 @@ TEST(Damage, SigkillDuringPromotesNeverLooksLikeDamage) {
   EXPECT_LT(killed, 30) << "no promote finished";
 }
 
-}  // namespace
-}  // namespace cairn::testing
-
-namespace cairn::testing {
-namespace {
-
 // `recover` on a store whose newest log is damaged: the new store holds everything before
 // the damage, passes fsck and audit verify, names what was lost, and the damaged store is
 // not written to.
@@ -379,31 +381,13 @@ TEST(Recover, RefusesATargetThatExistsOrLiesInsideTheDamagedStore) {
   EXPECT_FALSE(fs::exists(box / "store/db2/.cairn"));
 }
 
-}  // namespace
-}  // namespace cairn::testing
-
-namespace cairn::testing {
-namespace {
-
 // A damaged table file: recover copies what the merged read reaches, says which tables it
 // could not read past the damage, never aborts, and the new store opens, fscks and audits.
 TEST(Recover, ADamagedTableFileIsReportedAndTheCopyIsAStore) {
   Sandbox box;
-  std::string id = MakeStore(box);
-  for (int i = 0; i < 12; ++i) {
-    ASSERT_EQ(
-        Cairn(box, {"promote", id, "--to", "env" + std::to_string(i), "--reason", "r"}).exit_code,
-        0);
-  }
-  std::string sst;
+  std::string id;
   uint64_t biggest = 0;
-  for (const auto& e : fs::directory_iterator(Db(box))) {
-    std::string name = e.path().filename().string();
-    if (name.ends_with(".sst") && fs::file_size(e.path()) > biggest) {
-      biggest = fs::file_size(e.path());
-      sst = name;
-    }
-  }
+  std::string sst = StoreWithTableFile(box, &id, &biggest);
   ASSERT_FALSE(sst.empty());
   FlipByte(Db(box) + "/" + sst, biggest / 4);
   auto r = Cairn(box, {"recover", "--into", box / "new", "--json"});
@@ -417,7 +401,8 @@ TEST(Recover, ADamagedTableFileIsReportedAndTheCopyIsAStore) {
   EXPECT_TRUE(named) << r.out;
   auto fsck = RunCairn({"--store", box / "new/.cairn", "fsck"});
   EXPECT_EQ(fsck.signal, 0);
-  EXPECT_NE(fsck.exit_code, kExitIntegrity + 100);  // opens and runs: it is a store
+  // It opens and the check runs: no problem, or problems it lists (never "cannot open").
+  EXPECT_TRUE(fsck.exit_code == 0 || fsck.exit_code == kExitIntegrity) << fsck.out << fsck.err;
   EXPECT_EQ(RunCairn({"--store", box / "new/.cairn", "status"}).signal, 0);
 }
 

@@ -176,11 +176,10 @@ class Recovery {
           td.digest = h.Finish();
         }
         if (s.IsCorruption()) {
+          auto last_name = last.empty() ? std::nullopt : Describe(table, last);
           Lost(fmt::format("table {}", TableName(table)),
                fmt::format("unreadable after {} records{}: {}", td.records,
-                           !last.empty() && Describe(table, last)
-                               ? " (the last one " + *Describe(table, last) + ")"
-                               : std::string(),
+                           last_name ? " (the last one " + *last_name + ")" : std::string(),
                            s.message()));
         } else if (!s.ok()) {
           return s;
