@@ -47,6 +47,16 @@ std::string Context::Actor() const {
   return fmt::format("{}@{}", user, host);
 }
 
+Result<std::vector<PrivateKey>> Context::RootKeys(const std::vector<std::string>& paths) const {
+  std::vector<PrivateKey> out;
+  for (const auto& path : paths) {
+    if (path.empty()) return Status::Usage("--key: give a private key file (PEM)");
+    CAIRN_ASSIGN_OR_RETURN(auto key, SigningKey(path));
+    out.push_back(std::move(*key));
+  }
+  return out;
+}
+
 Result<std::optional<PrivateKey>> Context::SigningKey(const std::string& key_flag) const {
   std::string path = key_flag;
   std::string source = "--key";

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cairn::cli {
 
@@ -33,6 +34,9 @@ class Context {
   // The actor's signing key: the PEM file `key_flag` (a command's --key) if not empty, else
   // $CAIRN_KEY if set, else none.
   Result<std::optional<PrivateKey>> SigningKey(const std::string& key_flag) const;
+  // The root keys approving a trust or policy change: each PEM file of a repeated --key
+  // (no $CAIRN_KEY fallback: approving a change of trust is never ambient).
+  Result<std::vector<PrivateKey>> RootKeys(const std::vector<std::string>& paths) const;
 };
 
 }  // namespace cairn::cli

@@ -22,8 +22,21 @@ const char* ChainName(AuditChain chain) {
 
 struct AuditOptions {
   std::string deployment;
+  std::vector<std::string> root;  // pinned root key ids
   bool json = false;
 };
+
+// "rooted: 2 of 3 keys (trust event #1), pinned" / "unrooted: ...".
+std::string RootLine(const AuditReport& r, bool pinned_asked) {
+  if (!r.root) {
+    return "unrooted: trust and policy changes need no signature here (cairn trust init makes a "
+           "root)";
+  }
+  return fmt::format("rooted: {} of {} root keys approve every change (trust event #{}{}){}",
+                     r.root->spec.threshold, r.root->spec.keys.size(), r.root->seq,
+                     r.root_events > 1 ? fmt::format(", {} roots", r.root_events) : "",
+                     pinned_asked ? (r.root_pinned ? ", matches the pinned root" : "") : "");
+}
 
 int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
   std::optional<DeploymentName> only;
@@ -32,9 +45,15 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
     if (!name.ok()) return ReportError(name.status().WithContext("DEPLOYMENT"));
     only = *name;
   }
+  std::vector<KeyId> pinned;
+  for (const auto& text : o.root) {
+    auto id = KeyId::Parse(text);
+    if (!id.ok()) return ReportError(id.status().WithContext("--root"));
+    pinned.push_back(*id);
+  }
   auto store = ctx.OpenForRead();
   if (!store.ok()) return ReportError(store.status());
-  auto report = AuditVerify(**store, only);
+  auto report = AuditVerify(**store, only, pinned);
   if (!report.ok()) return ReportError(report.status());
   if (o.json) {
     Json problems = Json::array();
@@ -53,7 +72,19 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
                             {"names", s.names},
                             {"detail", s.detail}});
     }
+    Json root = nullptr;
+    if (report->root) {
+      Json keys = Json::array();
+      for (const auto& k : report->root->spec.KeyIds()) keys.push_back(k.ToString());
+      root = {{"keys", keys},
+              {"threshold", report->root->spec.threshold},
+              {"event", report->root->seq},
+              {"roots", report->root_events}};
+    }
     PrintJson({{"ok", report->ok()},
+               {"rooted", report->root.has_value()},
+               {"root", root},
+               {"root_pinned", report->root_pinned},
                {"deployments", report->deployments},
                {"events", report->events},
                {"trust_events", report->trust_events},
@@ -77,6 +108,7 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
     auto n = [](uint64_t count, const char* what) {
       return fmt::format("{} {}{}", count, what, count == 1 ? "" : "s");
     };
+    Print("{}\n", RootLine(*report, !pinned.empty()));
     Print("verified {}, {} ({} signed, {} valid), {} and {}: {}\n",
           n(report->deployments, "deployment"), n(report->events, "event"),
           report->signatures.size(), valid, n(report->trust_events, "trust event"),
@@ -97,6 +129,9 @@ void RegisterAudit(CLI::App& app, Context& ctx) {
                                     "Recompute every hash chain (deployments, trust, policy) and "
                                     "event signature; exit 5 if broken");
   cmd->add_option("deployment", o->deployment, "Only this deployment");
+  cmd->add_option("--root", o->root,
+                  "KEYID of the root, known out of band (repeat for each root key): a store whose "
+                  "trust chain grew from any other root fails");
   cmd->add_flag("--json", o->json, "Print as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunAuditVerify(*o, ctx); });
 }

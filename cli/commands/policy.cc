@@ -63,6 +63,7 @@ struct PolicySetOptions {
   bool no_overrides = false;
   bool clear = false;
   std::string reason;
+  std::vector<std::string> keys;  // root keys approving the change
   bool json = false;
   // Where the pairs' order is read from after parsing.
   CLI::App* cmd = nullptr;
@@ -153,9 +154,13 @@ int RunPolicySet(const PolicySetOptions& o, const Context& ctx) {
   if (o.reason.empty()) {
     return ReportError(Status::Usage("--reason: say why (it is recorded in the policy chain)"));
   }
+  auto keys = ctx.RootKeys(o.keys);
+  if (!keys.ok()) return ReportError(keys.status());
+  std::vector<const PrivateKey*> approving;
+  for (const auto& k : *keys) approving.push_back(&k);
   auto store = ctx.OpenForWrite();
   if (!store.ok()) return ReportError(store.status());
-  auto event = SetPolicy(**store, *policy, ctx.Actor(), o.reason);
+  auto event = SetPolicy(**store, *policy, ctx.Actor(), o.reason, approving);
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
     PrintJson(event->ToJson());
@@ -292,6 +297,8 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
                 "Refuse promote --override on this deployment");
   cmd->add_flag("--clear", set->clear, "Remove the deployment's policy");
   cmd->add_option("--reason", set->reason, "Why (recorded in the policy chain)")->required();
+  cmd->add_option("--key", set->keys,
+                  "A root private key PEM approving this (rooted stores; repeat)");
   cmd->add_flag("--json", set->json, "Print the policy event as JSON");
   cmd->callback([set, &ctx] { ctx.exit_code = RunPolicySet(*set, ctx); });
 

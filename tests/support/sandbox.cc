@@ -175,7 +175,7 @@ RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& opt
 
 namespace cairn::testing {
 TestKeys::TestKeys(const Sandbox& box) : dir_(box.CopyFixture("keys", "keys")) {
-  for (const char* who : {"release", "ci", "security", "outsider"}) {
+  for (const char* who : {"release", "ci", "security", "outsider", "root1", "root2", "root3"}) {
     ::chmod(Private(who).c_str(), 0600);
   }
 }

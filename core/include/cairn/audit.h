@@ -12,6 +12,7 @@
 #include "cairn/deployment_name.h"
 #include "cairn/signing.h"
 #include "cairn/store.h"
+#include "cairn/trust.h"
 
 namespace cairn {
 
@@ -33,6 +34,11 @@ struct EventSignatureCheck {
   std::string detail;
 };
 struct AuditReport {
+  // The root in force (trust.h); nullopt: the store is unrooted — trust and policy changes
+  // need no signature there, which is reported but is not a problem.
+  std::optional<Root> root;
+  uint64_t root_events = 0;  // root events in the trust chain (a rotation adds one)
+  bool root_pinned = false;  // --root was given and one of the store's roots is exactly it
   uint64_t deployments = 0;
   uint64_t events = 0;
   uint64_t trust_events = 0;
@@ -42,7 +48,11 @@ struct AuditReport {
   std::vector<AuditProblem> problems;
   bool ok() const { return problems.empty(); }
 };
+// `pinned_root`: the root key ids the caller knows out of band (`audit verify --root`); when
+// given, one of the store's root events must have exactly these keys, or the whole trust
+// chain may have been rewritten from a root of someone else's making.
 Result<AuditReport> AuditVerify(const Store& store,
-                                const std::optional<DeploymentName>& only = std::nullopt);
+                                const std::optional<DeploymentName>& only = std::nullopt,
+                                const std::vector<KeyId>& pinned_root = {});
 
 }  // namespace cairn

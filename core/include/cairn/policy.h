@@ -23,6 +23,7 @@
 #include "cairn/score.h"
 #include "cairn/snapshot.h"
 #include "cairn/store.h"
+#include "cairn/trust.h"
 
 namespace cairn {
 
@@ -65,7 +66,9 @@ Result<int64_t> ParseDuration(std::string_view text, std::string_view what);
 std::string FormatDuration(int64_t micros);
 
 // One change of a deployment's policy. `hash` is the SHA-256 of the canonical JSON without
-// `hash`; `prev` is the previous policy event's hash (one chain for the whole store).
+// `hash` and `signatures`; `prev` is the previous policy event's hash (one chain for the
+// whole store). In a rooted store (trust.h) `trust_seq` names the trust chain's last seq when
+// the change was made, and `signatures` carries the root keys' approval of `hash`.
 struct PolicyEvent {
   uint64_t seq = 0;  // 1, 2, 3, ...
   int64_t time_micros = 0;
@@ -73,8 +76,10 @@ struct PolicyEvent {
   std::string deployment;
   Json policy;  // Policy::ToJson() of the policy set; an empty policy clears
   std::string reason;
+  std::optional<uint64_t> trust_seq;  // rooted stores only; covered by the hash
   std::optional<Digest> prev;
   Digest hash;
+  std::vector<ChangeSignature> signatures;  // not covered by the hash
 
   Json ToJson(bool with_hash = true) const;
   static Result<PolicyEvent> FromJson(const Json& json);
@@ -86,10 +91,17 @@ struct PolicyEvent {
 // Replaces `policy.deployment`'s policy with `policy` (an empty one clears it), as one
 // PolicyEvent: the event, the chain head and the deployment's record in one synced batch.
 // The event's time never goes backwards, even if the clock does.
-// Errors: kUsage (ValidatePolicy fails, no reason), kConflict (the policy is already
-// exactly this — no event is written).
+// In a rooted store the change needs `threshold` root keys among `keys` (`--key`, repeated);
+// an unrooted store takes none.
+// Errors: kUsage (ValidatePolicy fails, no reason, a key that is not a root key), kConflict
+// (the policy is already exactly this — no event is written), kGateBlocked (too few root
+// signatures).
 Result<PolicyEvent> SetPolicy(Store& store, const Policy& policy, const std::string& actor,
-                              const std::string& reason);
+                              const std::string& reason,
+                              const std::vector<const PrivateKey*>& keys = {});
+
+// The seq of the last policy event (0: none).
+Result<uint64_t> PolicyHeadSeq(const Store& store);
 
 // The deployment's policy; nullopt when it has none. kUsage for a bad name.
 Result<std::optional<Policy>> GetPolicy(const Store& store, const DeploymentName& deployment);
@@ -107,8 +119,10 @@ struct PolicyChainAudit {
   std::optional<AuditProblem> problem;  // the first broken link (chain kPolicy)
 };
 // Replays every policy event — hash, prev link, seq, time order, a valid policy, no event
-// that changes nothing — then requires the head and every deployment's record to be
-// byte-identical to the event that wrote them.
-Result<PolicyChainAudit> AuditPolicyChain(const Store& store);
+// that changes nothing, the root signatures every event after a root needs (judged by
+// `roots`: the trust chain's root events, oldest first) — then requires the head and every
+// deployment's record to be byte-identical to the event that wrote them.
+Result<PolicyChainAudit> AuditPolicyChain(const Store& store, const std::vector<Root>& roots,
+                                          uint64_t trust_head_seq);
 
 }  // namespace cairn

@@ -128,6 +128,13 @@ std::string EventSigningMessage(const Digest& event_hash);
 // "cairn-attestation-v1" 0x00 followed by the 32 raw bytes of the attestation id (53 bytes).
 std::string AttestationSigningMessage(const Digest& attestation_id);
 
+// "cairn-trust-change-v1" 0x00 followed by the 32 raw bytes of a trust event's hash (54
+// bytes): what a root key signs to approve a trust change.
+std::string TrustChangeSigningMessage(const Digest& event_hash);
+// "cairn-policy-change-v1" 0x00 followed by the 32 raw bytes of a policy event's hash (55
+// bytes): what a root key signs to approve a policy change.
+std::string PolicyChangeSigningMessage(const Digest& event_hash);
+
 // Key names (file names, trust names): [a-z0-9][a-z0-9._-]{0,63}, no "..".
 Status ValidateKeyName(std::string_view name);
 

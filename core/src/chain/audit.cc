@@ -31,11 +31,63 @@ KeyTrust TrustChainAudit::StatusAt(const KeyId& key, uint64_t seq) const {
 
 namespace {
 
+// Whether `e` carries the approval of `root` (threshold distinct root keys); why not if not.
+std::optional<std::string> MissingApproval(const Root& root, const std::string& message,
+                                           const std::vector<ChangeSignature>& signatures,
+                                           std::string_view what) {
+  std::vector<std::string> problems;
+  uint32_t have = CountRootSignatures(root.spec, message, signatures, &problems);
+  if (have >= root.spec.threshold) return std::nullopt;
+  std::string why;
+  for (const auto& p : problems) why += "; " + p;
+  return fmt::format(
+      "{} was not approved by the {}: {} of {} root signatures{}", what,
+      root.seq == 0 ? "new root it makes" : fmt::format("root of trust event #{}", root.seq), have,
+      root.spec.threshold, why);
+}
+
+// The rules InitRoot enforces, checked again on a stored root event.
+std::optional<std::string> BrokenRootRule(const TrustEvent& e, const TrustChainAudit& out) {
+  const RootSpec& spec = *e.root;
+  for (size_t i = 1; i < spec.keys.size(); ++i) {
+    if (!(spec.keys[i - 1].id() < spec.keys[i].id()))
+      return "its root keys are not sorted and unique";
+  }
+  for (const auto& k : spec.keys) {
+    if (out.StatusAt(k.id(), e.seq) != KeyTrust::kUnknown) {
+      return fmt::format("root key {} is also a trusted signer", k.id().Short());
+    }
+  }
+  if (!out.roots.empty() && out.roots.back().spec.policy_seq > spec.policy_seq) {
+    return "its policy_seq is lower than the previous root's";
+  }
+  std::string message = TrustChangeSigningMessage(e.hash);
+  if (auto missing = MissingApproval(Root{spec, 0, 0}, message, e.signatures, "the root")) {
+    return missing;
+  }
+  if (!out.roots.empty()) {
+    return MissingApproval(out.roots.back(), message, e.signatures, "the root rotation");
+  }
+  return std::nullopt;
+}
+
 // The rules AddTrust and RevokeTrust enforce, checked again on the stored event.
 std::optional<std::string> BrokenTrustRule(const TrustEvent& e,
                                            const std::map<std::string, TrustEvent>& names,
                                            const TrustChainAudit& out) {
+  if (e.action == TrustAction::kRoot) return BrokenRootRule(e, out);
+  if (!out.roots.empty()) {
+    if (auto missing = MissingApproval(out.roots.back(), TrustChangeSigningMessage(e.hash),
+                                       e.signatures, "the change")) {
+      return missing;
+    }
+  } else if (!e.signatures.empty()) {
+    return "it carries root signatures, but the store had no root";
+  }
   if (e.action == TrustAction::kAdd) {
+    if (!out.roots.empty() && out.roots.back().spec.HasKey(e.key_id)) {
+      return fmt::format("it trusts root key {} as a signer", e.key_id.Short());
+    }
     if (e.public_key->id() != e.key_id) return "its key id is not the SHA-256 of its public key";
     if (!ValidateKeyName(e.name).ok()) return fmt::format("\"{}\" is not a valid name", e.name);
     if (names.contains(e.name)) return fmt::format("it adds \"{}\", which already exists", e.name);
@@ -74,9 +126,15 @@ Result<TrustChainAudit> AuditTrustChain(const Store& store) {
   std::map<std::string, TrustEvent> names;            // name -> its add event
   std::map<std::string, std::string> name_records;    // name -> expected record bytes
   std::map<std::string, std::string> revoke_records;  // raw key id -> expected record bytes
+  std::map<std::string, std::string> root_record;     // "" -> the newest root event's bytes
   auto rules = [&](const TrustEvent& e, const TrustEvent*,
                    std::string_view bytes) -> Result<std::optional<std::string>> {
     if (auto broken = BrokenTrustRule(e, names, out)) return broken;
+    if (e.action == TrustAction::kRoot) {
+      out.roots.push_back(Root{*e.root, e.seq, e.time_micros});
+      root_record[""] = std::string(bytes);
+      return std::optional<std::string>();
+    }
     KeyHistory& h = out.keys[e.key_id];
     if (e.action == TrustAction::kAdd) {
       h.public_key = *e.public_key;
@@ -103,6 +161,10 @@ Result<TrustChainAudit> AuditTrustChain(const Store& store) {
                          CheckDerivedRecords(db, Table::kTrust, kTrustRevokedPrefix, revoke_records,
                                              "revocation", "trust event"));
   if (bad_revoked) return problem(0, bad_revoked->message);
+  CAIRN_ASSIGN_OR_RETURN(auto bad_root,
+                         CheckDerivedRecords(db, Table::kTrust, kTrustRootKey, root_record,
+                                             "root record", "trust event"));
+  if (bad_root) return problem(0, bad_root->message);
   return out;
 }
 
@@ -226,7 +288,39 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
 
 // Deployments are found by their stored keys, not parsed as names: audit reads whatever is
 // in the store, damaged or not.
-Result<AuditReport> AuditVerify(const Store& store, const std::optional<DeploymentName>& only) {
+namespace {
+
+// The --root pin: one of the store's root events has exactly the pinned keys.
+std::optional<AuditProblem> CheckPinnedRoot(const std::vector<KeyId>& pinned,
+                                            const TrustChainAudit& trust, AuditReport* report) {
+  std::vector<KeyId> want = pinned;
+  std::sort(want.begin(), want.end());
+  want.erase(std::unique(want.begin(), want.end()), want.end());
+  std::string listed;
+  for (const auto& k : want) listed += (listed.empty() ? "" : ", ") + k.Short();
+  if (trust.roots.empty()) {
+    return AuditProblem{"", 0,
+                        fmt::format("the store has no root, but --root pins one ({})", listed),
+                        AuditChain::kTrust};
+  }
+  for (const auto& r : trust.roots) {
+    if (r.spec.KeyIds() == want) {
+      report->root_pinned = true;
+      return std::nullopt;
+    }
+  }
+  return AuditProblem{
+      "", trust.roots.front().seq,
+      fmt::format("no root of this store has exactly the pinned keys ({}): its trust chain was "
+                  "made from another root (rewritten?), or the pin is wrong",
+                  listed),
+      AuditChain::kTrust};
+}
+
+}  // namespace
+
+Result<AuditReport> AuditVerify(const Store& store, const std::optional<DeploymentName>& only,
+                                const std::vector<KeyId>& pinned_root) {
   AuditReport report;
   Db& db = StoreInternal::db(store);
   std::set<std::string> names;
@@ -252,9 +346,25 @@ Result<AuditReport> AuditVerify(const Store& store, const std::optional<Deployme
   CAIRN_ASSIGN_OR_RETURN(TrustChainAudit trust, AuditTrustChain(store));
   report.trust_events = trust.events;
   if (trust.problem) report.problems.push_back(*trust.problem);
-  CAIRN_ASSIGN_OR_RETURN(PolicyChainAudit policy, AuditPolicyChain(store));
+  report.root_events = trust.roots.size();
+  if (!trust.roots.empty()) report.root = trust.roots.back();
+  if (!pinned_root.empty()) {
+    if (auto p = CheckPinnedRoot(pinned_root, trust, &report)) report.problems.push_back(*p);
+  }
+  CAIRN_ASSIGN_OR_RETURN(PolicyChainAudit policy,
+                         AuditPolicyChain(store, trust.roots, trust.head_seq));
   report.policy_events = policy.events;
   if (policy.problem) report.problems.push_back(*policy.problem);
+  for (const auto& r : trust.roots) {
+    if (r.spec.policy_seq > policy.events) {
+      report.problems.push_back(AuditProblem{
+          "", r.seq,
+          fmt::format("the root names policy event #{} as the policy chain's end, but the chain "
+                      "has {}: policy events were removed",
+                      r.spec.policy_seq, policy.events),
+          AuditChain::kTrust});
+    }
+  }
   for (const auto& name : names) {
     ++report.deployments;
     CAIRN_ASSIGN_OR_RETURN(auto problem, VerifyOne(store, name, trust, &report));

@@ -2,7 +2,7 @@
 // store). A chain is events numbered 1, 2, 3 … stored as canonical JSON under
 // `events_prefix + be64 seq` in one table; each names the previous event's hash (`prev`,
 // null for the first) and carries `hash` over its own canonical JSON without it; event time
-// never goes backwards (a clock that does gives previous + 1 µs); and a head record holds a
+// never goes backwards (a clock that does is refused); and a head record holds a
 // byte copy of the last event. Appending and replaying are written here once; each chain
 // adds its own records and rules (docs/format.md names them).
 //
@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "cairn/clock.h"
 #include "cairn/digest.h"
 #include "cairn/status.h"
 #include "port/rocks.h"
@@ -41,18 +42,29 @@ ChainPlace PolicyChain();
 ChainPlace DeploymentChain(std::string_view name);
 
 // The links of the event that follows `head` (nullptr: the chain is empty), appended at
-// clock time `now`: seq, prev and time. The caller then computes the hash.
+// clock time `now`: seq, prev and time. The caller then computes the hash. A clock behind
+// the head's time is refused (kConflict naming both times): an event is never dated before
+// the one it follows, and never moved forward to hide a clock that went back — what
+// `live --at` answers depends on event times being what the writer's clock said.
 template <class E>
-void LinkAfter(const E* head, int64_t now, E* e) {
+Status LinkAfter(const E* head, int64_t now, E* e, std::string_view noun) {
   if (head != nullptr) {
+    if (now < head->time_micros) {
+      return Status::Conflict(fmt::format(
+          "the clock went backwards: the previous {} (#{}) is dated {}, but this machine's clock "
+          "says {}; fix the clock (or, if that {} was dated in the future, wait until then — "
+          "'cairn audit verify' flags it); nothing changed",
+          noun, head->seq, FormatTime(head->time_micros), FormatTime(now), noun));
+    }
     e->seq = head->seq + 1;
     e->prev = head->hash;
-    e->time_micros = std::max(now, head->time_micros + 1);
+    e->time_micros = now;
   } else {
     e->seq = 1;
     e->prev.reset();
     e->time_micros = now;
   }
+  return Status::OK();
 }
 
 // Adds the event under its key and its byte copy as the head to `batch` (the caller's one

@@ -256,7 +256,7 @@ Result<Event> Append(Store& store, const DeploymentName& name, const Current& cu
     e.signed_by = EventSigner{key->id(), trust_seq};
   }
   const Event* last = cur.deployment ? &cur.deployment->last : nullptr;
-  LinkAfter(last, store.clock().NowMicros(), &e);
+  CAIRN_RETURN_IF_ERROR(LinkAfter(last, store.clock().NowMicros(), &e, "event of " + name.str()));
   if (last != nullptr) e.from = last->to;
   if (e.action == EventAction::kPromote || e.top == 0) e.top = e.seq;
   CAIRN_ASSIGN_OR_RETURN(e.hash, e.ComputeHash());

@@ -266,7 +266,11 @@ Json PolicyEvent::ToJson(bool with_hash) const {
             {"policy", policy},
             {"reason", reason},
             {"prev", prev ? Json(prev->ToString()) : Json()}};
-  if (with_hash) j["hash"] = hash.ToString();
+  if (trust_seq) j["trust_seq"] = *trust_seq;
+  if (with_hash) {
+    j["hash"] = hash.ToString();
+    if (!signatures.empty()) j["signatures"] = ChangeSignaturesJson(signatures);
+  }
   return j;
 }
 
@@ -276,7 +280,11 @@ Result<PolicyEvent> PolicyEvent::FromJson(const Json& j) {
   };
   static const char* kFields[] = {"seq",    "time",   "actor", "deployment",
                                   "policy", "reason", "prev",  "hash"};
-  if (!j.is_object() || j.size() != std::size(kFields)) return bad("(object of 8 fields)");
+  if (!j.is_object()) return bad("(object)");
+  size_t optional = (j.contains("trust_seq") ? 1 : 0) + (j.contains("signatures") ? 1 : 0);
+  if (j.size() != std::size(kFields) + optional) {
+    return bad("(object of 8 fields, and trust_seq and signatures in a rooted store)");
+  }
   for (const char* f : kFields) {
     if (!j.contains(f)) return bad(f);
   }
@@ -292,6 +300,15 @@ Result<PolicyEvent> PolicyEvent::FromJson(const Json& j) {
     if (!j.at("policy").is_object()) return bad("policy");
     e.policy = j.at("policy");
     e.reason = j.at("reason").get<std::string>();
+    if (j.contains("trust_seq")) {
+      if (!j.at("trust_seq").is_number_unsigned()) return bad("trust_seq");
+      e.trust_seq = j.at("trust_seq").get<uint64_t>();
+    }
+    if (j.contains("signatures")) {
+      if (const char* field = ReadChangeSignatures(j.at("signatures"), &e.signatures)) {
+        return bad(field);
+      }
+    }
     if (const char* field = ReadChainLinks(j, &e.prev, &e.hash)) return bad(field);
     return e;
   } catch (const Json::exception& ex) {
@@ -388,8 +405,14 @@ Result<std::vector<PolicyEvent>> ReadPolicyEvents(const Store& store) {
 
 // Atomicity and durability: the event, the new chain head and the deployment's record (put,
 // or deleted when the policy is cleared) are written in one synced batch.
+Result<uint64_t> PolicyHeadSeq(const Store& store) {
+  CAIRN_ASSIGN_OR_RETURN(auto head, LoadPolicyHead(store));
+  return head ? head->seq : 0;
+}
+
 Result<PolicyEvent> SetPolicy(Store& store, const Policy& policy, const std::string& actor,
-                              const std::string& reason) {
+                              const std::string& reason,
+                              const std::vector<const PrivateKey*>& keys) {
   if (store.read_only()) return Status::Internal("changing a policy needs a writable store");
   Policy p = policy;
   std::sort(p.signatures.begin(), p.signatures.end(),
@@ -420,8 +443,13 @@ Result<PolicyEvent> SetPolicy(Store& store, const Policy& policy, const std::str
   e.deployment = p.deployment;
   e.policy = p.ToJson();
   e.reason = reason;
-  LinkAfter(head ? &*head : nullptr, store.clock().NowMicros(), &e);
+  CAIRN_ASSIGN_OR_RETURN(TrustState trust, TrustState::Load(store));
+  if (trust.root()) e.trust_seq = trust.head_seq();
+  CAIRN_RETURN_IF_ERROR(
+      LinkAfter(head ? &*head : nullptr, store.clock().NowMicros(), &e, "policy event"));
   CAIRN_ASSIGN_OR_RETURN(e.hash, e.ComputeHash());
+  CAIRN_ASSIGN_OR_RETURN(e.signatures, SignChange(trust.root(), PolicyChangeSigningMessage(e.hash),
+                                                  keys, "policy change"));
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
   Batch batch(db);
   PutChainEvent(batch, PolicyChain(), e.seq, bytes);
@@ -436,7 +464,58 @@ Result<PolicyEvent> SetPolicy(Store& store, const Policy& policy, const std::str
 
 // ---- audit ----
 
-Result<PolicyChainAudit> AuditPolicyChain(const Store& store) {
+namespace {
+
+// Whether a policy event carries the approval the roots before it require; why not if not.
+// A root governs every policy event after its `policy_seq`; the event must name (trust_seq)
+// a trust chain position at or after the newest root that governs it, and is judged by the
+// root in force there.
+std::optional<std::string> MissingRootApproval(const PolicyEvent& e, const PolicyEvent* prev,
+                                               const std::vector<Root>& roots,
+                                               uint64_t trust_head_seq) {
+  const Root* governing = nullptr;
+  for (const auto& r : roots) {
+    if (r.spec.policy_seq < e.seq) governing = &r;
+  }
+  if (governing == nullptr) {
+    if (e.trust_seq || !e.signatures.empty()) {
+      return "it carries root approval fields, but no root governed it";
+    }
+    return std::nullopt;
+  }
+  if (!e.trust_seq) {
+    return fmt::format(
+        "it was made after the root of trust event #{} but carries no root approval: an "
+        "unsigned policy change",
+        governing->seq);
+  }
+  if (*e.trust_seq < governing->seq || *e.trust_seq > trust_head_seq) {
+    return fmt::format("it names trust event #{}, but the root it must meet is trust event #{}",
+                       *e.trust_seq, governing->seq);
+  }
+  if (prev && prev->trust_seq && *e.trust_seq < *prev->trust_seq) {
+    return fmt::format("it names trust event #{}, older than the previous policy event did (#{})",
+                       *e.trust_seq, *prev->trust_seq);
+  }
+  const Root* judge = governing;
+  for (const auto& r : roots) {
+    if (r.seq <= *e.trust_seq) judge = &r;
+  }
+  std::vector<std::string> problems;
+  uint32_t have =
+      CountRootSignatures(judge->spec, PolicyChangeSigningMessage(e.hash), e.signatures, &problems);
+  if (have >= judge->spec.threshold) return std::nullopt;
+  std::string why;
+  for (const auto& p : problems) why += "; " + p;
+  return fmt::format(
+      "it was not approved by the root of trust event #{}: {} of {} root signatures{}", judge->seq,
+      have, judge->spec.threshold, why);
+}
+
+}  // namespace
+
+Result<PolicyChainAudit> AuditPolicyChain(const Store& store, const std::vector<Root>& roots,
+                                          uint64_t trust_head_seq) {
   const Db& db = StoreInternal::db(store);
   PolicyChainAudit out;
   auto problem = [&](uint64_t seq, std::string deployment, std::string message) {
@@ -453,8 +532,9 @@ Result<PolicyChainAudit> AuditPolicyChain(const Store& store) {
     return e;
   };
   // The policy chain's own rule: every event changes its deployment's policy.
-  auto rules = [&](const PolicyEvent& e, const PolicyEvent*,
+  auto rules = [&](const PolicyEvent& e, const PolicyEvent* prev,
                    std::string_view bytes) -> Result<std::optional<std::string>> {
+    if (auto missing = MissingRootApproval(e, prev, roots, trust_head_seq)) return missing;
     auto policy = PolicyOf(e);
     if (!policy.ok()) return std::optional<std::string>(policy.status().message());
     auto it = current.find(e.deployment);

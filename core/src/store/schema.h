@@ -135,6 +135,7 @@ inline constexpr std::string_view kTrustHeadKey = "head";
 inline constexpr std::string_view kTrustEventPrefix = "event/";
 inline constexpr std::string_view kTrustNamePrefix = "name/";
 inline constexpr std::string_view kTrustRevokedPrefix = "revoked/";
+inline constexpr std::string_view kTrustRootKey = "root";  // the newest root event
 std::string TrustEventKey(uint64_t seq);
 std::string TrustNameKey(std::string_view name);
 std::string TrustRevokedKey(const KeyId& key);

@@ -22,6 +22,8 @@ namespace {
 constexpr std::string_view kSnapshotDomain{"cairn-snapshot-v1\0", 18};
 constexpr std::string_view kEventDomain{"cairn-event-v1\0", 15};
 constexpr std::string_view kAttestationDomain{"cairn-attestation-v1\0", 21};
+constexpr std::string_view kTrustChangeDomain{"cairn-trust-change-v1\0", 22};
+constexpr std::string_view kPolicyChangeDomain{"cairn-policy-change-v1\0", 23};
 
 // PEM files are small; anything larger is not a key.
 constexpr std::streamsize kMaxPemBytes = 64 << 10;
@@ -206,6 +208,14 @@ std::string EventSigningMessage(const Digest& event_hash) {
 
 std::string AttestationSigningMessage(const Digest& attestation_id) {
   return std::string(kAttestationDomain) + std::string(attestation_id.Raw());
+}
+
+std::string TrustChangeSigningMessage(const Digest& event_hash) {
+  return std::string(kTrustChangeDomain) + std::string(event_hash.Raw());
+}
+
+std::string PolicyChangeSigningMessage(const Digest& event_hash) {
+  return std::string(kPolicyChangeDomain) + std::string(event_hash.Raw());
 }
 
 // ---- key files ----

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <regex>
+#include <set>
 
+#include "cairn/policy.h"
 #include "chain/chain_records.h"
 #include "chain/hash_chain.h"
 #include "store/schema.h"
@@ -28,7 +30,52 @@ Status ValidateRoleName(std::string_view role) {
 }
 
 const char* TrustActionName(TrustAction action) {
-  return action == TrustAction::kAdd ? "add" : "revoke";
+  switch (action) {
+    case TrustAction::kAdd:
+      return "add";
+    case TrustAction::kRevoke:
+      return "revoke";
+    case TrustAction::kRoot:
+      return "root";
+  }
+  return "?";
+}
+
+bool RootSpec::HasKey(const KeyId& id) const {
+  for (const auto& k : keys) {
+    if (k.id() == id) return true;
+  }
+  return false;
+}
+
+std::vector<KeyId> RootSpec::KeyIds() const {
+  std::vector<KeyId> out;
+  for (const auto& k : keys) out.push_back(k.id());
+  return out;
+}
+
+Json ChangeSignaturesJson(const std::vector<ChangeSignature>& signatures) {
+  Json out = Json::array();
+  for (const auto& s : signatures) {
+    out.push_back({{"key_id", s.key_id.ToString()}, {"sig", s.sig.Hex()}});
+  }
+  return out;
+}
+
+const char* ReadChangeSignatures(const Json& json, std::vector<ChangeSignature>* out) {
+  if (!json.is_array() || json.empty()) return "signatures";
+  for (const Json& s : json) {
+    if (!s.is_object() || s.size() != 2 || !s.contains("key_id") || !s.contains("sig") ||
+        !s["key_id"].is_string() || !s["sig"].is_string()) {
+      return "signatures";
+    }
+    auto id = KeyId::Parse(s["key_id"].get<std::string>());
+    if (!id.ok()) return "signatures.key_id";
+    auto sig = Signature::ParseHex(s["sig"].get<std::string>());
+    if (!sig.ok()) return "signatures.sig";
+    out->push_back(ChangeSignature{*id, *sig});
+  }
+  return nullptr;
 }
 
 Result<TrustEvent> DecodeTrustEvent(std::string_view bytes, std::string_view what) {
@@ -41,19 +88,53 @@ Result<TrustEvent> DecodeTrustEvent(std::string_view bytes, std::string_view wha
 // ---- events ----
 
 Json TrustEvent::ToJson(bool with_hash) const {
-  Json j = {{"seq", seq},
-            {"time", FormatTime(time_micros)},
-            {"actor", actor},
-            {"action", TrustActionName(action)},
-            {"name", name},
-            {"key_id", key_id.ToString()},
-            {"roles", roles},
-            {"reason", reason},
-            {"prev", prev ? Json(prev->ToString()) : Json()}};
+  Json j = {{"seq", seq},       {"time", FormatTime(time_micros)},
+            {"actor", actor},   {"action", TrustActionName(action)},
+            {"reason", reason}, {"prev", prev ? Json(prev->ToString()) : Json()}};
+  if (root) {
+    Json keys = Json::array();
+    for (const auto& k : root->keys) keys.push_back(k.Hex());
+    j["root"] = {{"keys", std::move(keys)},
+                 {"threshold", root->threshold},
+                 {"policy_seq", root->policy_seq}};
+  } else {
+    j["name"] = name;
+    j["key_id"] = key_id.ToString();
+    j["roles"] = roles;
+  }
   if (public_key) j["public_key"] = public_key->Hex();
-  if (with_hash) j["hash"] = hash.ToString();
+  if (with_hash) {
+    j["hash"] = hash.ToString();
+    if (!signatures.empty()) j["signatures"] = ChangeSignaturesJson(signatures);
+  }
   return j;
 }
+
+namespace {
+
+// The "root" member of a root event; nullptr when well-formed, else the bad field.
+const char* ReadRootSpec(const Json& j, RootSpec* out) {
+  if (!j.is_object() || j.size() != 3 || !j.contains("keys") || !j["keys"].is_array()) {
+    return "root";
+  }
+  for (const Json& k : j["keys"]) {
+    if (!k.is_string()) return "root.keys";
+    auto pk = PublicKey::ParseHex(k.get<std::string>());
+    if (!pk.ok()) return "root.keys";
+    out->keys.push_back(*pk);
+  }
+  if (!j.contains("threshold") || !j["threshold"].is_number_unsigned()) return "root.threshold";
+  uint64_t threshold = j["threshold"].get<uint64_t>();
+  if (threshold == 0 || threshold > out->keys.size()) return "root.threshold";
+  out->threshold = static_cast<uint32_t>(threshold);
+  if (!j.contains("policy_seq") || !j["policy_seq"].is_number_unsigned()) {
+    return "root.policy_seq";
+  }
+  out->policy_seq = j["policy_seq"].get<uint64_t>();
+  return nullptr;
+}
+
+}  // namespace
 
 Result<TrustEvent> TrustEvent::FromJson(const Json& j) {
   auto bad = [](std::string_view field) {
@@ -72,15 +153,31 @@ Result<TrustEvent> TrustEvent::FromJson(const Json& j) {
       e.action = TrustAction::kAdd;
     } else if (action == "revoke") {
       e.action = TrustAction::kRevoke;
+    } else if (action == "root") {
+      e.action = TrustAction::kRoot;
     } else {
       return bad("action");
     }
-    e.name = j.at("name").get<std::string>();
-    auto key_id = KeyId::Parse(j.at("key_id").get<std::string>());
-    if (!key_id.ok()) return bad("key_id");
-    e.key_id = *key_id;
-    e.roles = j.at("roles").get<std::vector<std::string>>();
+    if (e.action == TrustAction::kRoot) {
+      if (j.contains("name") || j.contains("key_id") || j.contains("roles")) return bad("root");
+      RootSpec spec;
+      if (!j.contains("root")) return bad("root");
+      if (const char* field = ReadRootSpec(j.at("root"), &spec)) return bad(field);
+      e.root = std::move(spec);
+    } else {
+      if (j.contains("root")) return bad("root");
+      e.name = j.at("name").get<std::string>();
+      auto key_id = KeyId::Parse(j.at("key_id").get<std::string>());
+      if (!key_id.ok()) return bad("key_id");
+      e.key_id = *key_id;
+      e.roles = j.at("roles").get<std::vector<std::string>>();
+    }
     e.reason = j.at("reason").get<std::string>();
+    if (j.contains("signatures")) {
+      if (const char* field = ReadChangeSignatures(j.at("signatures"), &e.signatures)) {
+        return bad(field);
+      }
+    }
     if (j.contains("public_key")) {
       auto pk = PublicKey::ParseHex(j.at("public_key").get<std::string>());
       if (!pk.ok()) return bad("public_key");
@@ -129,6 +226,12 @@ Result<TrustState> TrustState::Load(const Store& store) {
   TrustState state;
   CAIRN_ASSIGN_OR_RETURN(auto head, LoadHead(store));
   state.head_seq_ = head ? head->seq : 0;
+  CAIRN_ASSIGN_OR_RETURN(auto root, StoreInternal::db(store).Get(Table::kTrust, kTrustRootKey));
+  if (root) {
+    CAIRN_ASSIGN_OR_RETURN(TrustEvent r, DecodeTrustEvent(*root, "the trust root record"));
+    if (!r.root) return Status::Corruption("the trust root record is not a root event");
+    state.root_ = Root{std::move(*r.root), r.seq, r.time_micros};
+  }
   CAIRN_ASSIGN_OR_RETURN(auto revocations, ScanEvents(store, kTrustRevokedPrefix));
   for (auto& r : revocations) state.revoked_.emplace(r.key_id, std::move(r));
   CAIRN_ASSIGN_OR_RETURN(auto adds, ScanEvents(store, kTrustNamePrefix));
@@ -186,22 +289,110 @@ Result<std::vector<TrustEvent>> ReadTrustEvents(const Store& store) {
   return ScanEvents(store, kTrustEventPrefix);
 }
 
+// ---- signing changes ----
+
+uint32_t CountRootSignatures(const RootSpec& root, std::string_view message,
+                             const std::vector<ChangeSignature>& signatures,
+                             std::vector<std::string>* problems) {
+  std::set<KeyId> counted;
+  for (const auto& s : signatures) {
+    const PublicKey* key = nullptr;
+    for (const auto& k : root.keys) {
+      if (k.id() == s.key_id) key = &k;
+    }
+    if (key == nullptr) {
+      problems->push_back(fmt::format("key {} is not a root key", s.key_id.Short()));
+    } else if (!VerifySignature(*key, message, s.sig)) {
+      problems->push_back(
+          fmt::format("root key {}'s signature does not verify over the change", s.key_id.Short()));
+    } else if (!counted.insert(s.key_id).second) {
+      problems->push_back(fmt::format("root key {} signed twice (counted once)", s.key_id.Short()));
+    }
+  }
+  return static_cast<uint32_t>(counted.size());
+}
+
+Result<std::vector<ChangeSignature>> SignChange(const std::optional<Root>& root,
+                                                std::string_view message,
+                                                const std::vector<const PrivateKey*>& keys,
+                                                std::string_view what) {
+  if (!root) {
+    if (!keys.empty()) {
+      return Status::Usage(fmt::format(
+          "the store has no root, so a {} takes no --key; make a root first with 'cairn trust "
+          "init --root PUBKEY... --threshold K --key PRIVATE...'",
+          what));
+    }
+    return std::vector<ChangeSignature>();
+  }
+  std::vector<ChangeSignature> out;
+  for (const PrivateKey* key : keys) {
+    if (!root->spec.HasKey(key->id())) {
+      return Status::Usage(fmt::format(
+          "--key {}: not a root key of this store (see 'cairn trust list'); a {} is approved by "
+          "root keys only; nothing changed",
+          key->id().Short(), what));
+    }
+    CAIRN_ASSIGN_OR_RETURN(Signature sig, key->Sign(message));
+    out.push_back(ChangeSignature{key->id(), sig});
+  }
+  std::vector<std::string> problems;
+  uint32_t have = CountRootSignatures(root->spec, message, out, &problems);
+  if (have < root->spec.threshold) {
+    return Status::GateBlocked(fmt::format(
+        "a {} needs the signatures of {} of the {} {} keys{}; {} given: add --key "
+        "ROOT_PRIVATE.pem for each further root key; nothing changed",
+        what, root->spec.threshold, root->spec.keys.size(), root->seq == 0 ? "new root" : "root",
+        root->seq == 0 ? "" : fmt::format(" (the root of trust event #{})", root->seq), have));
+  }
+  return out;
+}
+
 // ---- changing ----
 
 namespace {
 
-// Fills seq, time, prev and hash from the chain head, then writes the event, the new head
-// and `record_key` (a copy of the event) in one synced batch.
-Result<TrustEvent> AppendTrustEvent(Store& store, TrustEvent e, const std::string& record_key) {
+// Keys a rooted change may be signed with: a rotation's keys are checked by two roots, so
+// a key of only one of them must not be refused by the other.
+std::vector<const PrivateKey*> KeysOf(const RootSpec& spec,
+                                      const std::vector<const PrivateKey*>& keys) {
+  std::vector<const PrivateKey*> out;
+  for (const PrivateKey* k : keys) {
+    if (spec.HasKey(k->id())) out.push_back(k);
+  }
+  return out;
+}
+
+// Fills seq, time, prev and hash from the chain head, collects the root signatures the
+// change needs (`roots`: the roots whose thresholds it must meet), then writes the event,
+// the new head and `record_keys` (copies of the event) in one synced batch.
+Result<TrustEvent> AppendTrustEvent(Store& store, TrustEvent e,
+                                    const std::vector<std::string>& record_keys,
+                                    const std::vector<std::optional<Root>>& roots,
+                                    const std::vector<const PrivateKey*>& keys,
+                                    bool each_root_its_own_keys = false) {
   if (store.read_only()) return Status::Internal("changing trust needs a writable store");
   Db& db = StoreInternal::db(store);
   CAIRN_ASSIGN_OR_RETURN(auto head, LoadHead(store));
-  LinkAfter(head ? &*head : nullptr, store.clock().NowMicros(), &e);
+  CAIRN_RETURN_IF_ERROR(
+      LinkAfter(head ? &*head : nullptr, store.clock().NowMicros(), &e, "trust event"));
   CAIRN_ASSIGN_OR_RETURN(e.hash, e.ComputeHash());
+  std::string message = TrustChangeSigningMessage(e.hash);
+  for (const auto& root : roots) {
+    CAIRN_ASSIGN_OR_RETURN(
+        auto sigs,
+        SignChange(root, message, each_root_its_own_keys && root ? KeysOf(root->spec, keys) : keys,
+                   root && root->seq == 0 ? "new root" : "trust change"));
+    for (auto& sig : sigs) {
+      bool have = false;
+      for (const auto& s : e.signatures) have = have || s.key_id == sig.key_id;
+      if (!have) e.signatures.push_back(sig);
+    }
+  }
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
   Batch batch(db);
   PutChainEvent(batch, TrustChain(), e.seq, bytes);
-  batch.Put(Table::kTrust, record_key, bytes);
+  for (const auto& key : record_keys) batch.Put(Table::kTrust, key, bytes);
   CAIRN_RETURN_IF_ERROR(db.Write(batch, /*sync=*/true));
   return e;
 }
@@ -236,6 +427,12 @@ Result<TrustEvent> AddTrust(Store& store, const std::string& name, const PublicK
         id.Short(), FormatTime(via->revocation->time_micros), via->revocation->name,
         via->revocation->reason));
   }
+  if (state.root() && state.root()->spec.HasKey(id)) {
+    return Status::Conflict(fmt::format(
+        "key {} is a root key: root keys approve trust and policy changes and sign nothing else; "
+        "trust another key as \"{}\"",
+        id.Short(), name));
+  }
   TrustEvent e;
   e.actor = options.actor;
   e.action = TrustAction::kAdd;
@@ -246,7 +443,7 @@ Result<TrustEvent> AddTrust(Store& store, const std::string& name, const PublicK
   std::sort(e.roles.begin(), e.roles.end());
   e.roles.erase(std::unique(e.roles.begin(), e.roles.end()), e.roles.end());
   e.reason = options.reason;
-  return AppendTrustEvent(store, std::move(e), TrustNameKey(name));
+  return AppendTrustEvent(store, std::move(e), {TrustNameKey(name)}, {state.root()}, options.keys);
 }
 
 Result<TrustEvent> RevokeTrust(Store& store, const std::string& name,
@@ -272,7 +469,65 @@ Result<TrustEvent> RevokeTrust(Store& store, const std::string& name,
   e.key_id = entry->key_id;
   e.roles = entry->roles;
   e.reason = options.reason;
-  return AppendTrustEvent(store, std::move(e), TrustRevokedKey(entry->key_id));
+  return AppendTrustEvent(store, std::move(e), {TrustRevokedKey(entry->key_id)}, {state.root()},
+                          options.keys);
+}
+
+Result<TrustEvent> InitRoot(Store& store, RootSpec spec, const TrustChangeOptions& options) {
+  constexpr size_t kMaxRootKeys = 16;
+  if (spec.keys.empty() || spec.keys.size() > kMaxRootKeys) {
+    return Status::Usage(fmt::format("--root: give 1 to {} root public keys", kMaxRootKeys));
+  }
+  std::sort(spec.keys.begin(), spec.keys.end(),
+            [](const PublicKey& a, const PublicKey& b) { return a.id() < b.id(); });
+  for (size_t i = 1; i < spec.keys.size(); ++i) {
+    if (spec.keys[i] == spec.keys[i - 1]) {
+      return Status::Usage(fmt::format("--root: key {} is given twice; each root key counts once",
+                                       spec.keys[i].id().Short()));
+    }
+  }
+  if (spec.threshold == 0 || spec.threshold > spec.keys.size()) {
+    return Status::Usage(fmt::format("--threshold {}: must be 1 to {} (the number of root keys)",
+                                     spec.threshold, spec.keys.size()));
+  }
+  if (options.reason.empty()) {
+    return Status::Usage("say why with --reason TEXT: it is recorded in the trust chain");
+  }
+  CAIRN_ASSIGN_OR_RETURN(TrustState state, TrustState::Load(store));
+  for (const auto& k : spec.keys) {
+    KeyTrust standing = state.StatusOf(k.id());
+    if (standing != KeyTrust::kUnknown) {
+      return Status::Conflict(fmt::format(
+          "--root: key {} is {} as a signer (\"{}\"): a root key must sign nothing but trust and "
+          "policy changes; generate a new key for the root",
+          k.id().Short(), standing == KeyTrust::kRevoked ? "revoked" : "trusted",
+          state.EntriesFor(k.id()).front()->name));
+    }
+  }
+  if (state.root() && state.root()->spec.KeyIds() == spec.KeyIds() &&
+      state.root()->spec.threshold == spec.threshold) {
+    return Status::Conflict("the store's root is already exactly these keys and threshold");
+  }
+  CAIRN_ASSIGN_OR_RETURN(spec.policy_seq, PolicyHeadSeq(store));
+  TrustEvent e;
+  e.actor = options.actor;
+  e.action = TrustAction::kRoot;
+  e.reason = options.reason;
+  Root next{spec, 0, 0};
+  e.root = std::move(spec);
+  for (const PrivateKey* k : options.keys) {
+    bool known = next.spec.HasKey(k->id()) || (state.root() && state.root()->spec.HasKey(k->id()));
+    if (!known) {
+      return Status::Usage(fmt::format(
+          "--key {}: neither a new nor a current root key; nothing changed", k->id().Short()));
+    }
+  }
+  // The new root must approve itself; a rotation needs the current root's approval too. Each
+  // root counts only its own keys among those given.
+  std::vector<std::optional<Root>> roots = {next};
+  if (state.root()) roots.push_back(state.root());
+  return AppendTrustEvent(store, std::move(e), {std::string(kTrustRootKey)}, roots, options.keys,
+                          /*each_root_its_own_keys=*/true);
 }
 
 }  // namespace cairn

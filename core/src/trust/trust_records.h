@@ -4,6 +4,7 @@
 //   "head"                     -> canonical JSON of the last trust event (the chain's end)
 //   "name/" name               -> canonical JSON of the event that added the name
 //   "revoked/" 32-byte key id  -> canonical JSON of the event that revoked the key
+//   "root"                     -> canonical JSON of the newest root event (rooted stores)
 // Every value is a byte-exact copy of an event, so the records can be checked against the
 // chain by comparing bytes.
 #pragma once
@@ -36,6 +37,7 @@ struct TrustChainAudit {
   uint64_t head_seq = 0;
   std::optional<AuditProblem> problem;  // the first broken link
   std::map<KeyId, KeyHistory> keys;     // from the events up to the first broken link
+  std::vector<Root> roots;              // every root event, oldest first
   // The key's standing once events 1..seq had happened.
   KeyTrust StatusAt(const KeyId& key, uint64_t seq) const;
 };

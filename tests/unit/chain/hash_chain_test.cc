@@ -19,20 +19,23 @@ struct TestEvent {
   Digest hash;
 };
 
-TEST(HashChain, LinksNumberFromOneAndTimeNeverGoesBack) {
+TEST(HashChain, LinksNumberFromOneAndAClockThatWentBackIsRefused) {
   TestEvent first;
-  LinkAfter<TestEvent>(nullptr, 1000, &first);
+  ASSERT_TRUE(LinkAfter<TestEvent>(nullptr, 1000, &first, "event").ok());
   EXPECT_EQ(first.seq, 1u);
   EXPECT_FALSE(first.prev.has_value());
   EXPECT_EQ(first.time_micros, 1000);
   first.hash = Digest::Of("first");
   TestEvent second;
-  LinkAfter(&first, 400, &second);  // the clock went back
+  Status back = LinkAfter(&first, 400, &second, "event");  // the clock went back
+  EXPECT_EQ(back.code(), Code::kConflict);
+  EXPECT_NE(back.message().find("the clock went backwards"), std::string::npos);
+  ASSERT_TRUE(LinkAfter(&first, 1000, &second, "event").ok());  // the same instant is fine
   EXPECT_EQ(second.seq, 2u);
   EXPECT_EQ(*second.prev, first.hash);
-  EXPECT_EQ(second.time_micros, 1001);
+  EXPECT_EQ(second.time_micros, 1000);
   TestEvent third;
-  LinkAfter(&second, 5000, &third);
+  ASSERT_TRUE(LinkAfter(&second, 5000, &third, "event").ok());
   EXPECT_EQ(third.time_micros, 5000);
 }
 
@@ -62,7 +65,7 @@ class PolicyChainBreaks : public ::testing::Test {
     ASSERT_TRUE(db().Write(b, true).ok());
   }
   std::string Problem() {
-    auto audit = AuditPolicyChain(*store_);
+    auto audit = AuditPolicyChain(*store_, {}, 0);
     EXPECT_TRUE(audit.ok());
     return audit->problem ? audit->problem->message : "";
   }

@@ -179,13 +179,16 @@ TEST_F(DeploymentTest, ExpectIsACompareAndSwap) {
   EXPECT_TRUE(Promote(*store_, "prod", v_[2], m).ok());
 }
 
-TEST_F(DeploymentTest, EventTimeNeverGoesBackwardsEvenIfTheClockDoes) {
+TEST_F(DeploymentTest, AClockThatWentBackwardsIsRefusedNotHidden) {
   ASSERT_TRUE(PromoteV(0).ok());
   clock_.now -= 3600000000;  // an hour back
   auto e = Promote(*store_, "prod", v_[1], Move());
-  ASSERT_TRUE(e.ok());
-  auto events = ReadEvents(*store_, "prod");
-  EXPECT_GT((*events)[1].time_micros, (*events)[0].time_micros);
+  ASSERT_EQ(e.status().code(), Code::kConflict);
+  EXPECT_NE(e.status().message().find("the clock went backwards"), std::string::npos)
+      << e.status().message();
+  EXPECT_EQ(ReadEvents(*store_, "prod")->size(), 1u);
+  clock_.now += 3600000000;  // the same instant as the last event is not backwards
+  ASSERT_TRUE(Promote(*store_, "prod", v_[1], Move()).ok());
 }
 
 TEST_F(DeploymentTest, LiveAtBeforeAtAndBetweenEvents) {

@@ -241,7 +241,7 @@ TEST_F(FaultInjectionTest, TrustAdd) {
   RunEveryFault(
       {"trust add",
        [&](Store& s) {
-         return AddTrust(s, "ci", ci_.public_key(), {"ci"}, {"admin@test", "faults"}).status();
+         return AddTrust(s, "ci", ci_.public_key(), {"ci"}, {"admin@test", "faults", {}}).status();
        },
        [&](const Store& s) {
          auto events = ReadTrustEvents(s);
