@@ -104,7 +104,15 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
       }
     }
     size_t valid = 0;
-    for (const auto& s : report->signatures) valid += s.status == SignatureStatus::kValid;
+    for (const auto& s : report->signatures) {
+      valid += s.status == SignatureStatus::kValid;
+      if (s.status == SignatureStatus::kValid && !s.detail.empty()) {
+        std::string names;
+        for (const auto& n : s.names) names += (names.empty() ? "" : ", ") + n;
+        Print("{}: event #{}: signed by {} ({}): valid, {}\n", s.deployment, s.seq,
+              names.empty() ? s.key_id.Short() : names, s.key_id.Short(), s.detail);
+      }
+    }
     auto n = [](uint64_t count, const char* what) {
       return fmt::format("{} {}{}", count, what, count == 1 ? "" : "s");
     };

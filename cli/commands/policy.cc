@@ -35,6 +35,22 @@ std::vector<std::string> RuleLines(const Policy& p) {
   if (p.require_agent_limits) {
     out.push_back("require-agent-limits   every model declares limits.max_steps and max_cost_usd");
   }
+  if (!p.require_signed_moves.empty()) {
+    out.push_back(fmt::format("require-signed-moves   every promote and rollback signed by role {}",
+                              p.require_signed_moves));
+  }
+  for (const auto& [eval, digest] : p.eval_dataset) {
+    out.push_back(
+        fmt::format("eval-dataset           {} counts only dataset {}", eval, digest.ToString()));
+  }
+  if (!p.attester_role.empty()) {
+    out.push_back(
+        fmt::format("attester-role          eval results count only by role {}", p.attester_role));
+  }
+  if (p.min_n != 0) {
+    out.push_back(
+        fmt::format("min-n                  eval results count only over >= {} cases", p.min_n));
+  }
   if (p.no_overrides) out.push_back("no-overrides           promote --override is refused");
   return out;
 }
@@ -58,6 +74,10 @@ struct PolicySetOptions {
   std::vector<std::string> min_eval;
   std::vector<std::string> max_eval_drop;
   std::vector<std::string> soak;
+  std::vector<std::string> eval_dataset;
+  std::string require_signed_moves;
+  std::string attester_role;
+  uint64_t min_n = 0;
   bool require_pinned_models = false;
   bool require_agent_limits = false;
   bool no_overrides = false;
@@ -130,6 +150,18 @@ Result<Policy> PolicyFromFlags(const PolicySetOptions& o) {
       return Status::Usage(fmt::format("--soak: {} is given twice", kv.first));
     }
   }
+  for (const auto& text : o.eval_dataset) {
+    CAIRN_ASSIGN_OR_RETURN(
+        auto kv, SplitAssignment(text, "--eval-dataset", "golden-v3=sha256:<64 hex> (or =FILE)"));
+    CAIRN_RETURN_IF_ERROR(ValidateEvalName(kv.first).WithContext("--eval-dataset"));
+    CAIRN_ASSIGN_OR_RETURN(Digest d, DatasetDigest(kv.second));
+    if (!p.eval_dataset.emplace(kv.first, d).second) {
+      return Status::Usage(fmt::format("--eval-dataset: {} is given twice", kv.first));
+    }
+  }
+  p.require_signed_moves = o.require_signed_moves;
+  p.attester_role = o.attester_role;
+  p.min_n = o.min_n;
   p.require_pinned_models = o.require_pinned_models;
   p.require_agent_limits = o.require_agent_limits;
   p.no_overrides = o.no_overrides;
@@ -137,12 +169,16 @@ Result<Policy> PolicyFromFlags(const PolicySetOptions& o) {
     if (!p.empty() || p.no_overrides) {
       return Status::Usage("--clear removes the whole policy: give it without any rule");
     }
+    if (!p.eval_dataset.empty() || !p.attester_role.empty() || p.min_n != 0) {
+      return Status::Usage("--clear removes the whole policy: give it without any rule");
+    }
     return p;
   }
   if (p.empty() && !p.no_overrides) {
     return Status::Usage(
         "give at least one rule (--require-signatures, --min-eval, --max-eval-drop, --soak, "
-        "--require-pinned-models, --require-agent-limits), or --clear to remove the policy");
+        "--require-pinned-models, --require-agent-limits, --require-signed-moves), or --clear to "
+        "remove the policy");
   }
   CAIRN_RETURN_IF_ERROR(ValidatePolicy(p));
   return p;
@@ -289,6 +325,14 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
       ->allow_extra_args(false);
   cmd->add_option("--soak", set->soak, "FROM=DURATION: live on FROM that long first, e.g. beta=24h")
       ->allow_extra_args(false);
+  cmd->add_option("--eval-dataset", set->eval_dataset,
+                  "NAME=sha256:...|FILE: eval rules on NAME count only this dataset (repeatable)");
+  cmd->add_option("--attester-role", set->attester_role,
+                  "Eval results count only when attested by a key with this role");
+  cmd->add_option("--min-n", set->min_n, "Eval results count only over at least N cases")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 53));
+  cmd->add_option("--require-signed-moves", set->require_signed_moves,
+                  "ROLE: every promote and rollback must be signed by a key with this role");
   cmd->add_flag("--require-pinned-models", set->require_pinned_models,
                 "Every model component pinned to a revision or digest");
   cmd->add_flag("--require-agent-limits", set->require_agent_limits,

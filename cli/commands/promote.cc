@@ -32,6 +32,7 @@ int RunPromote(const PromoteOptions& o, const Context& ctx) {
   if (!id.ok()) return ReportError(id.status());
   MoveOptions move;
   move.actor = ctx.Actor();
+  move.actor_given = !ctx.global.actor.empty();
   move.reason = o.reason;
   if (*key) move.key = &**key;
   if (!o.expect.empty()) {

@@ -32,6 +32,7 @@ int RunRollback(const RollbackCmdOptions& o, const Context& ctx) {
   if (!store.ok()) return ReportError(store.status());
   RollbackOptions options;
   options.move.actor = ctx.Actor();
+  options.move.actor_given = !ctx.global.actor.empty();
   options.move.reason = o.reason;
   if (*key) options.move.key = &**key;
   options.steps = o.steps;

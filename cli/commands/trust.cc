@@ -38,7 +38,7 @@ Json EntryJson(const TrustEntry& e) {
 // The options of a change: actor, reason, and the root keys (loaded by the caller).
 TrustChangeOptions ChangeOptions(const Context& ctx, const std::string& reason,
                                  const std::vector<PrivateKey>& keys) {
-  TrustChangeOptions o{ctx.Actor(), reason, {}};
+  TrustChangeOptions o{ctx.Actor(), reason, {}, {}};
   for (const auto& k : keys) o.keys.push_back(&k);
   return o;
 }
@@ -118,16 +118,25 @@ int RunTrustAdd(const TrustAddOptions& o, const Context& ctx) {
 struct TrustRevokeOptions {
   std::string name;
   std::string reason;
+  std::string compromised_since;
   std::vector<std::string> keys;
   bool json = false;
 };
 
 int RunTrustRevoke(const TrustRevokeOptions& o, const Context& ctx) {
+  std::optional<int64_t> since;
+  if (!o.compromised_since.empty()) {
+    auto t = ParseTime(o.compromised_since);
+    if (!t.ok()) return ReportError(t.status().WithContext("--compromised-since"));
+    since = *t;
+  }
   auto keys = ctx.RootKeys(o.keys);
   if (!keys.ok()) return ReportError(keys.status());
   auto store = ctx.OpenForWrite();
   if (!store.ok()) return ReportError(store.status());
-  auto event = RevokeTrust(**store, o.name, ChangeOptions(ctx, o.reason, *keys));
+  TrustChangeOptions change = ChangeOptions(ctx, o.reason, *keys);
+  change.compromised_since = since;
+  auto event = RevokeTrust(**store, o.name, change);
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
     PrintJson(event->ToJson());
@@ -267,6 +276,8 @@ void RegisterTrust(CLI::App& app, Context& ctx) {
   cmd = group->add_subcommand("revoke", "Revoke the key of NAME, under every name (audited)");
   cmd->add_option("name", revoke->name, "Trusted name whose key to revoke")->required();
   cmd->add_option("--reason", revoke->reason, "Why (recorded in the trust chain)")->required();
+  cmd->add_option("--compromised-since", revoke->compromised_since,
+                  "TIME the key was in other hands from: audit flags every move it signed since");
   cmd->add_option("--key", revoke->keys,
                   "A root private key PEM approving this (rooted stores; repeat)");
   cmd->add_flag("--json", revoke->json, "Print the trust event as JSON");

@@ -63,11 +63,11 @@ class SignedStoreTest : public ::testing::Test {
   Result<TrustEvent> Trust(const std::string& name, const PrivateKey& key,
                            std::vector<std::string> roles) {
     clock_.now += 1000000;
-    return AddTrust(*store_, name, key.public_key(), roles, {"admin@test", "test", {}});
+    return AddTrust(*store_, name, key.public_key(), roles, {"admin@test", "test", {}, {}});
   }
   Result<TrustEvent> Revoke(const std::string& name, const std::string& reason = "lost laptop") {
     clock_.now += 1000000;
-    return RevokeTrust(*store_, name, {"admin@test", reason, {}});
+    return RevokeTrust(*store_, name, {"admin@test", reason, {}, {}});
   }
   Result<SignResult> SignV(int i, const PrivateKey& key) {
     clock_.now += 1000000;

@@ -40,6 +40,10 @@ struct EvalStatement {
   std::optional<Digest> report;   // the report file, stored as an object
   int64_t time_micros = 0;
   std::string actor;
+  // The store's attestation sequence when it was recorded (1, 2, 3 … per store; none for
+  // attestations recorded before it existed). "Newest" means highest here, never the
+  // attester's own clock.
+  std::optional<uint64_t> seq;
 
   Json ToJson() const;
   static Result<EvalStatement> FromJson(const Json& json, std::string_view what);
@@ -61,10 +65,11 @@ struct AttestOptions {
   std::optional<std::string> report;
 };
 
-// Records a signed eval result for `statement.snapshot` (its time and actor are set here;
-// `report` is filled in from options.report). A revoked key may not attest; an unknown one
-// may (its attestation does not count until the key is trusted).
-// Errors: kNotFound (no such snapshot), kUsage (bad eval name), kConflict (revoked key).
+// Records a signed eval result for `statement.snapshot` (its time, actor and seq are set
+// here; `report` is filled in from options.report). A revoked key may not attest; an unknown
+// one may (its attestation does not count until the key is trusted).
+// Errors: kNotFound (no such snapshot), kUsage (bad eval name), kConflict (revoked key; a
+// clock before the snapshot's `created` time).
 Result<Attestation> Attest(Store& store, EvalStatement statement, const PrivateKey& key,
                            const AttestOptions& options);
 
@@ -77,14 +82,18 @@ struct AttestationCheck {
   std::vector<std::string> roles;  // union of its roles; empty unless valid
 };
 
-// Every attestation stored for snapshot `id`, judged against `trust`, oldest first. A
+// Every attestation stored for snapshot `id`, judged against `trust`, oldest first (by seq;
+// those without one first, by time). A
 // record whose statement names another snapshot (copied), whose id does not match its
 // statement, or whose signature does not verify is `bad`.
 Result<std::vector<AttestationCheck>> CheckAttestations(const Store& store, const SnapshotId& id,
                                                         const TrustState& trust);
 
 // The newest valid attestation on `eval` among `checks` (and, when given, on `dataset`);
-// nullptr when there is none. "Newest" is by statement time.
+// nullptr when there is none. "Newest" is by store order (see EvalStatement::seq).
+// Store order: by seq (attestations without one first), then by time.
+bool StoreOrderBefore(const EvalStatement& a, const EvalStatement& b);
+
 const AttestationCheck* NewestValidEval(const std::vector<AttestationCheck>& checks,
                                         std::string_view eval,
                                         const std::optional<Digest>& dataset = std::nullopt,

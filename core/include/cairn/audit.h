@@ -33,6 +33,10 @@ struct EventSignatureCheck {
   std::vector<std::string> names;  // the key's trusted names
   std::string detail;
 };
+// How far an event's or attestation's time may be ahead of the auditor's clock before it is
+// flagged as dated in the future (clocks of different hosts differ a little).
+inline constexpr int64_t kMaxClockSkewMicros = int64_t{5} * 60 * 1000000;  // 5 minutes
+
 struct AuditReport {
   // The root in force (trust.h); nullopt: the store is unrooted — trust and policy changes
   // need no signature there, which is reported but is not a problem.
@@ -51,8 +55,9 @@ struct AuditReport {
 // `pinned_root`: the root key ids the caller knows out of band (`audit verify --root`); when
 // given, one of the store's root events must have exactly these keys, or the whole trust
 // chain may have been rewritten from a root of someone else's making.
+// `now_micros` is the auditor's clock (0: the store's clock).
 Result<AuditReport> AuditVerify(const Store& store,
                                 const std::optional<DeploymentName>& only = std::nullopt,
-                                const std::vector<KeyId>& pinned_root = {});
+                                const std::vector<KeyId>& pinned_root = {}, int64_t now_micros = 0);
 
 }  // namespace cairn

@@ -29,9 +29,12 @@ const char* ActionName(EventAction action);
 // be neither stripped nor swapped without breaking the chain. `trust_seq` is the trust
 // chain's last seq when the event was signed: the signature is judged by the trust list as
 // it stood then.
+// `name` is the key's trusted name, which is also the event's actor (events signed before
+// names were recorded have none).
 struct EventSigner {
   KeyId key_id;
   uint64_t trust_seq = 0;
+  std::string name;
 };
 
 // The signature itself, over EventSigningMessage(hash): outside the hash it signs.
@@ -64,6 +67,9 @@ struct Event {
   // The gate's results for this move (policy checks; docs/format.md "Events"), covered by
   // the hash. An empty list is not written, so events without checks hash as before.
   std::vector<PolicyCheck> checks;
+  // The policy chain's last seq when the gate ran (none for moves made without a gate, and
+  // for events older than this field), covered by the hash: which policy judged this move.
+  std::optional<uint64_t> policy_seq;
   Digest hash;
   std::optional<EventSignature> signature;  // not covered by the hash
 
@@ -86,10 +92,14 @@ struct MoveOptions {
   std::optional<SnapshotId> expect;  // compare-and-swap: fail with kMoved unless live == this
   // When set, the event is signed with this key (`--key`, $CAIRN_KEY). The key must be
   // trusted now: an unknown or revoked key is refused with kConflict and nothing changes.
+  // A signed event's actor is the key's trusted name, not `actor`; with `actor_given` (the
+  // caller named an actor explicitly) a different name is refused with kUsage.
   const PrivateKey* key = nullptr;
+  bool actor_given = false;
   // Called once the move is known to be possible (the snapshot exists, it is not live
   // already, --expect holds), right before it is written, with the planned event
-  // (deployment, action, from, to, actor, reason, forced; no seq, time or hash yet).
+  // (deployment, action, from, to, actor, reason, forced, signed_by; no seq, time or hash
+  // yet).
   // An error stops the move with that error and nothing changes; the checks it returns are
   // stored in the event. Runs while the writer lock is held (gates.h).
   std::function<Result<std::vector<PolicyCheck>>(const Event& planned)> gate;

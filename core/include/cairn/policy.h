@@ -44,6 +44,14 @@ struct Policy {
   bool require_pinned_models = false;
   bool require_agent_limits = false;
   bool no_overrides = false;
+  // A move (promote or rollback) must be signed by a trusted key holding this role ("": not
+  // required). Never overridable.
+  std::string require_signed_moves;
+  // Bind every eval rule (min-eval, max-eval-drop): only attestations on the named dataset
+  // digest, by a key holding `attester_role`, over at least `min_n` cases count.
+  std::map<std::string, Digest> eval_dataset;  // eval name -> the one dataset counted
+  std::string attester_role;                   // "": any trusted key
+  uint64_t min_n = 0;                          // 0: any n (also none)
 
   // Canonical-JSON friendly (scores as decimal strings, durations in integer µs);
   // docs/format.md "Policy".
@@ -54,9 +62,15 @@ struct Policy {
   bool empty() const;  // no rule at all (no_overrides alone is no rule)
 };
 
+// The rules of `stronger` that `weaker` lacks or loosens, one line each ("min-eval golden-v3
+// 0.80 < 0.85", "require-signed-moves release"); empty when `weaker` is at least as strict
+// everywhere. What `audit verify` uses to flag a move made in a window of weaker policy.
+std::vector<std::string> LoosenedRules(const Policy& weaker, const Policy& stronger);
+
 // Every rule well-formed: a valid deployment name; counts >= 1 and one requirement per role
 // (valid role words); valid eval names; soak tiers that are valid deployment names other
-// than the deployment itself, with durations of 1 s to 3650 d. kUsage naming the flag.
+// than the deployment itself, with durations of 1 s to 3650 d; evidence bindings only with
+// an eval rule to bind (datasets only for evals that have one). kUsage naming the flag.
 Status ValidatePolicy(const Policy& policy);
 
 // Durations as typed for --soak: one or more <digits><unit> groups, units s, m, h, d
@@ -117,6 +131,9 @@ Result<std::vector<PolicyEvent>> ReadPolicyEvents(const Store& store);
 struct PolicyChainAudit {
   uint64_t events = 0;
   std::optional<AuditProblem> problem;  // the first broken link (chain kPolicy)
+  // Per deployment, every policy it had: (seq of the event that set it, the policy), in
+  // chain order; a clear is an empty policy. Up to the first broken link.
+  std::map<std::string, std::vector<std::pair<uint64_t, Policy>>> history;
 };
 // Replays every policy event — hash, prev link, seq, time order, a valid policy, no event
 // that changes nothing, the root signatures every event after a root needs (judged by

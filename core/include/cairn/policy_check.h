@@ -19,6 +19,7 @@ inline constexpr std::string_view kRuleMaxEvalDrop = "max-eval-drop";
 inline constexpr std::string_view kRuleSoak = "soak";
 inline constexpr std::string_view kRuleRequirePinnedModels = "require-pinned-models";
 inline constexpr std::string_view kRuleRequireAgentLimits = "require-agent-limits";
+inline constexpr std::string_view kRuleRequireSignedMoves = "require-signed-moves";
 
 // OK for one of the six rule ids above; kUsage naming them all otherwise.
 Status ValidateRuleName(std::string_view rule);

@@ -84,6 +84,10 @@ Result<Snapshot> SnapshotFromManifest(const SnapshotId& id, std::string_view byt
 Result<Snapshot> LoadSnapshot(const Store& store, const SnapshotId& id);
 // True if the store holds a snapshot with this id.
 Result<bool> HasSnapshot(const Store& store, const SnapshotId& id);
+// The snapshot's `created` time, read without building the manifest (a move checks that it
+// is not dated before what it makes live). kNotFound if there is none with this id,
+// kCorruption if its manifest does not hash to its id or has no valid top-level `created`.
+Result<int64_t> SnapshotCreatedMicros(const Store& store, const SnapshotId& id);
 
 // One line of `snapshot list`.
 struct SnapshotSummary {

@@ -69,6 +69,9 @@ struct TrustEvent {
   std::optional<PublicKey> public_key;  // add only
   std::vector<std::string> roles;       // add: granted; revoke: what the name held
   std::optional<RootSpec> root;         // root only
+  // revoke only, when given: from when the key is known to be in other hands; `audit verify`
+  // flags every move it signed from then on.
+  std::optional<int64_t> compromised_since;
   std::string reason;
   std::optional<Digest> prev;
   Digest hash;
@@ -127,7 +130,8 @@ class TrustState {
 
 struct TrustChangeOptions {
   std::string actor;
-  std::string reason;  // required for revoke and root, optional for add
+  std::string reason;                        // required for revoke and root, optional for add
+  std::optional<int64_t> compromised_since;  // RevokeTrust: `--compromised-since`
   // Root keys approving the change (`--key`, repeated). A rooted store needs `threshold`
   // distinct root keys here; an unrooted store takes none.
   std::vector<const PrivateKey*> keys;

@@ -8,8 +8,10 @@
 #include <algorithm>
 #include <set>
 
+#include "cairn/clock.h"
 #include "cairn/deployment.h"
 #include "cairn/policy.h"
+#include "cairn/snapshot.h"
 #include "cairn/trust.h"
 #include "chain/hash_chain.h"
 #include "deploy/deployment_records.h"
@@ -144,6 +146,7 @@ Result<TrustChainAudit> AuditTrustChain(const Store& store) {
       name_records.emplace(e.name, std::string(bytes));
     } else {
       h.revoked_seq = e.seq;
+      h.compromised_since = e.compromised_since;
       revoke_records.emplace(std::string(e.key_id.digest().Raw()), std::string(bytes));
     }
     return std::optional<std::string>();
@@ -195,6 +198,14 @@ EventSignatureCheck JudgeEventSignature(const Event& e, const TrustChainAudit& t
       check.status = SignatureStatus::kValid;
       if (it->second.revoked_seq != 0) {
         check.detail = fmt::format("key revoked later (trust event #{})", it->second.revoked_seq);
+        const auto& since = it->second.compromised_since;
+        if (since && e.time_micros >= *since) {
+          check.status = SignatureStatus::kRevoked;
+          check.detail = fmt::format(
+              "signed at {}, after the key was compromised (since {}, revoked by trust event "
+              "#{})",
+              FormatTime(e.time_micros), FormatTime(*since), it->second.revoked_seq);
+        }
       }
       break;
     case KeyTrust::kRevoked:
@@ -241,15 +252,101 @@ std::optional<std::string> BrokenSignatureLink(const Event& e, uint64_t min_trus
   return std::nullopt;
 }
 
+// The policy in force for `deployment` once policy events 1..seq had happened, and the ones
+// before and after it: what a move's policy_seq is judged by.
+struct PolicyWindow {
+  std::optional<std::pair<uint64_t, Policy>> before, at, after;
+};
+PolicyWindow WindowAt(const PolicyChainAudit& policy, const std::string& deployment, uint64_t seq) {
+  PolicyWindow w;
+  auto it = policy.history.find(deployment);
+  if (it == policy.history.end()) return w;
+  const auto& h = it->second;
+  size_t i = 0;
+  while (i < h.size() && h[i].first <= seq) ++i;
+  // h[0..i) happened by `seq`.
+  if (i >= 1) w.at = h[i - 1];
+  if (i >= 2) w.before = h[i - 2];
+  if (i < h.size()) w.after = h[i];
+  return w;
+}
+
+// A move made under a policy weaker than both the one before it and the one after it — a
+// window opened to let one move through ("clear, promote, set again") — is flagged.
+std::optional<std::string> WeakerPolicyWindow(const Event& e, const PolicyChainAudit& policy) {
+  if (!e.policy_seq) return std::nullopt;
+  PolicyWindow w = WindowAt(policy, e.deployment, *e.policy_seq);
+  if (!w.at || !w.before || !w.after) return std::nullopt;
+  auto than_before = LoosenedRules(w.at->second, w.before->second);
+  auto than_after = LoosenedRules(w.at->second, w.after->second);
+  if (than_before.empty() || than_after.empty()) return std::nullopt;
+  std::string rules;
+  for (const auto& r : than_before) {
+    if (std::find(than_after.begin(), than_after.end(), r) != than_after.end()) {
+      rules += (rules.empty() ? "" : "; ") + r;
+    }
+  }
+  if (rules.empty()) rules = than_before.front();
+  return fmt::format(
+      "it was gated by policy event #{}, weaker than the policy before it (#{}) and after it "
+      "(#{}): {}",
+      w.at->first, w.before->first, w.after->first, rules);
+}
+
+// The time rules of one event: not before the snapshot it made live was created, and not
+// ahead of the auditor's clock by more than the allowed skew.
+Result<std::optional<std::string>> BrokenTimeRule(const Store& store, const Event& e,
+                                                  int64_t now_micros) {
+  using Broken = std::optional<std::string>;
+  if (e.time_micros > now_micros + kMaxClockSkewMicros) {
+    return Broken(fmt::format(
+        "it is dated {}, in the future of this audit ({}): the clock that wrote it was wrong",
+        FormatTime(e.time_micros), FormatTime(now_micros)));
+  }
+  auto created = SnapshotCreatedMicros(store, e.to);
+  if (!created.ok()) return Broken();  // a missing snapshot is reported on its own
+  if (e.time_micros < *created) {
+    return Broken(fmt::format("it is dated {}, before snapshot {} was created ({})",
+                              FormatTime(e.time_micros), e.to.Short(), FormatTime(*created)));
+  }
+  return Broken();
+}
+
+// A signed event's actor is the signer's trusted name (events that record the name).
+std::optional<std::string> BrokenSignerName(const Event& e, const TrustChainAudit& trust) {
+  if (!e.signed_by || e.signed_by->name.empty()) return std::nullopt;
+  if (e.actor != e.signed_by->name) {
+    return fmt::format("its actor \"{}\" is not its signer's trusted name \"{}\"", e.actor,
+                       e.signed_by->name);
+  }
+  auto it = trust.keys.find(e.signed_by->key_id);
+  if (it == trust.keys.end()) return std::nullopt;  // judged as an unknown key
+  const auto& names = it->second.names;
+  if (std::find(names.begin(), names.end(), e.signed_by->name) == names.end()) {
+    return fmt::format("its signer name \"{}\" is not a trusted name of key {}", e.signed_by->name,
+                       e.signed_by->key_id.Short());
+  }
+  return std::nullopt;
+}
+
 // Checks one deployment; returns the first broken link, if any. Signed events' verdicts
-// are appended to `report->signatures`.
+// are appended to `report->signatures`; findings that do not break the chain (a weaker
+// policy window, a time rule, a key compromised before it signed) to `report->problems`.
 Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::string& name,
-                                              const TrustChainAudit& trust, AuditReport* report) {
+                                              const TrustChainAudit& trust,
+                                              const PolicyChainAudit& policy, int64_t now_micros,
+                                              AuditReport* report) {
   Db& db = StoreInternal::db(store);
   auto problem = [&](uint64_t seq, std::string message) {
     return std::optional<AuditProblem>(AuditProblem{name, seq, std::move(message)});
   };
   uint64_t min_trust_seq = 0;
+  uint64_t min_policy_seq = 0;
+  // The live history the events imply: snapshot (raw id) -> first seq, rolled-back seq.
+  std::map<std::string, LiveHistory> live;
+  auto flag = [&](uint64_t seq, std::string message) {
+    report->problems.push_back(AuditProblem{name, seq, std::move(message)});
+  };
   // A deployment chain's own rules: each event moves from what the previous one made live,
   // names its deployment, is in the time index, made an existing snapshot live, and its
   // signature fields hang together.
@@ -263,9 +360,32 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
     }
     if (!prev && e.from) return Broken("the first event has a from");
     if (auto broken = BrokenSignatureLink(e, min_trust_seq, trust)) return broken;
+    if (auto broken = BrokenSignerName(e, trust)) return broken;
     if (e.signed_by) {
       min_trust_seq = e.signed_by->trust_seq;
       report->signatures.push_back(JudgeEventSignature(e, trust));
+    }
+    if (e.policy_seq) {
+      if (*e.policy_seq > policy.events) {
+        return Broken(fmt::format("it names policy event #{}, but the policy chain has {}",
+                                  *e.policy_seq, policy.events));
+      }
+      if (*e.policy_seq < min_policy_seq) {
+        return Broken(fmt::format("it names policy event #{}, older than an earlier move did (#{})",
+                                  *e.policy_seq, min_policy_seq));
+      }
+      min_policy_seq = *e.policy_seq;
+      if (auto weaker = WeakerPolicyWindow(e, policy)) flag(e.seq, std::move(*weaker));
+    }
+    CAIRN_ASSIGN_OR_RETURN(auto time_rule, BrokenTimeRule(store, e, now_micros));
+    if (time_rule) flag(e.seq, std::move(*time_rule));
+    LiveHistory& to = live[std::string(e.to.digest().Raw())];
+    if (!to.was_live) {
+      to.was_live = true;
+      to.first_seq = e.seq;
+    }
+    if (e.action == EventAction::kRollback && e.from) {
+      live[std::string(e.from->digest().Raw())].rolled_back_seq = e.seq;
     }
     CAIRN_ASSIGN_OR_RETURN(
         bool indexed,
@@ -281,6 +401,16 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
                          ReplayChain<Event>(db, DeploymentChain(name), DecodeEvent, rules));
   report->events += replay.events;
   if (replay.broken) return problem(replay.broken->seq, replay.broken->message);
+  // Soak and rollback read the live-history index: it must be exactly what the events imply.
+  std::map<std::string, std::string> expected;
+  for (const auto& [raw_id, h] : live) expected[raw_id] = EncodeLiveHistory(h);
+  CAIRN_ASSIGN_OR_RETURN(auto bad_history,
+                         CheckDerivedRecords(db, Table::kLiveHistory, DeploymentPrefix(name),
+                                             expected, "live-history", "event"));
+  if (bad_history) {
+    return problem(
+        0, bad_history->message + " (the index soak and rollback read disagrees with the events)");
+  }
   return std::optional<AuditProblem>();
 }
 
@@ -320,7 +450,8 @@ std::optional<AuditProblem> CheckPinnedRoot(const std::vector<KeyId>& pinned,
 }  // namespace
 
 Result<AuditReport> AuditVerify(const Store& store, const std::optional<DeploymentName>& only,
-                                const std::vector<KeyId>& pinned_root) {
+                                const std::vector<KeyId>& pinned_root, int64_t now_micros) {
+  if (now_micros == 0) now_micros = store.clock().NowMicros();
   AuditReport report;
   Db& db = StoreInternal::db(store);
   std::set<std::string> names;
@@ -367,7 +498,8 @@ Result<AuditReport> AuditVerify(const Store& store, const std::optional<Deployme
   }
   for (const auto& name : names) {
     ++report.deployments;
-    CAIRN_ASSIGN_OR_RETURN(auto problem, VerifyOne(store, name, trust, &report));
+    CAIRN_ASSIGN_OR_RETURN(auto problem,
+                           VerifyOne(store, name, trust, policy, now_micros, &report));
     if (problem) report.problems.push_back(std::move(*problem));
   }
   for (const auto& s : report.signatures) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cairn/clock.h"
+#include "cairn/policy.h"
 #include "cairn/trust.h"
 #include "chain/chain_records.h"
 #include "chain/hash_chain.h"
@@ -39,7 +40,9 @@ Json Event::ToJson(bool with_hash) const {
   if (signed_by) {
     j["signed_by"] = {{"key_id", signed_by->key_id.ToString()},
                       {"trust_seq", signed_by->trust_seq}};
+    if (!signed_by->name.empty()) j["signed_by"]["name"] = signed_by->name;
   }
+  if (policy_seq) j["policy_seq"] = *policy_seq;
   if (with_hash) {
     j["hash"] = hash.ToString();
     if (signature) {
@@ -94,7 +97,15 @@ Result<Event> Event::FromJson(const Json& j) {
       const Json& sb = j.at("signed_by");
       auto key_id = KeyId::Parse(sb.at("key_id").get<std::string>());
       if (!key_id.ok()) return bad("signed_by.key_id");
-      e.signed_by = EventSigner{*key_id, sb.at("trust_seq").get<uint64_t>()};
+      e.signed_by = EventSigner{*key_id, sb.at("trust_seq").get<uint64_t>(), ""};
+      if (sb.contains("name")) {
+        e.signed_by->name = sb.at("name").get<std::string>();
+        if (e.signed_by->name.empty()) return bad("signed_by.name");
+      }
+    }
+    if (j.contains("policy_seq")) {
+      if (!j.at("policy_seq").is_number_unsigned()) return bad("policy_seq");
+      e.policy_seq = j.at("policy_seq").get<uint64_t>();
     }
     if (const char* field = ReadChainLinks(j, &e.prev, &e.hash)) return bad(field);
     if (j.contains("signature")) {
@@ -225,16 +236,17 @@ Status CheckExpect(const Current& cur, const DeploymentName& name, const MoveOpt
   return Status::OK();
 }
 
-// The signing key of a move must be trusted now; returns the trust chain's last seq.
-Result<uint64_t> CheckSigningKey(const Store& store, const PrivateKey& key) {
+// The signing key of a move must be trusted now; returns who signs: the key, the trust
+// chain's last seq and the key's trusted name (the first, by name, of its names).
+Result<EventSigner> CheckSigningKey(const Store& store, const PrivateKey& key) {
   CAIRN_ASSIGN_OR_RETURN(TrustState trust, TrustState::Load(store));
   switch (trust.StatusOf(key.id())) {
     case KeyTrust::kTrusted:
-      return trust.head_seq();
+      return EventSigner{key.id(), trust.head_seq(), trust.EntriesFor(key.id()).front()->name};
     case KeyTrust::kRevoked:
       return Status::Conflict(fmt::format(
-          "signing key {} is revoked: it may not sign a move (drop --key / CAIRN_KEY, or use "
-          "another key); nothing changed",
+          "signing key {} is revoked: it may not sign a move (sign with another trusted key); "
+          "nothing changed",
           key.id().Short()));
     case KeyTrust::kUnknown:
       break;
@@ -245,18 +257,34 @@ Result<uint64_t> CheckSigningKey(const Store& store, const PrivateKey& key) {
       key.id().Short()));
 }
 
+// A move is dated by this machine's clock, which must be neither behind the deployment's last
+// event (a clock that went back is refused, not hidden) nor before the snapshot it makes live
+// was created. kConflict naming both times.
+Status CheckMoveTime(const Store& store, const Current& cur, const DeploymentName& name,
+                     const SnapshotId& to, int64_t now) {
+  if (cur.deployment) {
+    Event probe;
+    CAIRN_RETURN_IF_ERROR(LinkAfter(&cur.deployment->last, now, &probe, "event of " + name.str()));
+  }
+  CAIRN_ASSIGN_OR_RETURN(int64_t created, SnapshotCreatedMicros(store, to));
+  if (now < created) {
+    return Status::Conflict(fmt::format(
+        "this machine's clock says {}, before snapshot {} was created ({}): a move cannot be "
+        "dated before what it makes live; fix the clock; nothing changed",
+        FormatTime(now), to.Short(), FormatTime(created)));
+  }
+  return Status::OK();
+}
+
 // Fills seq, time, prev, hash (and signature, with a key) from the current state, then
 // writes pointer, event, time index and live history in one synced batch.
 Result<Event> Append(Store& store, const DeploymentName& name, const Current& cur, Event e,
                      std::optional<SnapshotId> rolled_back, const PrivateKey* key) {
   if (store.read_only()) return Status::Internal("moving a deployment needs a writable store");
   Db& db = StoreInternal::db(store);
-  if (key != nullptr) {
-    CAIRN_ASSIGN_OR_RETURN(uint64_t trust_seq, CheckSigningKey(store, *key));
-    e.signed_by = EventSigner{key->id(), trust_seq};
-  }
   const Event* last = cur.deployment ? &cur.deployment->last : nullptr;
   CAIRN_RETURN_IF_ERROR(LinkAfter(last, store.clock().NowMicros(), &e, "event of " + name.str()));
+  // (CheckMoveTime ran before the gate; LinkAfter checks the clock against the chain again.)
   if (last != nullptr) e.from = last->to;
   if (e.action == EventAction::kPromote || e.top == 0) e.top = e.seq;
   CAIRN_ASSIGN_OR_RETURN(e.hash, e.ComputeHash());
@@ -298,10 +326,24 @@ Status RequireReason(const MoveOptions& o) {
 }  // namespace
 
 namespace {
-// Asks the caller's gate (if any) about the planned move, then writes it.
+// Names the signer (a signed event's actor is the key's trusted name), asks the caller's
+// gate (if any) about the planned move, then writes it.
 Result<Event> GateThenAppend(Store& store, const DeploymentName& name, const Current& cur, Event e,
                              std::optional<SnapshotId> rolled_back, const MoveOptions& options) {
+  if (options.key != nullptr) {
+    CAIRN_ASSIGN_OR_RETURN(e.signed_by, CheckSigningKey(store, *options.key));
+    if (options.actor_given && options.actor != e.signed_by->name) {
+      return Status::Usage(fmt::format(
+          "--actor {}: a signed move's actor is its signer's trusted name, here \"{}\" (key "
+          "{}); drop --actor; nothing changed",
+          options.actor, e.signed_by->name, e.signed_by->key_id.Short()));
+    }
+    e.actor = e.signed_by->name;
+  }
+  // Refuse a bad clock before the gate runs hooks for a move that cannot be written.
+  CAIRN_RETURN_IF_ERROR(CheckMoveTime(store, cur, name, e.to, store.clock().NowMicros()));
   if (options.gate) {
+    CAIRN_ASSIGN_OR_RETURN(e.policy_seq, PolicyHeadSeq(store));
     if (cur.deployment) e.from = cur.deployment->live;
     CAIRN_ASSIGN_OR_RETURN(e.checks, options.gate(e));
   }

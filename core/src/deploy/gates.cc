@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <map>
 
+#include "cairn/trust.h"
+
 namespace cairn {
 
 Json HookContext(HookStage stage, const Event& event, bool moved) {
@@ -77,6 +79,28 @@ void RunPostHooks(Store& store, HookStage stage, const Event& event, const GateO
 
 namespace {
 
+// require-signed-moves: the planned move is signed by a trusted key holding the role (the
+// signer was checked trusted when the move was planned). Never overridable, not even by a
+// forced rollback: it is what makes every move attributable to a key.
+Result<PolicyCheck> SignedMoveCheck(const Store& store, const Policy& policy,
+                                    const Event& planned) {
+  PolicyCheck c;
+  c.rule = std::string(kRuleRequireSignedMoves);
+  c.subject = "role " + policy.require_signed_moves;
+  if (!planned.signed_by) {
+    c.detail = fmt::format("the {} is not signed: sign it with --key (a key with role {})",
+                           ActionName(planned.action), policy.require_signed_moves);
+    return c;
+  }
+  CAIRN_ASSIGN_OR_RETURN(TrustState trust, TrustState::Load(store));
+  auto roles = trust.RolesOf(planned.signed_by->key_id);
+  c.passed = std::find(roles.begin(), roles.end(), policy.require_signed_moves) != roles.end();
+  c.detail =
+      fmt::format("signed by {} ({}){}", planned.signed_by->name, planned.signed_by->key_id.Short(),
+                  c.passed ? "" : ", which lacks role " + policy.require_signed_moves);
+  return c;
+}
+
 // Marks failed checks whose rule is overridden; returns the blocking message for the rest
 // ("" when nothing blocks).
 Result<std::string> ApplyOverrides(const Policy& policy, const GateOptions& gates,
@@ -127,6 +151,10 @@ Result<Event> PromoteThroughGates(Store& store, const DeploymentName& deployment
       CAIRN_ASSIGN_OR_RETURN(
           report->checks,
           EvaluatePolicy(store, *policy, planned.to, planned.from, store.clock().NowMicros()));
+      if (!policy->require_signed_moves.empty()) {
+        CAIRN_ASSIGN_OR_RETURN(PolicyCheck signed_move, SignedMoveCheck(store, *policy, planned));
+        report->checks.push_back(std::move(signed_move));
+      }
       CAIRN_ASSIGN_OR_RETURN(std::string blocking, ApplyOverrides(*policy, gates, report));
       if (!blocking.empty()) {
         report->blocked = true;
@@ -165,9 +193,23 @@ Result<Event> RollbackThroughGates(Store& store, const DeploymentName& deploymen
   RollbackOptions gated = rollback;
   gated.move.gate = [&](const Event& planned) -> Result<std::vector<PolicyCheck>> {
     CAIRN_ASSIGN_OR_RETURN(std::optional<Policy> policy, GetPolicy(store, deployment));
-    if (!policy || policy->signatures.empty()) return std::vector<PolicyCheck>();
+    if (!policy || (policy->signatures.empty() && policy->require_signed_moves.empty())) {
+      return std::vector<PolicyCheck>();
+    }
     report->has_policy = true;
     CAIRN_ASSIGN_OR_RETURN(report->checks, EvaluateSignatureRules(store, *policy, planned.to));
+    if (!policy->require_signed_moves.empty()) {
+      CAIRN_ASSIGN_OR_RETURN(PolicyCheck signed_move, SignedMoveCheck(store, *policy, planned));
+      if (!signed_move.passed) {
+        report->checks.push_back(signed_move);
+        report->blocked = true;
+        return Status::GateBlocked(fmt::format(
+            "the policy of {} requires signed moves: {}\nnothing changed (--force does not "
+            "lift this rule)",
+            planned.deployment, signed_move.detail));
+      }
+      report->checks.push_back(std::move(signed_move));
+    }
     std::string failed;
     for (auto& c : report->checks) {
       if (c.passed) continue;

@@ -24,6 +24,11 @@ namespace cairn {
 // ---- rule names and durations ----
 
 Status ValidateRuleName(std::string_view rule) {
+  if (rule == kRuleRequireSignedMoves) {
+    return Status::Usage(
+        "require-signed-moves cannot be overridden: sign the move with --key (a key holding the "
+        "role the policy names)");
+  }
   for (std::string_view known : {kRuleRequireSignatures, kRuleMinEval, kRuleMaxEvalDrop, kRuleSoak,
                                  kRuleRequirePinnedModels, kRuleRequireAgentLimits}) {
     if (rule == known) return Status::OK();
@@ -99,14 +104,24 @@ Json Policy::ToJson() const {
   for (const auto& [eval, score] : max_eval_drop) drop[eval] = score.ToString();
   Json soak = Json::object();
   for (const auto& [from, micros] : soak_micros) soak[from] = micros;
-  return Json{{"deployment", deployment},
-              {"signatures", sigs},
-              {"min_eval", min},
-              {"max_eval_drop", drop},
-              {"soak_micros", soak},
-              {"require_pinned_models", require_pinned_models},
-              {"require_agent_limits", require_agent_limits},
-              {"no_overrides", no_overrides}};
+  Json j{{"deployment", deployment},
+         {"signatures", sigs},
+         {"min_eval", min},
+         {"max_eval_drop", drop},
+         {"soak_micros", soak},
+         {"require_pinned_models", require_pinned_models},
+         {"require_agent_limits", require_agent_limits},
+         {"no_overrides", no_overrides}};
+  // Written only when set, so policies without them hash as they always did.
+  if (!require_signed_moves.empty()) j["require_signed_moves"] = require_signed_moves;
+  if (!eval_dataset.empty()) {
+    Json datasets = Json::object();
+    for (const auto& [eval, digest] : eval_dataset) datasets[eval] = digest.ToString();
+    j["eval_dataset"] = std::move(datasets);
+  }
+  if (!attester_role.empty()) j["attester_role"] = attester_role;
+  if (min_n != 0) j["min_n"] = min_n;
+  return j;
 }
 
 Result<Policy> Policy::FromJson(const Json& j, std::string_view what) {
@@ -116,12 +131,43 @@ Result<Policy> Policy::FromJson(const Json& j, std::string_view what) {
   static const char* kFields[] = {"deployment",           "signatures",  "min_eval",
                                   "max_eval_drop",        "soak_micros", "require_pinned_models",
                                   "require_agent_limits", "no_overrides"};
-  if (!j.is_object() || j.size() != std::size(kFields)) return bad("(object of 8 fields)");
+  static const char* kOptional[] = {"require_signed_moves", "eval_dataset", "attester_role",
+                                    "min_n"};
+  if (!j.is_object()) return bad("(object)");
+  size_t optional = 0;
+  for (const char* f : kOptional) optional += j.contains(f) ? 1 : 0;
+  if (j.size() != std::size(kFields) + optional) {
+    return bad("(object of 8 fields and the optional evidence and signed-move rules)");
+  }
   for (const char* f : kFields) {
     if (!j.contains(f)) return bad(f);
   }
   Policy p;
   try {
+    if (j.contains("require_signed_moves")) {
+      p.require_signed_moves = j.at("require_signed_moves").get<std::string>();
+      if (p.require_signed_moves.empty()) return bad("require_signed_moves");
+    }
+    if (j.contains("eval_dataset")) {
+      if (!j.at("eval_dataset").is_object() || j.at("eval_dataset").empty()) {
+        return bad("eval_dataset");
+      }
+      for (const auto& [eval, digest] : j.at("eval_dataset").items()) {
+        auto d = Digest::Parse(digest.get<std::string>());
+        if (!d.ok()) return bad("eval_dataset");
+        p.eval_dataset.emplace(eval, *d);
+      }
+    }
+    if (j.contains("attester_role")) {
+      p.attester_role = j.at("attester_role").get<std::string>();
+      if (p.attester_role.empty()) return bad("attester_role");
+    }
+    if (j.contains("min_n")) {
+      if (!j.at("min_n").is_number_unsigned() || j.at("min_n").get<uint64_t>() == 0) {
+        return bad("min_n");
+      }
+      p.min_n = j.at("min_n").get<uint64_t>();
+    }
     p.deployment = j.at("deployment").get<std::string>();
     if (!j.at("signatures").is_array()) return bad("signatures");
     for (const Json& r : j.at("signatures")) {
@@ -168,7 +214,70 @@ Result<Policy> Policy::FromJson(const Json& j, std::string_view what) {
 
 bool Policy::empty() const {
   return signatures.empty() && min_eval.empty() && max_eval_drop.empty() && soak_micros.empty() &&
-         !require_pinned_models && !require_agent_limits;
+         !require_pinned_models && !require_agent_limits && require_signed_moves.empty();
+}
+
+std::vector<std::string> LoosenedRules(const Policy& weaker, const Policy& stronger) {
+  std::vector<std::string> out;
+  for (const auto& r : stronger.signatures) {
+    uint32_t have = 0;
+    for (const auto& w : weaker.signatures) {
+      if (w.role == r.role) have = w.count;
+    }
+    if (have < r.count) {
+      out.push_back(fmt::format("{} {}: {} < {}", kRuleRequireSignatures,
+                                r.role.empty() ? "any trusted key" : "role " + r.role, have,
+                                r.count));
+    }
+  }
+  for (const auto& [eval, min] : stronger.min_eval) {
+    auto it = weaker.min_eval.find(eval);
+    if (it == weaker.min_eval.end() || it->second < min) {
+      out.push_back(fmt::format("{} {}: {} < {}", kRuleMinEval, eval,
+                                it == weaker.min_eval.end() ? "none" : it->second.ToString(),
+                                min.ToString()));
+    }
+  }
+  for (const auto& [eval, drop] : stronger.max_eval_drop) {
+    auto it = weaker.max_eval_drop.find(eval);
+    if (it == weaker.max_eval_drop.end() || drop < it->second) {
+      out.push_back(fmt::format("{} {}: {} > {}", kRuleMaxEvalDrop, eval,
+                                it == weaker.max_eval_drop.end() ? "none" : it->second.ToString(),
+                                drop.ToString()));
+    }
+  }
+  for (const auto& [from, need] : stronger.soak_micros) {
+    auto it = weaker.soak_micros.find(from);
+    if (it == weaker.soak_micros.end() || it->second < need) {
+      out.push_back(
+          fmt::format("{} {}: {} < {}", kRuleSoak, from,
+                      it == weaker.soak_micros.end() ? "none" : FormatDuration(it->second),
+                      FormatDuration(need)));
+    }
+  }
+  auto flag = [&](bool strong, bool weak, std::string_view rule) {
+    if (strong && !weak) out.push_back(std::string(rule));
+  };
+  flag(stronger.require_pinned_models, weaker.require_pinned_models, kRuleRequirePinnedModels);
+  flag(stronger.require_agent_limits, weaker.require_agent_limits, kRuleRequireAgentLimits);
+  flag(stronger.no_overrides, weaker.no_overrides, "no-overrides");
+  if (!stronger.require_signed_moves.empty() &&
+      weaker.require_signed_moves != stronger.require_signed_moves) {
+    out.push_back(fmt::format("{} {}", kRuleRequireSignedMoves, stronger.require_signed_moves));
+  }
+  for (const auto& [eval, digest] : stronger.eval_dataset) {
+    auto it = weaker.eval_dataset.find(eval);
+    if (it == weaker.eval_dataset.end() || it->second != digest) {
+      out.push_back(fmt::format("eval-dataset {}", eval));
+    }
+  }
+  if (!stronger.attester_role.empty() && weaker.attester_role != stronger.attester_role) {
+    out.push_back(fmt::format("attester-role {}", stronger.attester_role));
+  }
+  if (weaker.min_n < stronger.min_n) {
+    out.push_back(fmt::format("min-n: {} < {}", weaker.min_n, stronger.min_n));
+  }
+  return out;
 }
 
 Status ValidatePolicy(const Policy& p) {
@@ -207,6 +316,25 @@ Status ValidatePolicy(const Policy& p) {
   }
   if (p.empty() && p.no_overrides) {
     return Status::Usage("--no-overrides alone sets no rule: give the rules it protects");
+  }
+  if (!p.require_signed_moves.empty()) {
+    CAIRN_RETURN_IF_ERROR(
+        ValidateRoleName(p.require_signed_moves).WithContext("--require-signed-moves"));
+  }
+  bool eval_rules = !p.min_eval.empty() || !p.max_eval_drop.empty();
+  if (!eval_rules && (!p.eval_dataset.empty() || !p.attester_role.empty() || p.min_n != 0)) {
+    return Status::Usage(
+        "--eval-dataset, --attester-role and --min-n bind eval rules: give --min-eval or "
+        "--max-eval-drop with them");
+  }
+  for (const auto& [eval, digest] : p.eval_dataset) {
+    if (!p.min_eval.contains(eval) && !p.max_eval_drop.contains(eval)) {
+      return Status::Usage(fmt::format(
+          "--eval-dataset {}: no --min-eval or --max-eval-drop rule on {} to bind", eval, eval));
+    }
+  }
+  if (!p.attester_role.empty()) {
+    CAIRN_RETURN_IF_ERROR(ValidateRoleName(p.attester_role).WithContext("--attester-role"));
   }
   return Status::OK();
 }
@@ -544,6 +672,7 @@ Result<PolicyChainAudit> AuditPolicyChain(const Store& store, const std::vector<
     if (it != current.end() && it->second == e.policy) {
       return std::optional<std::string>("it sets the policy the deployment already had");
     }
+    out.history[e.deployment].emplace_back(e.seq, *policy);
     if (policy->empty()) {
       current.erase(e.deployment);
       records.erase(e.deployment);

@@ -216,7 +216,10 @@ Result<Snapshot> SnapshotFromManifest(const SnapshotId& id, std::string_view byt
   return s;
 }
 
-Result<Snapshot> LoadSnapshot(const Store& store, const SnapshotId& id) {
+namespace {
+
+// The stored manifest of `id`, checked against its id.
+Result<std::string> ReadManifest(const Store& store, const SnapshotId& id) {
   CAIRN_ASSIGN_OR_RETURN(auto bytes,
                          StoreInternal::db(store).Get(Table::kSnapshots, SnapshotKey(id)));
   if (!bytes) return Status::NotFound(fmt::format("no snapshot {}", id.Hex()));
@@ -224,11 +227,85 @@ Result<Snapshot> LoadSnapshot(const Store& store, const SnapshotId& id) {
     return Status::Corruption(
         fmt::format("snapshot {} is corrupt: its manifest hashes to a different id", id.Hex()));
   }
-  return SnapshotFromManifest(id, *bytes);
+  return std::move(*bytes);
+}
+
+}  // namespace
+
+Result<Snapshot> LoadSnapshot(const Store& store, const SnapshotId& id) {
+  CAIRN_ASSIGN_OR_RETURN(std::string bytes, ReadManifest(store, id));
+  return SnapshotFromManifest(id, bytes);
 }
 
 Result<bool> HasSnapshot(const Store& store, const SnapshotId& id) {
   return StoreInternal::db(store).Contains(Table::kSnapshots, SnapshotKey(id));
+}
+
+namespace {
+
+// Finds the manifest's top-level "created" string and stops: no tree is built, so a large
+// manifest costs one scan.
+class CreatedFinder : public nlohmann::json_sax<Json> {
+ public:
+  std::optional<std::string> created;
+  bool null() override { return Value(); }
+  bool boolean(bool) override { return Value(); }
+  bool number_integer(number_integer_t) override { return Value(); }
+  bool number_unsigned(number_unsigned_t) override { return Value(); }
+  bool number_float(number_float_t, const string_t&) override { return Value(); }
+  bool string(string_t& s) override {
+    if (depth_ == 1 && key_is_created_) {
+      created = s;
+      return false;  // found: stop parsing
+    }
+    return Value();
+  }
+  bool binary(binary_t&) override { return Value(); }
+  bool start_object(std::size_t) override { return Open(); }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open(); }
+  bool end_array() override { return Close(); }
+  bool key(string_t& k) override {
+    key_is_created_ = depth_ == 1 && k == "created";
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  bool Value() {
+    key_is_created_ = false;
+    return true;
+  }
+  bool Open() {
+    ++depth_;
+    key_is_created_ = false;
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    return true;
+  }
+  int depth_ = 0;
+  bool key_is_created_ = false;
+};
+
+}  // namespace
+
+Result<int64_t> SnapshotCreatedMicros(const Store& store, const SnapshotId& id) {
+  CAIRN_ASSIGN_OR_RETURN(std::string bytes, ReadManifest(store, id));
+  CreatedFinder finder;
+  Json::sax_parse(bytes, &finder, Json::input_format_t::json, /*strict=*/false);
+  if (!finder.created) {
+    return Status::Corruption(
+        fmt::format("snapshot {}: its manifest has no \"created\"", id.Hex()));
+  }
+  auto t = ParseTime(*finder.created);
+  if (!t.ok()) {
+    return Status::Corruption(fmt::format("snapshot {}: its \"created\" is not a time", id.Hex()));
+  }
+  return *t;
 }
 
 Result<std::vector<SnapshotSummary>> ListSnapshots(const Store& store, const std::string& app) {

@@ -81,6 +81,8 @@ inline constexpr std::string_view kFormatVersion = "format-version";       // de
 inline constexpr std::string_view kNextSnapshotSeq = "next-snapshot-seq";  // be64
 // "1" once the store has an acknowledgement record (db2/ACKED): it must not vanish.
 inline constexpr std::string_view kAckedWrites = "acked-writes";
+// be64: the seq of the last attestation recorded (EvalStatement::seq).
+inline constexpr std::string_view kLastAttestationSeq = "last-attestation-seq";
 std::string AppHead(std::string_view app);  // "app-head/<app>" -> raw snapshot id
 
 // Fixed-width big-endian integers: sort in numeric order as RocksDB keys.

@@ -38,16 +38,18 @@ Json OptionalDigest(const std::optional<Digest>& d) {
 }  // namespace
 
 Json EvalStatement::ToJson() const {
-  return Json{{"actor", actor},
-              {"dataset", OptionalDigest(dataset)},
-              {"eval", eval},
-              {"judge", judge},
-              {"kind", "eval"},
-              {"n", n ? Json(*n) : Json(nullptr)},
-              {"report", OptionalDigest(report)},
-              {"score", score.ToString()},
-              {"snapshot", snapshot.Hex()},
-              {"time", FormatTime(time_micros)}};
+  Json j{{"actor", actor},
+         {"dataset", OptionalDigest(dataset)},
+         {"eval", eval},
+         {"judge", judge},
+         {"kind", "eval"},
+         {"n", n ? Json(*n) : Json(nullptr)},
+         {"report", OptionalDigest(report)},
+         {"score", score.ToString()},
+         {"snapshot", snapshot.Hex()},
+         {"time", FormatTime(time_micros)}};
+  if (seq) j["seq"] = *seq;  // absent in attestations older than it: they hash as before
+  return j;
 }
 
 Result<EvalStatement> EvalStatement::FromJson(const Json& j, std::string_view what) {
@@ -56,7 +58,9 @@ Result<EvalStatement> EvalStatement::FromJson(const Json& j, std::string_view wh
   };
   static const char* kFields[] = {"actor", "dataset", "eval",  "judge",    "kind",
                                   "n",     "report",  "score", "snapshot", "time"};
-  if (!j.is_object() || j.size() != std::size(kFields)) return bad("(object of 10 fields)");
+  if (!j.is_object() || j.size() != std::size(kFields) + (j.contains("seq") ? 1 : 0)) {
+    return bad("(object of 10 fields, and seq)");
+  }
   for (const char* f : kFields) {
     if (!j.contains(f)) return bad(f);
   }
@@ -86,6 +90,10 @@ Result<EvalStatement> EvalStatement::FromJson(const Json& j, std::string_view wh
     if (!t.ok()) return bad("time");
     s.time_micros = *t;
     s.actor = j.at("actor").get<std::string>();
+    if (j.contains("seq")) {
+      if (!j.at("seq").is_number_unsigned() || j.at("seq").get<uint64_t>() == 0) return bad("seq");
+      s.seq = j.at("seq").get<uint64_t>();
+    }
   } catch (const Json::exception& ex) {
     return Status::Corruption(fmt::format("{} is malformed: {}", what, ex.what()));
   }
@@ -175,7 +183,24 @@ Result<Attestation> Attest(Store& store, EvalStatement statement, const PrivateK
     CAIRN_ASSIGN_OR_RETURN(statement.report, AddBytesAsObject(batch, *options.report));
   }
   statement.time_micros = store.clock().NowMicros();
+  CAIRN_ASSIGN_OR_RETURN(int64_t created, SnapshotCreatedMicros(store, statement.snapshot));
+  if (statement.time_micros < created) {
+    return Status::Conflict(fmt::format(
+        "this machine's clock says {}, before snapshot {} was created ({}): an eval result "
+        "cannot predate what it is about; fix the clock; nothing changed",
+        FormatTime(statement.time_micros), statement.snapshot.Short(), FormatTime(created)));
+  }
   statement.actor = options.actor;
+  // The store's order, not the attester's clock, says which result is newest.
+  CAIRN_ASSIGN_OR_RETURN(auto last, db.Get(Table::kMeta, keys::kLastAttestationSeq));
+  uint64_t seq = 1;
+  if (last) {
+    auto n = keys::DecodeBe64(*last);
+    if (!n) return Status::Corruption("the store's last attestation seq is not a be64 number");
+    seq = *n + 1;
+  }
+  statement.seq = seq;
+  batch.Put(Table::kMeta, keys::kLastAttestationSeq, keys::EncodeBe64(seq));
   Attestation a;
   a.statement = std::move(statement);
   CAIRN_ASSIGN_OR_RETURN(a.id, a.statement.Hash());
@@ -222,6 +247,12 @@ AttestationCheck JudgeAttestation(const SnapshotId& snapshot, std::string_view k
 
 }  // namespace
 
+bool StoreOrderBefore(const EvalStatement& a, const EvalStatement& b) {
+  uint64_t sa = a.seq.value_or(0), sb = b.seq.value_or(0);
+  if (sa != sb) return sa < sb;
+  return a.time_micros < b.time_micros;
+}
+
 Result<std::vector<AttestationCheck>> CheckAttestations(const Store& store, const SnapshotId& id,
                                                         const TrustState& trust) {
   std::vector<AttestationCheck> out;
@@ -231,10 +262,10 @@ Result<std::vector<AttestationCheck>> CheckAttestations(const Store& store, cons
     out.push_back(JudgeAttestation(id, cur.key(), cur.value(), trust));
   }
   CAIRN_RETURN_IF_ERROR(cur.status());
-  std::stable_sort(
-      out.begin(), out.end(), [](const AttestationCheck& a, const AttestationCheck& b) {
-        return a.attestation.statement.time_micros < b.attestation.statement.time_micros;
-      });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const AttestationCheck& a, const AttestationCheck& b) {
+                     return StoreOrderBefore(a.attestation.statement, b.attestation.statement);
+                   });
   return out;
 }
 
@@ -247,7 +278,7 @@ const AttestationCheck* NewestValidEval(const std::vector<AttestationCheck>& che
     const EvalStatement& s = c.attestation.statement;
     if (s.eval != eval) continue;
     if (match_dataset && s.dataset != dataset) continue;
-    if (best == nullptr || s.time_micros >= best->attestation.statement.time_micros) best = &c;
+    if (best == nullptr || !StoreOrderBefore(s, best->attestation.statement)) best = &c;
   }
   return best;
 }

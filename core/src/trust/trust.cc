@@ -103,6 +103,7 @@ Json TrustEvent::ToJson(bool with_hash) const {
     j["roles"] = roles;
   }
   if (public_key) j["public_key"] = public_key->Hex();
+  if (compromised_since) j["compromised_since"] = FormatTime(*compromised_since);
   if (with_hash) {
     j["hash"] = hash.ToString();
     if (!signatures.empty()) j["signatures"] = ChangeSignaturesJson(signatures);
@@ -173,6 +174,12 @@ Result<TrustEvent> TrustEvent::FromJson(const Json& j) {
       e.roles = j.at("roles").get<std::vector<std::string>>();
     }
     e.reason = j.at("reason").get<std::string>();
+    if (j.contains("compromised_since")) {
+      if (e.action != TrustAction::kRevoke) return bad("compromised_since");
+      auto since = ParseTime(j.at("compromised_since").get<std::string>());
+      if (!since.ok()) return bad("compromised_since");
+      e.compromised_since = *since;
+    }
     if (j.contains("signatures")) {
       if (const char* field = ReadChangeSignatures(j.at("signatures"), &e.signatures)) {
         return bad(field);
@@ -469,6 +476,10 @@ Result<TrustEvent> RevokeTrust(Store& store, const std::string& name,
   e.key_id = entry->key_id;
   e.roles = entry->roles;
   e.reason = options.reason;
+  e.compromised_since = options.compromised_since;
+  if (e.compromised_since && *e.compromised_since > store.clock().NowMicros()) {
+    return Status::Usage("--compromised-since: the time is in the future");
+  }
   return AppendTrustEvent(store, std::move(e), {TrustRevokedKey(entry->key_id)}, {state.root()},
                           options.keys);
 }

@@ -26,8 +26,9 @@ Result<TrustEvent> DecodeTrustEvent(std::string_view bytes, std::string_view wha
 // What the trust chain says about one key, by trust event seq.
 struct KeyHistory {
   PublicKey public_key;
-  uint64_t added_seq = 0;    // the first event that trusted it (0: never)
-  uint64_t revoked_seq = 0;  // the event that revoked it (0: never)
+  uint64_t added_seq = 0;                    // the first event that trusted it (0: never)
+  uint64_t revoked_seq = 0;                  // the event that revoked it (0: never)
+  std::optional<int64_t> compromised_since;  // from the revocation, when it said so
   std::vector<std::string> names;
 };
 

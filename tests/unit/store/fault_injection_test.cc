@@ -44,7 +44,7 @@ class FaultInjectionTest : public SignedStoreTest {
   void SetUp() override {
     SignedStoreTest::SetUp();
     ASSERT_TRUE(Trust("release", release_, {"release"}).ok());
-    MoveOptions m{"alice@test", "first", std::nullopt, nullptr, nullptr};
+    MoveOptions m{"alice@test", "first", std::nullopt, nullptr, false, nullptr};
     ASSERT_TRUE(Promote(*store_, DeploymentName::Parse("prod").value(), v_[0], m).ok());
     ASSERT_TRUE(Promote(*store_, DeploymentName::Parse("prod").value(), v_[1], m).ok());
     ASSERT_TRUE(store_->Close().ok());
@@ -169,7 +169,7 @@ TEST_F(FaultInjectionTest, SnapshotCreate) {
 TEST_F(FaultInjectionTest, Promote) {
   RunEveryFault({"promote",
                  [&](Store& s) {
-                   MoveOptions m{"alice@test", "faults", std::nullopt, nullptr, nullptr};
+                   MoveOptions m{"alice@test", "faults", std::nullopt, nullptr, false, nullptr};
                    return Promote(s, prod_, v_[2], m).status();
                  },
                  [&](const Store& s) {
@@ -183,7 +183,7 @@ TEST_F(FaultInjectionTest, Rollback) {
   RunEveryFault({"rollback",
                  [&](Store& s) {
                    RollbackOptions r;
-                   r.move = {"alice@test", "faults", std::nullopt, nullptr, nullptr};
+                   r.move = {"alice@test", "faults", std::nullopt, nullptr, false, nullptr};
                    return Rollback(s, prod_, r).status();
                  },
                  [&](const Store& s) {
@@ -238,16 +238,17 @@ TEST_F(FaultInjectionTest, PolicySet) {
 }
 
 TEST_F(FaultInjectionTest, TrustAdd) {
-  RunEveryFault(
-      {"trust add",
-       [&](Store& s) {
-         return AddTrust(s, "ci", ci_.public_key(), {"ci"}, {"admin@test", "faults", {}}).status();
-       },
-       [&](const Store& s) {
-         auto events = ReadTrustEvents(s);
-         ASSERT_TRUE(events.ok());
-         EXPECT_EQ(events->size(), 2u);
-       }});
+  RunEveryFault({"trust add",
+                 [&](Store& s) {
+                   return AddTrust(s, "ci", ci_.public_key(), {"ci"},
+                                   {"admin@test", "faults", {}, {}})
+                       .status();
+                 },
+                 [&](const Store& s) {
+                   auto events = ReadTrustEvents(s);
+                   ASSERT_TRUE(events.ok());
+                   EXPECT_EQ(events->size(), 2u);
+                 }});
 }
 
 TEST_F(FaultInjectionTest, Checkout) {

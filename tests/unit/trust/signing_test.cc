@@ -399,7 +399,7 @@ TEST(OldStoreTest, AFormat1StoreWithoutTheNewFamiliesIsReadAndUpgraded) {
     ASSERT_TRUE(store.ok()) << store.status().ToString();
     EXPECT_EQ((*store)->format_version(), 2);
     PrivateKey key = FixtureKey("ci");
-    ASSERT_TRUE(AddTrust(**store, "ci", key.public_key(), {"ci"}, {"a", "", {}}).ok());
+    ASSERT_TRUE(AddTrust(**store, "ci", key.public_key(), {"ci"}, {"a", "", {}, {}}).ok());
     SignOptions sign;
     sign.actor = "a";
     ASSERT_TRUE(SignSnapshot(**store, v1, key, sign).ok());

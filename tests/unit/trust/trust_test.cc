@@ -117,7 +117,7 @@ TEST_F(TrustTest, ATrustChangeOnAClockThatWentBackwardsIsRefused) {
   auto a = Trust("alice", release_, {"release"});
   ASSERT_TRUE(a.ok());
   clock_.now -= 3600000000;
-  auto b = AddTrust(*store_, "bob", ci_.public_key(), {"ci"}, {"x", "", {}});
+  auto b = AddTrust(*store_, "bob", ci_.public_key(), {"ci"}, {"x", "", {}, {}});
   ASSERT_EQ(b.status().code(), Code::kConflict);
   EXPECT_NE(b.status().message().find("the clock went backwards"), std::string::npos);
   EXPECT_EQ(ReadTrustEvents(*store_)->size(), 1u);
