@@ -135,6 +135,11 @@ Json ProblemsJson(const std::vector<Problem>& problems) {
   return out;
 }
 
+std::string SignerLabel(const EventSigner& signer) {
+  if (signer.name.empty()) return signer.key_id.Short();
+  return fmt::format("{} ({})", signer.name, signer.key_id.Short());
+}
+
 std::string EventLine(const Event& e) {
   std::string from = e.from ? e.from->Short() : std::string("(none)      ");
   return fmt::format("#{:<4} {}  {:<8}  {} -> {}  {}{}  \"{}\"", e.seq, ShortTime(e.time_micros),

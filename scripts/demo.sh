@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the sample releases in fixtures/: builds cairn, creates a
 # fresh store in out/demo, snapshots the support bot's v1, v2 and v3, shows what a release
-# engineer would look at, trusts two test keys, signs and attests (evals) the releases,
+# engineer would look at, makes a 2-of-3 root of trust (a trust change is refused with one
+# root signature and accepted with two), trusts two test keys, signs and attests the releases,
 # sets prod's gates, promotes v1 and v2 (signed events), checks prod out into a serving
 # directory, rolls back, shows the audit log, shows v3 blocked by the eval gate, and shows a
 # damaged copy of the store refused and salvaged by `recover`.
@@ -21,6 +22,9 @@ cp -r "$root/fixtures/keys" "$work/keys"
 chmod 600 "$work"/keys/*-ONLY-FOR-TESTS.pem
 release_key="$work/keys/test-release-ONLY-FOR-TESTS.pem"
 ci_key="$work/keys/test-ci-ONLY-FOR-TESTS.pem"
+root1="$work/keys/test-root1-ONLY-FOR-TESTS"
+root2="$work/keys/test-root2-ONLY-FOR-TESTS"
+root3="$work/keys/test-root3-ONLY-FOR-TESTS"
 export CAIRN_STORE="$work/store"
 export CAIRN_ACTOR="release-bot@demo"
 
@@ -50,10 +54,19 @@ run show "${v2:0:12}"
 run diff --stat "${v1:0:12}" "${v2:0:12}"
 run diff "${v2:0:12}" "${v3:0:12}"
 run cat "${v3:0:12}:models/primary.json"
-# Trust: a release engineer's key and the CI system's key; both sign v1 and v2.
+# The root of trust: three release-board keys (kept offline), any two of which must approve
+# every trust and policy change from now on.
+run trust init --root "$root1.pub.pem" --root "$root2.pub.pem" --root "$root3.pub.pem" \
+  --threshold 2 --key "$root1.pem" --key "$root2.pem" --reason "demo: release board root"
+# Trust: a release engineer's key and the CI system's key; both sign v1 and v2. One root
+# signature is not enough to trust a key; two are.
 run trust add release-lead "$work/keys/test-release-ONLY-FOR-TESTS.pub.pem" --role release \
-  --reason "demo: release lead"
-run trust add ci "$work/keys/test-ci-ONLY-FOR-TESTS.pub.pem" --role ci
+  --reason "demo: release lead" --key "$root1.pem" ||
+  printf '(exit %s: refused, one root signature of two; nothing changed)\n' "$?"
+run trust add release-lead "$work/keys/test-release-ONLY-FOR-TESTS.pub.pem" --role release \
+  --reason "demo: release lead" --key "$root1.pem" --key "$root3.pem"
+run trust add ci "$work/keys/test-ci-ONLY-FOR-TESTS.pub.pem" --role ci --key "$root2.pem" \
+  --key "$root3.pem"
 for v in "$v1" "$v2"; do
   run sign "${v:0:12}" --key "$release_key"
   run sign "${v:0:12}" --key "$ci_key"
@@ -73,7 +86,8 @@ run attest "${v3:0:12}" --eval golden-v3 --score 0.79 --n 10 --dataset "$work/ev
 # what is live; every promotion reason must name a ticket (a sample hook).
 run policy set prod --require-signatures 1 --signer-role release \
   --require-signatures 1 --signer-role ci --min-eval golden-v3=0.85 \
-  --max-eval-drop golden-v3=0.02 --reason "CX-100: prod gates"
+  --max-eval-drop golden-v3=0.02 --attester-role ci --reason "CX-100: prod gates" \
+  --key "$root1.pem" --key "$root2.pem"
 printf '\n$ cp hooks/require-ticket .cairn/hooks/pre-promote.d/10-require-ticket\n'
 cp "$root/hooks/require-ticket" "$work/.cairn/hooks/pre-promote.d/10-require-ticket"
 chmod 755 "$work/.cairn/hooks/pre-promote.d/10-require-ticket"
@@ -98,7 +112,11 @@ run promote "${v3:0:12}" --to prod --reason "CX-160: more concise answers" --key
 # The refund KB fixed upstream, v2 goes out again: every gate passes, no override.
 run promote "${v2:0:12}" --to prod --reason "CX-150: v2 again, KB fixed" --key "$release_key"
 run diff --stat prod "prod@{1}"
-run audit verify
+# Auditors pin the root they were given out of band: a trust chain grown from any other root
+# fails here.
+run audit verify --root sha256:9ea7074c546e014951434902170201a9641a3821eab55945f0d7830ef6fc14b0 \
+  --root sha256:259a8c5ee1aab8f97c0ebd6fb3f0f37dbb32b999b5c75231e1b73ca0e749e4db \
+  --root sha256:14c86c6b5c5df38508651191fa9cedecefc4e9bf363b98332c95380a4b754d0d
 run fsck
 # Damage is never silent: a copy of the store with one byte flipped in its newest log is
 # refused by every command (exit 5, naming the file), and `recover` salvages the rest.

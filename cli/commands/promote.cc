@@ -63,7 +63,7 @@ int RunPromote(const PromoteOptions& o, const Context& ctx) {
   } else {
     Print("{}: {} -> {} (event #{}{})\n", o.deployment,
           event->from ? event->from->Short() : "(nothing)", event->to.Short(), event->seq,
-          event->signed_by ? ", signed by " + event->signed_by->key_id.Short() : "");
+          event->signed_by ? ", signed by " + SignerLabel(*event->signed_by) : "");
   }
   return kExitOk;
 }

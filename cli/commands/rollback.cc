@@ -59,7 +59,7 @@ int RunRollback(const RollbackCmdOptions& o, const Context& ctx) {
   } else {
     Print("{}: rolled back {} -> {} (event #{}{}){}\n", o.deployment, event->from->Short(),
           event->to.Short(), event->seq,
-          event->signed_by ? ", signed by " + event->signed_by->key_id.Short() : "",
+          event->signed_by ? ", signed by " + SignerLabel(*event->signed_by) : "",
           event->forced ? " [forced]" : "");
   }
   return kExitOk;

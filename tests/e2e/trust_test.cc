@@ -239,7 +239,7 @@ TEST_F(TrustE2E, SignedPromotionsAndRollbacksVerifyInTheAudit) {
   ASSERT_EQ(Cairn({"trust", "add", "alice", Pub("release"), "--role", "release"}).exit_code, 0);
   auto p1 = Cairn({"promote", ids_[0], "--to", "prod", "--reason", "v1", "--key", Key("release")});
   ASSERT_EQ(p1.exit_code, 0) << p1.err;
-  EXPECT_NE(p1.out.find("signed by sha256:20fb4799fd86355f"), std::string::npos) << p1.out;
+  EXPECT_NE(p1.out.find("signed by alice (sha256:20fb4799fd86355f)"), std::string::npos) << p1.out;
   RunOptions env;
   env.env["CAIRN_KEY"] = Key("release");
   ASSERT_EQ(Cairn({"promote", ids_[1], "--to", "prod", "--reason", "v2"}, env).exit_code, 0);

@@ -115,14 +115,14 @@ struct EvalBinding {
   std::optional<Digest> dataset;
   std::string role;
   uint64_t min_n = 0;
-  // " (counted: dataset sha256:…, attester role ci, n >= 100)", or "".
+  // ", counting only dataset sha256:…, attester role ci, n >= 100", or "".
   std::string Describe() const {
     std::string out;
     auto add = [&](const std::string& part) { out += (out.empty() ? "" : ", ") + part; };
     if (dataset) add("dataset " + ShortDigest(*dataset));
     if (!role.empty()) add("attester role " + role);
     if (min_n != 0) add(fmt::format("n >= {}", min_n));
-    return out.empty() ? out : " (counted: " + out + ")";
+    return out.empty() ? out : ", counting only " + out;
   }
 };
 
@@ -208,7 +208,7 @@ PolicyCheck CheckMinEval(const std::string& eval, const Score& min, const Snapsh
   const AttestationCheck* a = DecidingEval(atts, eval, binding, nullptr, &skipped);
   if (a == nullptr) {
     c.detail =
-        fmt::format("no trusted attestation on {} for {} (needs >= {}){}{}", eval,
+        fmt::format("no trusted attestation on {} for {} (needs >= {}{}){}", eval,
                     candidate.Short(), min.ToString(), binding.Describe(), NotCounted(skipped));
     return c;
   }
@@ -218,7 +218,7 @@ PolicyCheck CheckMinEval(const std::string& eval, const Score& min, const Snapsh
   }
   Score got = a->attestation.statement.score;
   c.passed = got >= min;
-  c.detail = fmt::format("{} {} {} ({}){}", got.ToString(), c.passed ? ">=" : "<", min.ToString(),
+  c.detail = fmt::format("{} {} {} ({}{})", got.ToString(), c.passed ? ">=" : "<", min.ToString(),
                          AttestationNote(*a), binding.Describe());
   return c;
 }
@@ -292,7 +292,7 @@ Result<PolicyCheck> CheckMaxEvalDrop(const std::string& eval, const Score& max_d
   }
   int64_t drop = before->attestation.statement.score.billionths() - s.score.billionths();
   c.passed = drop <= max_drop.billionths();
-  c.detail = fmt::format("{} -> {}: drop {} {} {} (live {}, dataset {}){}",
+  c.detail = fmt::format("{} -> {}: drop {} {} {} (live {}, dataset {}{})",
                          before->attestation.statement.score.ToString(), s.score.ToString(),
                          FormatScoreDelta(drop), c.passed ? "<=" : ">", max_drop.ToString(),
                          live->Short(), ShortDigest(*s.dataset), binding.Describe());
