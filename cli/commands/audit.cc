@@ -14,6 +14,8 @@ const char* ChainName(AuditChain chain) {
       return "trust";
     case AuditChain::kPolicy:
       return "policy";
+    case AuditChain::kAttestations:
+      return "attestations";
     case AuditChain::kDeployment:
       break;
   }
@@ -89,6 +91,7 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
                {"events", report->events},
                {"trust_events", report->trust_events},
                {"policy_events", report->policy_events},
+               {"attestations", report->attestations},
                {"signatures", signatures},
                {"problems", problems}});
   } else {
@@ -97,7 +100,7 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
                           : p.chain == AuditChain::kPolicy && !p.deployment.empty()
                               ? "policy of " + p.deployment
                               : ChainName(p.chain);
-      if (p.seq == 0) {
+      if (p.seq == 0 || p.chain == AuditChain::kAttestations) {
         Print("{}: {}\n", chain, p.message);
       } else {
         Print("{}: event #{}: {}\n", chain, p.seq, p.message);

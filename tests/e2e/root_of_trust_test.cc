@@ -441,6 +441,41 @@ TEST_F(EvidenceE2E, NewestIsTheStoresOrderNotTheAttestersClock) {
   EXPECT_NE(r.out.find("0.5 < 0.8"), std::string::npos) << r.out;
 }
 
+// Anyone with a trusted key could attest the live snapshot low, so that any candidate's
+// "drop" vanished; with --attester-role only CI's baseline counts.
+TEST_F(EvidenceE2E, AnAttesterWithoutTheRoleCannotZeroTheLiveBaseline) {
+  SetUpStore(2);
+  TrustSigners();
+  ASSERT_EQ(Cairn({"policy", "set", "prod", "--max-eval-drop", "golden=0.05", "--attester-role",
+                   "ci", "--reason", "no regressions"})
+                .exit_code,
+            0);
+  // Attest() and Promote() work on ids_[0]: first the live snapshot, then the candidate.
+  std::string live = ids_[0];
+  Attest("ci", "0.9", "100", kDataset);
+  ASSERT_EQ(Cairn({"promote", live, "--to", "prod", "--reason", "v1"}).exit_code, 0);
+  Attest("release", "0", "100", kDataset);  // the live snapshot "scored 0", by the release key
+  ids_[0] = ids_[1];
+  Attest("ci", "0.7", "100", kDataset);  // the candidate really dropped 0.2
+  auto r = Promote();
+  EXPECT_EQ(r.exit_code, 7) << r.out;
+  EXPECT_NE(r.out.find("0.9 -> 0.7: drop 0.2 > 0.05"), std::string::npos) << r.out;
+}
+
+TEST_F(EvidenceE2E, AuditFlagsAnAttestationDatedInTheFuture) {
+  SetUpStore(1);
+  TrustSigners();
+  Attest("ci", "0.9", "100", kDataset);
+  AuditJson(0);
+  Attest("ci", "0.95", "100", kDataset, "+365d");
+  Json audit = AuditJson(5);
+  ASSERT_EQ(audit["problems"].size(), 1u) << audit.dump();
+  EXPECT_EQ(audit["problems"][0]["chain"], "attestations");
+  EXPECT_NE(audit["problems"][0]["message"].get<std::string>().find("in the future of this audit"),
+            std::string::npos);
+  EXPECT_EQ(audit["attestations"], 2);
+}
+
 TEST_F(EvidenceE2E, ARevokedAttestersNewerResultBlocksInsteadOfVanishing) {
   SetUpStore(1);
   TrustSigners();

@@ -17,7 +17,7 @@
 namespace cairn {
 
 // Which chain a problem is in.
-enum class AuditChain { kDeployment, kTrust, kPolicy };
+enum class AuditChain { kDeployment, kTrust, kPolicy, kAttestations };
 struct AuditProblem {
   std::string deployment;  // empty for the trust chain; for the policy chain, if known
   uint64_t seq = 0;        // 0: the deployment record (or the trust chain's head) itself
@@ -47,6 +47,7 @@ struct AuditReport {
   uint64_t events = 0;
   uint64_t trust_events = 0;
   uint64_t policy_events = 0;
+  uint64_t attestations = 0;                    // attestation records whose times were checked
   std::vector<EventSignatureCheck> signatures;  // one per signed event
   // The first broken link of each chain, and every event signature that is not valid.
   std::vector<AuditProblem> problems;

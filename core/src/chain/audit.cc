@@ -17,6 +17,7 @@
 #include "deploy/deployment_records.h"
 #include "store/schema.h"
 #include "store/store_internal.h"
+#include "trust/attestation_records.h"
 #include "trust/trust_records.h"
 
 namespace cairn {
@@ -420,6 +421,41 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
 // in the store, damaged or not.
 namespace {
 
+// Attestations are not a chain, but their times and their store order are evidence: each
+// is dated no earlier than its snapshot's creation and not ahead of the auditor's clock, and
+// no two share a store seq. (Their signatures are judged where they are used: verify and
+// the gates.)
+Status AuditAttestationTimes(const Store& store, int64_t now_micros, AuditReport* report) {
+  auto flag = [&](const Attestation& a, std::string message) {
+    report->problems.push_back(
+        AuditProblem{"", a.statement.seq.value_or(0),
+                     fmt::format("attestation {} on {} of {}: {}", a.id.Hex().substr(0, 12),
+                                 a.statement.eval, a.statement.snapshot.Short(), message),
+                     AuditChain::kAttestations});
+  };
+  std::set<uint64_t> seqs;
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kAttestations);
+  for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
+    auto a = DecodeAttestationRecord(cur.key(), cur.value());
+    if (!a.ok()) continue;  // judged bad wherever it is read
+    ++report->attestations;
+    const EvalStatement& s = a->statement;
+    if (s.time_micros > now_micros + kMaxClockSkewMicros) {
+      flag(*a, fmt::format("it is dated {}, in the future of this audit ({})",
+                           FormatTime(s.time_micros), FormatTime(now_micros)));
+    }
+    auto created = SnapshotCreatedMicros(store, s.snapshot);
+    if (created.ok() && s.time_micros < *created) {
+      flag(*a, fmt::format("it is dated {}, before its snapshot was created ({})",
+                           FormatTime(s.time_micros), FormatTime(*created)));
+    }
+    if (s.seq && !seqs.insert(*s.seq).second) {
+      flag(*a, fmt::format("its store seq {} is used by another attestation", *s.seq));
+    }
+  }
+  return cur.status();
+}
+
 // The --root pin: one of the store's root events has exactly the pinned keys.
 std::optional<AuditProblem> CheckPinnedRoot(const std::vector<KeyId>& pinned,
                                             const TrustChainAudit& trust, AuditReport* report) {
@@ -496,6 +532,7 @@ Result<AuditReport> AuditVerify(const Store& store, const std::optional<Deployme
           AuditChain::kTrust});
     }
   }
+  if (!only) CAIRN_RETURN_IF_ERROR(AuditAttestationTimes(store, now_micros, &report));
   for (const auto& name : names) {
     ++report.deployments;
     CAIRN_ASSIGN_OR_RETURN(auto problem,
