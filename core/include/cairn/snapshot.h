@@ -85,8 +85,9 @@ Result<Snapshot> LoadSnapshot(const Store& store, const SnapshotId& id);
 // True if the store holds a snapshot with this id.
 Result<bool> HasSnapshot(const Store& store, const SnapshotId& id);
 // The snapshot's `created` time, read without building the manifest (a move checks that it
-// is not dated before what it makes live). kNotFound if there is none with this id,
-// kCorruption if its manifest does not hash to its id or has no valid top-level `created`.
+// is not dated before what it makes live). It scans the stored bytes without hashing them
+// against the id (LoadSnapshot does). kNotFound if there is none with this id, kCorruption
+// if its manifest has no valid top-level `created`.
 Result<int64_t> SnapshotCreatedMicros(const Store& store, const SnapshotId& id);
 
 // One line of `snapshot list`.

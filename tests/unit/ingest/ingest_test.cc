@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "cairn/clock.h"
 #include "cairn/object.h"
 #include "cairn/snapshot.h"
 #include "store/store_internal.h"
@@ -63,6 +64,26 @@ TEST_F(IngestTest, SnapshotIdIsTheHashOfTheCanonicalManifest) {
   EXPECT_EQ(loaded->app, "demo");
   EXPECT_EQ(loaded->author, "tester@test");
   EXPECT_FALSE(loaded->parent.has_value());
+}
+
+// The fast scan a move uses finds the top-level "created", not a label or a component field
+// of that name, nor one inside a string with escaped quotes and backslashes.
+TEST_F(IngestTest, CreatedTimeIsReadFromTheTopLevelOfTheManifestOnly) {
+  std::string rel = WriteMinimalRelease(box_, "rel");
+  box_.Write("rel/snapshot.json", R"({"app": "demo", "labels": {"created": "1900-01-01T00:00:00Z",)"
+                                  R"( "note": "a \"created\":\"1901-01-01T00:00:00Z\" \\"}})");
+  box_.Write("rel/config/created.json", R"({"created": "1902-01-01T00:00:00Z"})");
+  CreateSnapshotOptions o;
+  o.dir = rel;
+  o.message = "message with \"created\":\"1903-01-01T00:00:00Z\" in it";
+  o.author = "x\\\",\"created\":\"1904-01-01T00:00:00Z\\";  // sorts before "created"
+  auto r = CreateSnapshot(*store_, o, &problems_);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto created = SnapshotCreatedMicros(*store_, r->snapshot.id);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(*created, r->snapshot.created_micros);
+  EXPECT_GT(*created, *ParseTime("2020-01-01T00:00:00Z"));
+  EXPECT_TRUE(SnapshotCreatedMicros(*store_, SnapshotId(Digest::Of("none"))).status().IsNotFound());
 }
 
 TEST_F(IngestTest, ManifestCarriesKindSpecificFacts) {
