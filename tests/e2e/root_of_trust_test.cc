@@ -547,6 +547,29 @@ TEST_F(MovesE2E, AuditFlagsMovesSignedAfterAKeyWasCompromisedAndSaysRevokedLater
       << audit.dump();
 }
 
+TEST_F(MovesE2E, AuditFlagsSignaturesAndAttestationsMadeAfterAKeyWasCompromised) {
+  SetUpStore(1);
+  TrustSigners();
+  ASSERT_EQ(Cairn({"sign", ids_[0], "--key", keys_.Private("ci")}).exit_code, 0);
+  ASSERT_EQ(
+      Cairn({"attest", ids_[0], "--eval", "golden", "--score", "0.9", "--key", keys_.Private("ci")})
+          .exit_code,
+      0);
+  ASSERT_EQ(Cairn({"trust", "revoke", "ci-bot", "--reason", "lost in 2025", "--compromised-since",
+                   "2099-01-01 00:00"})
+                .exit_code,
+            2);  // not in the future
+  ASSERT_EQ(Cairn({"trust", "revoke", "ci-bot", "--reason", "lost in 2025", "--compromised-since",
+                   "2025-06-01 00:00"})
+                .exit_code,
+            0);
+  Json audit = AuditJson(5);
+  ASSERT_EQ(audit["problems"].size(), 2u) << audit.dump();
+  std::string all = audit["problems"].dump();
+  EXPECT_NE(all.find("attested at"), std::string::npos) << all;
+  EXPECT_NE(all.find("signature of snapshot"), std::string::npos) << all;
+}
+
 TEST_F(MovesE2E, AuditRebuildsTheLiveHistoryThatSoakAndRollbackRead) {
   SetUpStore(2);
   ASSERT_EQ(Cairn({"promote", ids_[0], "--to", "beta", "--reason", "a"}).exit_code, 0);

@@ -18,6 +18,7 @@
 #include "store/schema.h"
 #include "store/store_internal.h"
 #include "trust/attestation_records.h"
+#include "trust/signature_records.h"
 #include "trust/trust_records.h"
 
 namespace cairn {
@@ -421,11 +422,19 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
 // in the store, damaged or not.
 namespace {
 
+// When the key was compromised, if its revocation said so.
+std::optional<int64_t> CompromisedSince(const TrustChainAudit& trust, const KeyId& key) {
+  auto it = trust.keys.find(key);
+  if (it == trust.keys.end()) return std::nullopt;
+  return it->second.compromised_since;
+}
+
 // Attestations are not a chain, but their times and their store order are evidence: each
-// is dated no earlier than its snapshot's creation and not ahead of the auditor's clock, and
-// no two share a store seq. (Their signatures are judged where they are used: verify and
-// the gates.)
-Status AuditAttestationTimes(const Store& store, int64_t now_micros, AuditReport* report) {
+// is dated no earlier than its snapshot's creation and not ahead of the auditor's clock, no
+// two share a store seq, and none was made by a key after it was compromised. (Their
+// signatures are judged where they are used: verify and the gates.)
+Status AuditAttestationTimes(const Store& store, const TrustChainAudit& trust, int64_t now_micros,
+                             AuditReport* report) {
   auto flag = [&](const Attestation& a, std::string message) {
     report->problems.push_back(
         AuditProblem{"", a.statement.seq.value_or(0),
@@ -452,6 +461,34 @@ Status AuditAttestationTimes(const Store& store, int64_t now_micros, AuditReport
     if (s.seq && !seqs.insert(*s.seq).second) {
       flag(*a, fmt::format("its store seq {} is used by another attestation", *s.seq));
     }
+    if (auto since = CompromisedSince(trust, a->key_id); since && s.time_micros >= *since) {
+      flag(*a, fmt::format("attested at {} by key {}, after the key was compromised (since {})",
+                           FormatTime(s.time_micros), a->key_id.Short(), FormatTime(*since)));
+    }
+  }
+  return cur.status();
+}
+
+// Snapshot signatures made by a key after it was compromised. Their time is the signer's
+// record, not signed: a thief's own tool may lie about it, cairn's does not.
+Status AuditSignaturesAfterCompromise(const Store& store, const TrustChainAudit& trust,
+                                      AuditReport* report) {
+  bool any = false;
+  for (const auto& [key, h] : trust.keys) any = any || h.compromised_since.has_value();
+  if (!any) return Status::OK();
+  Cursor cur = StoreInternal::db(store).NewCursor(Table::kSignatures);
+  for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
+    auto s = DecodeSignatureRecord(cur.key(), cur.value());
+    if (!s.ok()) continue;  // judged bad by verify
+    auto since = CompromisedSince(trust, s->key_id);
+    if (!since || s->time_micros < *since) continue;
+    report->problems.push_back(AuditProblem{
+        "", 0,
+        fmt::format("signature of snapshot {} by key {} was made at {}, after the key was "
+                    "compromised (since {})",
+                    s->snapshot.Short(), s->key_id.Short(), FormatTime(s->time_micros),
+                    FormatTime(*since)),
+        AuditChain::kAttestations});
   }
   return cur.status();
 }
@@ -532,7 +569,10 @@ Result<AuditReport> AuditVerify(const Store& store, const std::optional<Deployme
           AuditChain::kTrust});
     }
   }
-  if (!only) CAIRN_RETURN_IF_ERROR(AuditAttestationTimes(store, now_micros, &report));
+  if (!only) {
+    CAIRN_RETURN_IF_ERROR(AuditAttestationTimes(store, trust, now_micros, &report));
+    CAIRN_RETURN_IF_ERROR(AuditSignaturesAfterCompromise(store, trust, &report));
+  }
   for (const auto& name : names) {
     ++report.deployments;
     CAIRN_ASSIGN_OR_RETURN(auto problem,
