@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -140,11 +141,29 @@ std::string SignerLabel(const EventSigner& signer) {
   return fmt::format("{} ({})", signer.name, signer.key_id.Short());
 }
 
+std::string EventMarkers(const Event& e) {
+  std::string out;
+  if (e.forced) out += "  [forced]";
+  std::vector<std::string> overridden;
+  for (const auto& c : e.checks) {
+    if (c.overridden &&
+        std::find(overridden.begin(), overridden.end(), c.rule) == overridden.end()) {
+      overridden.push_back(c.rule);
+    }
+  }
+  if (!overridden.empty()) {
+    std::string rules;
+    for (const auto& r : overridden) rules += (rules.empty() ? "" : ",") + r;
+    out += "  [override: " + rules + "]";
+  }
+  if (e.signed_by) out += "  [signed by " + SignerLabel(*e.signed_by) + "]";
+  return out;
+}
+
 std::string EventLine(const Event& e) {
   std::string from = e.from ? e.from->Short() : std::string("(none)      ");
   return fmt::format("#{:<4} {}  {:<8}  {} -> {}  {}{}  \"{}\"", e.seq, ShortTime(e.time_micros),
-                     ActionName(e.action), from, e.to.Short(), e.actor,
-                     e.forced ? "  [forced]" : "", e.reason);
+                     ActionName(e.action), from, e.to.Short(), e.actor, EventMarkers(e), e.reason);
 }
 
 Json SignatureCheckJson(const SignatureCheck& c) {

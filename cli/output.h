@@ -92,6 +92,9 @@ Json ProblemsJson(const std::vector<Problem>& problems);
 // One human line for a deployment event:
 // "#3  2026-11-24 14:03:00Z  rollback  5e6f7a8b9c0d -> 1a2b3c4d5e6f  alice@host  \"reason\"".
 std::string EventLine(const Event& e);
+// What a text view must not hide about a move: "  [forced]  [override: min-eval,soak]
+// [signed by rel-lead]" — each part only when it applies; "" for a plain unsigned move.
+std::string EventMarkers(const Event& e);
 // "release-lead (sha256:20fb4799fd86355f)" — the signer's trusted name and short key id (the
 // key id alone for events signed before names were recorded).
 std::string SignerLabel(const EventSigner& signer);

@@ -35,7 +35,7 @@ int RunStatus(const StatusOptions& o, const Context& ctx) {
   for (const auto& d : *list) {
     Print("{:<20} {}  since {}  by {}  ({} #{}: \"{}\"){}\n", d.name, d.live.Short(),
           ShortTime(d.last.time_micros), d.last.actor, ActionName(d.last.action), d.last.seq,
-          d.last.reason, d.last.forced ? " [forced]" : "");
+          d.last.reason, EventMarkers(d.last));
   }
   return kExitOk;
 }

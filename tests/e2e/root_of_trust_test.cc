@@ -602,5 +602,28 @@ TEST_F(MovesE2E, AuditRebuildsTheLiveHistoryThatSoakAndRollbackRead) {
       << audit.dump();
 }
 
+// Issue 14, finding 4: the text views show what --json shows about a move's evidence.
+TEST_F(MovesE2E, LogAndStatusShowOverridesForcedMovesAndSigners) {
+  SetUpStore(3);
+  TrustSigners();
+  ASSERT_EQ(
+      Cairn({"policy", "set", "prod", "--min-eval", "golden=0.8", "--reason", "gate"}).exit_code,
+      0);
+  auto r = Cairn({"promote", ids_[0], "--to", "prod", "--reason", "emergency", "--override",
+                  "min-eval", "--key", keys_.Private("release")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto log = Cairn({"log", "prod"});
+  EXPECT_NE(log.out.find("[override: min-eval]  [signed by rel-lead (sha256:20fb4799fd86355f)]"),
+            std::string::npos)
+      << log.out;
+  auto status = Cairn({"status"});
+  EXPECT_NE(status.out.find("[override: min-eval]"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("[signed by rel-lead"), std::string::npos) << status.out;
+  ASSERT_EQ(Cairn({"rollback", "prod", "--to", ids_[2], "--force", "--reason", "r"}).exit_code, 0);
+  status = Cairn({"status"});
+  EXPECT_NE(status.out.find("[forced]"), std::string::npos) << status.out;
+  EXPECT_EQ(status.out.find("[signed by"), std::string::npos) << status.out;  // unsigned
+}
+
 }  // namespace
 }  // namespace cairn::testing
