@@ -197,7 +197,7 @@ void ReportHookOutcomes(const GateReport& report) {
   for (const auto* runs : {&report.pre_hooks, &report.post_hooks}) {
     for (const auto& r : *runs) {
       if (r.skipped) {
-        PrintErr("cairn: warning: hook {} is not executable and was skipped\n", r.name);
+        PrintErr("cairn: warning: hook {} is {} and was skipped\n", r.name, r.not_runnable);
       } else if (!r.ok() && runs == &report.post_hooks) {
         std::string err = r.PrintableErr();
         PrintErr("cairn: warning: hook {} failed ({}); the move stands{}\n", r.name, r.Outcome(),

@@ -74,6 +74,32 @@ TEST_F(HooksE2E, RequireTicketSampleBlocksAReasonWithoutATicket) {
   EXPECT_EQ(Events(), 1);
 }
 
+// Issue 14, finding 2: a gate hook that cannot run — not executable, a directory, a dangling
+// symlink — blocks the move, naming it, instead of passing by not running.
+TEST_F(HooksE2E, AGateHookThatCannotRunBlocksTheMoveNamingIt) {
+  for (const auto& [name, why] :
+       {std::pair{"10-freeze", "not executable"}, std::pair{"20-freeze", "a directory"},
+        std::pair{"30-freeze", "a dangling symlink"}}) {
+    fs::remove_all(store_ + "/hooks/pre-promote.d");
+    fs::create_directories(store_ + "/hooks/pre-promote.d");
+    std::string path = store_ + "/hooks/pre-promote.d/" + name;
+    if (std::string(why) == "not executable") {
+      box_.Write("store/hooks/pre-promote.d/" + std::string(name), "#!/bin/sh\nexit 1\n");
+      ::chmod(path.c_str(), 0644);
+    } else if (std::string(why) == "a directory") {
+      fs::create_directories(path);
+    } else {
+      fs::create_symlink(box_ / "freeze-that-was-moved", path);
+    }
+    auto r = Promote(0, "CX-1: launch");
+    EXPECT_EQ(r.exit_code, 7) << name << ": " << r.err;
+    EXPECT_NE(r.err.find(std::string("pre-promote hook ") + name + " refused the move (" + why),
+              std::string::npos)
+        << r.err;
+    EXPECT_EQ(Events(), 0);
+  }
+}
+
 TEST_F(HooksE2E, SiemSampleAppendsEveryMoveAsOneJsonLine) {
   InstallSample("siem-log", "post-promote", "50-siem-log");
   InstallSample("siem-log", "post-rollback", "50-siem-log");

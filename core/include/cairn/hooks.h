@@ -36,8 +36,12 @@ struct HookOptions {
 };
 
 struct HookRun {
-  std::string name;      // file name in the stage directory
-  bool skipped = false;  // not executable: not run (reported so users notice)
+  std::string name;  // file name in the stage directory
+  // Why the entry could not be run: "not executable", "a directory", "a dangling symlink",
+  // "not a regular file". A pre-* stage fails the move on it (a gate fails closed: a hook
+  // that was meant to run must not pass by not running); a post-* stage skips it, loudly.
+  std::string not_runnable;
+  bool skipped = false;  // post-* stages: not runnable, so not run (reported so users notice)
   int exit_code = -1;    // -1 when it did not exit by itself
   int signal = 0;        // the signal that ended it, if any
   bool timed_out = false;
@@ -47,7 +51,10 @@ struct HookRun {
   int64_t duration_ms = 0;
   std::string out;  // captured stdout (at most max_output bytes, then "[truncated]")
   std::string err;  // captured stderr, likewise
-  bool ok() const { return skipped || (exit_code == 0 && !timed_out && failure.empty()); }
+  bool ok() const {
+    if (!not_runnable.empty()) return skipped;
+    return exit_code == 0 && !timed_out && failure.empty();
+  }
   // "exit 3", "timed out after 30001 ms and was killed", "killed by signal 9", ...
   std::string Outcome() const;
   // stderr made safe to print: invalid UTF-8 and control characters (except newline and

@@ -33,7 +33,8 @@ const char* HookStageName(HookStage stage) {
 }
 
 std::string HookRun::Outcome() const {
-  if (skipped) return "not executable (skipped)";
+  if (skipped) return not_runnable + " (skipped)";
+  if (!not_runnable.empty()) return not_runnable + ": a gate hook that cannot run fails the move";
   if (!failure.empty()) return "failed closed: " + failure + "; it was killed";
   if (timed_out) return fmt::format("timed out after {} ms and was killed", duration_ms);
   if (signal != 0) return fmt::format("killed by signal {}", signal);
@@ -94,7 +95,7 @@ Status CheckEnv(const std::map<std::string, std::string>& env) {
 
 struct HookEntry {
   std::string name;
-  bool executable = false;
+  std::string not_runnable;  // why it cannot be run; empty when it can
 };
 
 Result<std::vector<HookEntry>> ListHooks(const std::string& dir) {
@@ -109,8 +110,20 @@ Result<std::vector<HookEntry>> ListHooks(const std::string& dir) {
     if (name.empty() || name[0] == '.' || name.back() == '~') continue;
     std::string path = dir + "/" + name;
     struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    hooks.push_back({name, ::access(path.c_str(), X_OK) == 0});
+    std::string why;
+    if (::stat(path.c_str(), &st) != 0) {
+      struct stat link {};
+      why = ::lstat(path.c_str(), &link) == 0 && S_ISLNK(link.st_mode)
+                ? "a dangling symlink"
+                : fmt::format("unreadable ({})", std::strerror(errno));
+    } else if (S_ISDIR(st.st_mode)) {
+      why = "a directory";
+    } else if (!S_ISREG(st.st_mode)) {
+      why = "not a regular file";
+    } else if (::access(path.c_str(), X_OK) != 0) {
+      why = "not executable";
+    }
+    hooks.push_back({name, why});
   }
   ::closedir(d);
   std::sort(hooks.begin(), hooks.end(),
@@ -152,11 +165,13 @@ ssize_t WriteNoSigpipe(int fd, const char* data, size_t n) {
 
 Result<HookRun> RunOne(const std::string& store_path, const std::string& dir,
                        const HookEntry& entry, const std::string& input,
-                       const std::vector<std::string>& env, const HookOptions& options) {
+                       const std::vector<std::string>& env, const HookOptions& options,
+                       bool fail_unrunnable) {
   HookRun run;
   run.name = entry.name;
-  if (!entry.executable) {
-    run.skipped = true;
+  if (!entry.not_runnable.empty()) {
+    run.not_runnable = entry.not_runnable;
+    run.skipped = !fail_unrunnable;
     return run;
   }
   std::string path = dir + "/" + entry.name;
@@ -317,8 +332,11 @@ Result<std::vector<HookRun>> RunHooks(const std::string& store_path, HookStage s
   std::string input = context.dump() + "\n";
   std::vector<std::string> environment = HookEnvironment(store_path, stage, env);
   std::vector<HookRun> runs;
+  // Gate stages fail closed on an entry that cannot run; post stages skip it, loudly.
+  bool fail_unrunnable = stage == HookStage::kPrePromote;
   for (const auto& h : hooks) {
-    CAIRN_ASSIGN_OR_RETURN(HookRun run, RunOne(store_path, dir, h, input, environment, options));
+    CAIRN_ASSIGN_OR_RETURN(
+        HookRun run, RunOne(store_path, dir, h, input, environment, options, fail_unrunnable));
     bool failed = !run.ok();
     runs.push_back(std::move(run));
     if (failed && options.stop_at_first_failure) break;

@@ -188,14 +188,32 @@ TEST_F(HooksTest, HookThatIgnoresALargeContextDoesNotBreakTheCaller) {
   EXPECT_TRUE((*runs)[0].ok()) << (*runs)[0].Outcome();
 }
 
-TEST_F(HooksTest, NonExecutableHookIsReportedAsSkipped) {
-  Hook("pre-promote", "not-exec", "touch ran\n", 0644);
+// A gate stage fails closed on every entry that cannot run — a hook meant to refuse a move
+// must not pass by not running; a post stage skips it and says why.
+TEST_F(HooksTest, AnEntryThatCannotRunFailsAGateStageAndIsSkippedAfterTheMove) {
+  Hook("pre-promote", "10-not-exec", "touch ran\n", 0644);
+  std::filesystem::create_directories(box_ / "store/hooks/pre-promote.d/20-a-dir");
+  std::filesystem::create_symlink(box_ / "nowhere", box_ / "store/hooks/pre-promote.d/30-dangling");
   auto runs = Run(HookStage::kPrePromote);
   ASSERT_TRUE(runs.ok());
-  ASSERT_EQ(runs->size(), 1u);
-  EXPECT_TRUE((*runs)[0].skipped);
-  EXPECT_TRUE((*runs)[0].ok());
+  ASSERT_EQ(runs->size(), 3u);
+  std::vector<std::string> why;
+  for (const auto& r : *runs) {
+    EXPECT_FALSE(r.ok()) << r.name;
+    EXPECT_FALSE(r.skipped) << r.name;
+    why.push_back(r.not_runnable);
+  }
+  EXPECT_EQ(why, (std::vector<std::string>{"not executable", "a directory", "a dangling symlink"}));
+  EXPECT_NE((*runs)[0].Outcome().find("fails the move"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(store_ + "/ran"));
+
+  Hook("post-promote", "not-exec", "touch ran\n", 0644);
+  auto post = Run(HookStage::kPostPromote);
+  ASSERT_TRUE(post.ok());
+  ASSERT_EQ(post->size(), 1u);
+  EXPECT_TRUE((*post)[0].skipped);
+  EXPECT_TRUE((*post)[0].ok());
+  EXPECT_EQ((*post)[0].Outcome(), "not executable (skipped)");
 }
 
 TEST_F(HooksTest, MissingStageDirectoryMeansNoHooks) {
