@@ -100,6 +100,22 @@ TEST_F(HooksE2E, AGateHookThatCannotRunBlocksTheMoveNamingIt) {
   }
 }
 
+// Issue 14, finding 2: a --store whose database is a symlink to the real store's ran no
+// hooks (they were looked up beside the path given); they are the real store's hooks now.
+TEST_F(HooksE2E, AStoreReachedThroughASymlinkedDatabaseRunsTheRealStoresHooks) {
+  WriteHook("pre-promote", "10-freeze", "echo frozen >&2; exit 1\n");
+  fs::create_directories(box_ / "elsewhere");
+  fs::create_directory_symlink(store_ + "/db2", box_ / "elsewhere/db2");
+  RunOptions o;
+  o.env["CAIRN_ACTOR"] = "tester@e2e";
+  auto r = RunCairn({"--store", box_ / "elsewhere", "promote", ids_[0], "--to", "prod", "--reason",
+                     "CX-1: around the freeze"},
+                    o);
+  EXPECT_EQ(r.exit_code, 7) << r.err;
+  EXPECT_NE(r.err.find("pre-promote hook 10-freeze refused the move"), std::string::npos) << r.err;
+  EXPECT_EQ(Events(), 0);
+}
+
 TEST_F(HooksE2E, SiemSampleAppendsEveryMoveAsOneJsonLine) {
   InstallSample("siem-log", "post-promote", "50-siem-log");
   InstallSample("siem-log", "post-rollback", "50-siem-log");

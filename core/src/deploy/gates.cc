@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 
 #include "cairn/trust.h"
+#include "store/store_internal.h"
 
 namespace cairn {
 
@@ -46,6 +48,17 @@ std::map<std::string, std::string> HookEnv(const Event& event, bool moved) {
   return env;
 }
 
+// Hooks live beside the store's database, wherever it really is: a --store directory whose
+// database is a symlink to another store's runs that store's hooks (looked up beside the
+// path given, it ran none). Falls back to the path given if the database cannot be resolved.
+std::string HooksRoot(const Store& store) {
+  std::error_code ec;
+  auto real = std::filesystem::canonical(
+      std::filesystem::path(store.path()) / StoreInternal::db(store).schema().db_dir(), ec);
+  if (ec) return store.path();
+  return real.parent_path().string();
+}
+
 std::string FirstFailure(const std::vector<HookRun>& runs, HookStage stage) {
   for (const auto& r : runs) {
     if (r.ok()) continue;
@@ -61,8 +74,8 @@ std::string FirstFailure(const std::vector<HookRun>& runs, HookStage stage) {
 void RunPostHooks(Store& store, HookStage stage, const Event& event, const GateOptions& gates,
                   GateReport* report) {
   if (!gates.run_hooks) return;
-  auto runs = RunHooks(store.path(), stage, HookContext(stage, event, true), HookEnv(event, true),
-                       gates.hooks);
+  auto runs = RunHooks(HooksRoot(store), stage, HookContext(stage, event, true),
+                       HookEnv(event, true), gates.hooks);
   if (runs.ok()) {
     report->post_hooks = std::move(*runs);
     return;
@@ -170,7 +183,7 @@ Result<Event> PromoteThroughGates(Store& store, const DeploymentName& deployment
     HookOptions h = gates.hooks;
     h.stop_at_first_failure = true;
     CAIRN_ASSIGN_OR_RETURN(report->pre_hooks,
-                           RunHooks(store.path(), HookStage::kPrePromote,
+                           RunHooks(HooksRoot(store), HookStage::kPrePromote,
                                     HookContext(HookStage::kPrePromote, with_checks, false),
                                     HookEnv(with_checks, false), h));
     std::string failure = FirstFailure(report->pre_hooks, HookStage::kPrePromote);
