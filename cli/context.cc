@@ -57,6 +57,12 @@ Result<std::vector<PrivateKey>> Context::RootKeys(const std::vector<std::string>
   return out;
 }
 
+std::vector<const PrivateKey*> Context::KeyPointers(const std::vector<PrivateKey>& keys) {
+  std::vector<const PrivateKey*> out;
+  for (const auto& k : keys) out.push_back(&k);
+  return out;
+}
+
 Result<std::optional<PrivateKey>> Context::SigningKey(const std::string& key_flag) const {
   std::string path = key_flag;
   std::string source = "--key";

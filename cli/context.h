@@ -37,6 +37,8 @@ class Context {
   // The root keys approving a trust or policy change: each PEM file of a repeated --key
   // (no $CAIRN_KEY fallback: approving a change of trust is never ambient).
   Result<std::vector<PrivateKey>> RootKeys(const std::vector<std::string>& paths) const;
+  // The keys as core takes them (the vector must outlive the pointers).
+  static std::vector<const PrivateKey*> KeyPointers(const std::vector<PrivateKey>& keys);
 };
 
 }  // namespace cairn::cli

@@ -166,10 +166,8 @@ Result<Policy> PolicyFromFlags(const PolicySetOptions& o) {
   p.require_agent_limits = o.require_agent_limits;
   p.no_overrides = o.no_overrides;
   if (o.clear) {
-    if (!p.empty() || p.no_overrides) {
-      return Status::Usage("--clear removes the whole policy: give it without any rule");
-    }
-    if (!p.eval_dataset.empty() || !p.attester_role.empty() || p.min_n != 0) {
+    bool bindings = !p.eval_dataset.empty() || !p.attester_role.empty() || p.min_n != 0;
+    if (!p.empty() || p.no_overrides || bindings) {
       return Status::Usage("--clear removes the whole policy: give it without any rule");
     }
     return p;
@@ -192,11 +190,9 @@ int RunPolicySet(const PolicySetOptions& o, const Context& ctx) {
   }
   auto keys = ctx.RootKeys(o.keys);
   if (!keys.ok()) return ReportError(keys.status());
-  std::vector<const PrivateKey*> approving;
-  for (const auto& k : *keys) approving.push_back(&k);
   auto store = ctx.OpenForWrite();
   if (!store.ok()) return ReportError(store.status());
-  auto event = SetPolicy(**store, *policy, ctx.Actor(), o.reason, approving);
+  auto event = SetPolicy(**store, *policy, ctx.Actor(), o.reason, Context::KeyPointers(*keys));
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
     PrintJson(event->ToJson());

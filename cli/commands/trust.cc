@@ -38,9 +38,7 @@ Json EntryJson(const TrustEntry& e) {
 // The options of a change: actor, reason, and the root keys (loaded by the caller).
 TrustChangeOptions ChangeOptions(const Context& ctx, const std::string& reason,
                                  const std::vector<PrivateKey>& keys) {
-  TrustChangeOptions o{ctx.Actor(), reason, {}, {}};
-  for (const auto& k : keys) o.keys.push_back(&k);
-  return o;
+  return TrustChangeOptions{ctx.Actor(), reason, {}, Context::KeyPointers(keys)};
 }
 
 // " (approved by 2 root keys)" for a signed change; "" otherwise.

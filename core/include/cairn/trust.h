@@ -151,6 +151,10 @@ Result<std::vector<ChangeSignature>> SignChange(const std::optional<Root>& root,
 uint32_t CountRootSignatures(const RootSpec& root, std::string_view message,
                              const std::vector<ChangeSignature>& signatures,
                              std::vector<std::string>* problems);
+// Why `signatures` do not carry `root`'s approval of `message` ("1 of 2 root signatures; key
+// sha256:… is not a root key"); nullopt when at least `threshold` distinct root keys signed.
+std::optional<std::string> RootApprovalShortfall(const RootSpec& root, std::string_view message,
+                                                 const std::vector<ChangeSignature>& signatures);
 
 // Makes (or replaces) the store's root: `spec.keys` with `spec.threshold`. The event must be
 // signed by `threshold` of the new keys — and, when a root exists, also by the old root's

@@ -39,15 +39,12 @@ namespace {
 std::optional<std::string> MissingApproval(const Root& root, const std::string& message,
                                            const std::vector<ChangeSignature>& signatures,
                                            std::string_view what) {
-  std::vector<std::string> problems;
-  uint32_t have = CountRootSignatures(root.spec, message, signatures, &problems);
-  if (have >= root.spec.threshold) return std::nullopt;
-  std::string why;
-  for (const auto& p : problems) why += "; " + p;
+  auto shortfall = RootApprovalShortfall(root.spec, message, signatures);
+  if (!shortfall) return std::nullopt;
   return fmt::format(
-      "{} was not approved by the {}: {} of {} root signatures{}", what,
-      root.seq == 0 ? "new root it makes" : fmt::format("root of trust event #{}", root.seq), have,
-      root.spec.threshold, why);
+      "{} was not approved by the {}: {}", what,
+      root.seq == 0 ? "new root it makes" : fmt::format("root of trust event #{}", root.seq),
+      *shortfall);
 }
 
 // The rules InitRoot enforces, checked again on a stored root event.
@@ -295,19 +292,38 @@ std::optional<std::string> WeakerPolicyWindow(const Event& e, const PolicyChainA
       w.at->first, w.before->first, w.after->first, rules);
 }
 
+// Snapshots' created times, each read once per audit: a chain's events keep naming the same
+// few snapshots, and a large manifest is megabytes.
+class CreatedTimes {
+ public:
+  explicit CreatedTimes(const Store& store) : store_(store) {}
+  // nullopt when it cannot be read (a missing or damaged snapshot is reported on its own).
+  std::optional<int64_t> Of(const SnapshotId& id) {
+    auto [it, fresh] = times_.try_emplace(id);
+    if (fresh) {
+      auto created = SnapshotCreatedMicros(store_, id);
+      if (created.ok()) it->second = *created;
+    }
+    return it->second;
+  }
+
+ private:
+  const Store& store_;
+  std::map<SnapshotId, std::optional<int64_t>> times_;
+};
+
 // The time rules of one event: not before the snapshot it made live was created, and not
 // ahead of the auditor's clock by more than the allowed skew.
-Result<std::optional<std::string>> BrokenTimeRule(const Store& store, const Event& e,
-                                                  int64_t now_micros) {
+std::optional<std::string> BrokenTimeRule(CreatedTimes& created_times, const Event& e,
+                                          int64_t now_micros) {
   using Broken = std::optional<std::string>;
   if (e.time_micros > now_micros + kMaxClockSkewMicros) {
     return Broken(fmt::format(
         "it is dated {}, in the future of this audit ({}): the clock that wrote it was wrong",
         FormatTime(e.time_micros), FormatTime(now_micros)));
   }
-  auto created = SnapshotCreatedMicros(store, e.to);
-  if (!created.ok()) return Broken();  // a missing snapshot is reported on its own
-  if (e.time_micros < *created) {
+  auto created = created_times.Of(e.to);
+  if (created && e.time_micros < *created) {
     return Broken(fmt::format("it is dated {}, before snapshot {} was created ({})",
                               FormatTime(e.time_micros), e.to.Short(), FormatTime(*created)));
   }
@@ -337,7 +353,7 @@ std::optional<std::string> BrokenSignerName(const Event& e, const TrustChainAudi
 Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::string& name,
                                               const TrustChainAudit& trust,
                                               const PolicyChainAudit& policy, int64_t now_micros,
-                                              AuditReport* report) {
+                                              CreatedTimes& created_times, AuditReport* report) {
   Db& db = StoreInternal::db(store);
   auto problem = [&](uint64_t seq, std::string message) {
     return std::optional<AuditProblem>(AuditProblem{name, seq, std::move(message)});
@@ -379,8 +395,9 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
       min_policy_seq = *e.policy_seq;
       if (auto weaker = WeakerPolicyWindow(e, policy)) flag(e.seq, std::move(*weaker));
     }
-    CAIRN_ASSIGN_OR_RETURN(auto time_rule, BrokenTimeRule(store, e, now_micros));
-    if (time_rule) flag(e.seq, std::move(*time_rule));
+    if (auto time_rule = BrokenTimeRule(created_times, e, now_micros)) {
+      flag(e.seq, std::move(*time_rule));
+    }
     LiveHistory& to = live[std::string(e.to.digest().Raw())];
     if (!to.was_live) {
       to.was_live = true;
@@ -418,8 +435,6 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
 
 }  // namespace
 
-// Deployments are found by their stored keys, not parsed as names: audit reads whatever is
-// in the store, damaged or not.
 namespace {
 
 // When the key was compromised, if its revocation said so.
@@ -434,7 +449,7 @@ std::optional<int64_t> CompromisedSince(const TrustChainAudit& trust, const KeyI
 // two share a store seq, and none was made by a key after it was compromised. (Their
 // signatures are judged where they are used: verify and the gates.)
 Status AuditAttestationTimes(const Store& store, const TrustChainAudit& trust, int64_t now_micros,
-                             AuditReport* report) {
+                             CreatedTimes& created_times, AuditReport* report) {
   auto flag = [&](const Attestation& a, std::string message) {
     report->problems.push_back(
         AuditProblem{"", a.statement.seq.value_or(0),
@@ -453,8 +468,8 @@ Status AuditAttestationTimes(const Store& store, const TrustChainAudit& trust, i
       flag(*a, fmt::format("it is dated {}, in the future of this audit ({})",
                            FormatTime(s.time_micros), FormatTime(now_micros)));
     }
-    auto created = SnapshotCreatedMicros(store, s.snapshot);
-    if (created.ok() && s.time_micros < *created) {
+    auto created = created_times.Of(s.snapshot);
+    if (created && s.time_micros < *created) {
       flag(*a, fmt::format("it is dated {}, before its snapshot was created ({})",
                            FormatTime(s.time_micros), FormatTime(*created)));
     }
@@ -522,6 +537,8 @@ std::optional<AuditProblem> CheckPinnedRoot(const std::vector<KeyId>& pinned,
 
 }  // namespace
 
+// Deployments are found by their stored keys, not parsed as names: audit reads whatever is
+// in the store, damaged or not.
 Result<AuditReport> AuditVerify(const Store& store, const std::optional<DeploymentName>& only,
                                 const std::vector<KeyId>& pinned_root, int64_t now_micros) {
   if (now_micros == 0) now_micros = store.clock().NowMicros();
@@ -569,14 +586,15 @@ Result<AuditReport> AuditVerify(const Store& store, const std::optional<Deployme
           AuditChain::kTrust});
     }
   }
+  CreatedTimes created_times(store);
   if (!only) {
-    CAIRN_RETURN_IF_ERROR(AuditAttestationTimes(store, trust, now_micros, &report));
+    CAIRN_RETURN_IF_ERROR(AuditAttestationTimes(store, trust, now_micros, created_times, &report));
     CAIRN_RETURN_IF_ERROR(AuditSignaturesAfterCompromise(store, trust, &report));
   }
   for (const auto& name : names) {
     ++report.deployments;
-    CAIRN_ASSIGN_OR_RETURN(auto problem,
-                           VerifyOne(store, name, trust, policy, now_micros, &report));
+    CAIRN_ASSIGN_OR_RETURN(
+        auto problem, VerifyOne(store, name, trust, policy, now_micros, created_times, &report));
     if (problem) report.problems.push_back(std::move(*problem));
   }
   for (const auto& s : report.signatures) {

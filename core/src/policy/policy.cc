@@ -629,15 +629,11 @@ std::optional<std::string> MissingRootApproval(const PolicyEvent& e, const Polic
   for (const auto& r : roots) {
     if (r.seq <= *e.trust_seq) judge = &r;
   }
-  std::vector<std::string> problems;
-  uint32_t have =
-      CountRootSignatures(judge->spec, PolicyChangeSigningMessage(e.hash), e.signatures, &problems);
-  if (have >= judge->spec.threshold) return std::nullopt;
-  std::string why;
-  for (const auto& p : problems) why += "; " + p;
-  return fmt::format(
-      "it was not approved by the root of trust event #{}: {} of {} root signatures{}", judge->seq,
-      have, judge->spec.threshold, why);
+  auto shortfall =
+      RootApprovalShortfall(judge->spec, PolicyChangeSigningMessage(e.hash), e.signatures);
+  if (!shortfall) return std::nullopt;
+  return fmt::format("it was not approved by the root of trust event #{}: {}", judge->seq,
+                     *shortfall);
 }
 
 }  // namespace

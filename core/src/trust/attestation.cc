@@ -173,8 +173,8 @@ Result<Attestation> Attest(Store& store, EvalStatement statement, const PrivateK
                            const AttestOptions& options) {
   if (store.read_only()) return Status::Internal("attesting needs a writable store");
   CAIRN_RETURN_IF_ERROR(ValidateEvalName(statement.eval));
-  CAIRN_ASSIGN_OR_RETURN(bool exists, HasSnapshot(store, statement.snapshot));
-  if (!exists) return Status::NotFound(fmt::format("no snapshot {}", statement.snapshot.Hex()));
+  // kNotFound "no snapshot …" when it does not exist.
+  CAIRN_ASSIGN_OR_RETURN(int64_t created, SnapshotCreatedMicros(store, statement.snapshot));
   CAIRN_ASSIGN_OR_RETURN(TrustState trust, TrustState::Load(store));
   CAIRN_RETURN_IF_ERROR(CheckKeyMaySign(trust, key.id()));
   Db& db = StoreInternal::db(store);
@@ -183,7 +183,6 @@ Result<Attestation> Attest(Store& store, EvalStatement statement, const PrivateK
     CAIRN_ASSIGN_OR_RETURN(statement.report, AddBytesAsObject(batch, *options.report));
   }
   statement.time_micros = store.clock().NowMicros();
-  CAIRN_ASSIGN_OR_RETURN(int64_t created, SnapshotCreatedMicros(store, statement.snapshot));
   if (statement.time_micros < created) {
     return Status::Conflict(fmt::format(
         "this machine's clock says {}, before snapshot {} was created ({}): an eval result "

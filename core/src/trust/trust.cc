@@ -319,6 +319,16 @@ uint32_t CountRootSignatures(const RootSpec& root, std::string_view message,
   return static_cast<uint32_t>(counted.size());
 }
 
+std::optional<std::string> RootApprovalShortfall(const RootSpec& root, std::string_view message,
+                                                 const std::vector<ChangeSignature>& signatures) {
+  std::vector<std::string> problems;
+  uint32_t have = CountRootSignatures(root, message, signatures, &problems);
+  if (have >= root.threshold) return std::nullopt;
+  std::string out = fmt::format("{} of {} root signatures", have, root.threshold);
+  for (const auto& p : problems) out += "; " + p;
+  return out;
+}
+
 Result<std::vector<ChangeSignature>> SignChange(const std::optional<Root>& root,
                                                 std::string_view message,
                                                 const std::vector<const PrivateKey*>& keys,
@@ -332,7 +342,9 @@ Result<std::vector<ChangeSignature>> SignChange(const std::optional<Root>& root,
     }
     return std::vector<ChangeSignature>();
   }
+  // One signature per distinct root key: a key given twice counts once.
   std::vector<ChangeSignature> out;
+  std::set<KeyId> signed_by;
   for (const PrivateKey* key : keys) {
     if (!root->spec.HasKey(key->id())) {
       return Status::Usage(fmt::format(
@@ -340,11 +352,11 @@ Result<std::vector<ChangeSignature>> SignChange(const std::optional<Root>& root,
           "root keys only; nothing changed",
           key->id().Short(), what));
     }
+    if (!signed_by.insert(key->id()).second) continue;
     CAIRN_ASSIGN_OR_RETURN(Signature sig, key->Sign(message));
     out.push_back(ChangeSignature{key->id(), sig});
   }
-  std::vector<std::string> problems;
-  uint32_t have = CountRootSignatures(root->spec, message, out, &problems);
+  size_t have = out.size();
   if (have < root->spec.threshold) {
     return Status::GateBlocked(fmt::format(
         "a {} needs the signatures of {} of the {} {} keys{}; {} given: add --key "
