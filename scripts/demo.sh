@@ -83,10 +83,10 @@ run attest "${v2:0:12}" --eval golden-v3 --score 0.88 --n 10 --dataset "$work/ev
 run attest "${v3:0:12}" --eval golden-v3 --score 0.79 --n 10 --dataset "$work/evals/golden-v3.jsonl" \
   --judge "gpt-4o-2024-08-06 + rubric" --report "$work/evals/report-v3.json" --key "$ci_key"
 # Gates for prod: signed by release and CI, golden-v3 at least 0.85 and at most 0.02 below
-# what is live; every promotion reason must name a ticket (a sample hook).
+# what is live, no overrides; every promotion reason must name a ticket (a sample hook).
 run policy set prod --require-signatures 1 --signer-role release \
   --require-signatures 1 --signer-role ci --min-eval golden-v3=0.85 \
-  --max-eval-drop golden-v3=0.02 --attester-role ci --reason "CX-100: prod gates" \
+  --max-eval-drop golden-v3=0.02 --attester-role ci --no-overrides --reason "CX-100: prod gates" \
   --key "$root1.pem" --key "$root2.pem"
 printf '\n$ cp hooks/require-ticket .cairn/hooks/pre-promote.d/10-require-ticket\n'
 cp "$root/hooks/require-ticket" "$work/.cairn/hooks/pre-promote.d/10-require-ticket"
@@ -109,6 +109,10 @@ run live prod --at "$t_v2"
 # v3 scores 0.79 on the same golden set: the gate blocks it, with the numbers.
 run promote "${v3:0:12}" --to prod --reason "CX-160: more concise answers" --key "$release_key" ||
   printf '(exit %s: blocked by the gate; nothing changed)\n' "$?"
+# Nor is "rollback" a side door: v3 was never live on prod, so a rollback to it passes every
+# gate of a promotion, and under --no-overrides not even --force lifts them.
+run rollback prod --to "${v3:0:12}" --force --reason "INC-8: try v3" --key "$release_key" ||
+  printf '(exit %s: refused; --force cannot lift the gates of prod; nothing changed)\n' "$?"
 # The refund KB fixed upstream, v2 goes out again: every gate passes, no override.
 run promote "${v2:0:12}" --to prod --reason "CX-150: v2 again, KB fixed" --key "$release_key"
 run diff --stat prod "prod@{1}"

@@ -89,6 +89,7 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
                {"root_pinned", report->root_pinned},
                {"deployments", report->deployments},
                {"events", report->events},
+               {"events_without_hook_record", report->events_without_hook_record},
                {"trust_events", report->trust_events},
                {"policy_events", report->policy_events},
                {"attestations", report->attestations},
@@ -119,6 +120,14 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
     auto n = [](uint64_t count, const char* what) {
       return fmt::format("{} {}{}", count, what, count == 1 ? "" : "s");
     };
+    if (report->events_without_hook_record > 0) {
+      Print(
+          "{} predate{} hook records: which gate hooks ran for {} and which checks were "
+          "overridden one by one was not recorded then (not a problem)\n",
+          n(report->events_without_hook_record, "event"),
+          report->events_without_hook_record == 1 ? "s" : "",
+          report->events_without_hook_record == 1 ? "it" : "them");
+    }
     Print("{}\n", RootLine(*report, !pinned.empty()));
     Print("verified {}, {} ({} signed, {} valid), {} and {}: {}\n",
           n(report->deployments, "deployment"), n(report->events, "event"),

@@ -54,6 +54,14 @@ int RunRollback(const RollbackCmdOptions& o, const Context& ctx) {
   if (!o.json) PrintPolicyChecks(o.deployment, report);
   ReportHookOutcomes(report);
   if (!event.ok()) return ReportError(event.status());
+  WarnOverrides(report);
+  if (event->forced) {
+    PrintErr(
+        "cairn: WARNING: forced rollback of {} to {}: not a walk back to a snapshot live there "
+        "before{}; judged as a promotion and recorded as forced\n",
+        o.deployment, event->to.Short(),
+        report.overridden.empty() ? "" : ", with failing checks overridden");
+  }
   if (o.json) {
     PrintJson(event->ToJson());
   } else {
@@ -78,8 +86,9 @@ void RegisterRollback(CLI::App& app, Context& ctx) {
       ->excludes(to);
   cmd->add_option("--reason", o->reason, "Why (recorded in the audit log)")->required();
   cmd->add_flag("--force", o->force,
-                "Allow a target never live here (with --to), or one whose signatures no longer "
-                "meet the policy (audited)");
+                "Allow a target that is not a walk back (never live here, or rolled back from "
+                "here) and override failing checks; judged as a promotion, recorded as forced, "
+                "refused under --no-overrides");
   cmd->add_option("--expect", o->expect, "Only if this snapshot is live now; else exit 9");
   cmd->add_option("--key", o->key,
                   "Sign the event with this private key PEM (default: $CAIRN_KEY)");

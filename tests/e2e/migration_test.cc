@@ -126,8 +126,14 @@ TEST(Migration, TheFirstWriteUpgradesToFormat2WithNothingLost) {
   // The pre-promote hook came along: a reason without a ticket is refused on prod.
   auto blocked = Cairn(box, {"promote", kV1, "--to", "prod", "--reason", "no ticket"});
   EXPECT_EQ(blocked.exit_code, 7) << blocked.out << blocked.err;
-  // Rollback walks back the format-1 history: prod was v1 before v2 was re-instated.
-  auto back = Cairn(box, {"rollback", "prod", "--reason", "INC-9"});
+  // Rollback walks back the format-1 history: prod was v1 before v2 was re-instated — by a
+  // rollback (event #4) that rolled back from v1, so v1 was judged bad there and returns only
+  // with --force, through every gate of prod (its ticket hook included).
+  auto refused = Cairn(box, {"rollback", "prod", "--reason", "INC-9"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("(event #4: \"INC-2: v2 was fine after all\")"), std::string::npos)
+      << refused.err;
+  auto back = Cairn(box, {"rollback", "prod", "--force", "--reason", "INC-9"});
   ASSERT_EQ(back.exit_code, 0) << back.out << back.err;
   auto show = Cairn(box, {"show", "prod", "--json"});
   EXPECT_NE(show.out.find(kV1), std::string::npos);

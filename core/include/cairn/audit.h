@@ -47,7 +47,10 @@ struct AuditReport {
   uint64_t events = 0;
   uint64_t trust_events = 0;
   uint64_t policy_events = 0;
-  uint64_t attestations = 0;                    // attestation records whose times were checked
+  uint64_t attestations = 0;  // attestation records whose times were checked
+  // Events written before moves recorded their gate hooks (and overrides per check): their
+  // hooks cannot be judged; reported as such, never as a problem.
+  uint64_t events_without_hook_record = 0;
   std::vector<EventSignatureCheck> signatures;  // one per signed event
   // The first broken link of each chain, and every event signature that is not valid.
   std::vector<AuditProblem> problems;

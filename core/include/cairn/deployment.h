@@ -43,6 +43,17 @@ struct EventSignature {
   Signature sig;
 };
 
+// A gate hook that ran before a move, as its event records it: the stage ("pre-promote",
+// "pre-rollback"), the file name, the SHA-256 of its bytes and its exit status (a move is
+// only written when every gate hook exited 0, so a stored record always says 0).
+struct HookRecord {
+  std::string stage;
+  std::string name;
+  Digest digest;
+  int exit_code = 0;
+  bool operator==(const HookRecord&) const = default;
+};
+
 // One move of a deployment. `hash` is the SHA-256 of the event's canonical JSON without
 // `hash` and `signature`; `prev` is the previous event's hash (a chain per deployment).
 // Unsigned events have neither `signed_by` nor `signature`, and hash exactly as before
@@ -56,7 +67,9 @@ struct Event {
   std::optional<SnapshotId> from;  // none for the first promotion
   SnapshotId to;
   std::string reason;
-  bool forced = false;  // a rollback to a snapshot never live here (--force)
+  // A rollback that needed --force: to a snapshot never live here or rolled back from here,
+  // or with failing checks overridden (each marked overridden in `checks`).
+  bool forced = false;
   // Rollback bookkeeping, covered by the hash: `top` is the event whose promotion made
   // `to` live (the top of the deployment's stack after this event); for a promotion,
   // `below` is the stack top before it (0: nothing below).
@@ -70,6 +83,10 @@ struct Event {
   // The policy chain's last seq when the gate ran (none for moves made without a gate, and
   // for events older than this field), covered by the hash: which policy judged this move.
   std::optional<uint64_t> policy_seq;
+  // The gate hooks that ran before the move, in order, covered by the hash. Every gated move
+  // writes the list, empty when the store had none; nullopt: the event predates hook records
+  // or was written without the gate.
+  std::optional<std::vector<HookRecord>> hooks;
   Digest hash;
   std::optional<EventSignature> signature;  // not covered by the hash
 
@@ -86,6 +103,15 @@ struct Deployment {
   Event last;  // the event that made `live` live (and the end of the chain)
 };
 
+// What a gate says about a planned move: the checks and hook records to store in its event,
+// and whether it overrode failing checks (a forced rollback).
+struct GateVerdict {
+  std::vector<PolicyCheck> checks;
+  bool records_hooks = false;     // the gate ran the hooks: `hooks` goes into the event
+  std::vector<HookRecord> hooks;  // the gate hooks that ran, in order
+  bool forced = false;
+};
+
 struct MoveOptions {
   std::string actor;
   std::string reason;
@@ -100,9 +126,9 @@ struct MoveOptions {
   // already, --expect holds), right before it is written, with the planned event
   // (deployment, action, from, to, actor, reason, forced, signed_by; no seq, time or hash
   // yet).
-  // An error stops the move with that error and nothing changes; the checks it returns are
-  // stored in the event. Runs while the writer lock is held (gates.h).
-  std::function<Result<std::vector<PolicyCheck>>(const Event& planned)> gate;
+  // An error stops the move with that error and nothing changes; the verdict's checks and
+  // hook records are stored in the event. Runs while the writer lock is held (gates.h).
+  std::function<Result<GateVerdict>(const Event& planned)> gate;
 };
 
 // Makes `snapshot` live on `deployment` (created on first promotion).
@@ -115,14 +141,18 @@ struct RollbackOptions {
   MoveOptions move;
   uint32_t steps = 1;            // how far back to walk
   std::optional<SnapshotId> to;  // a snapshot that was live here before
-  bool force = false;            // allow `to` that was never live here
+  // Allow a target that is not a plain walk back: never live here (with `to`), or rolled
+  // back from here before. The event is marked forced; the gates (gates.h) then judge it
+  // as a promotion.
+  bool force = false;
 };
 
 // Returns the deployment to what was live before the current snapshot was promoted (or
 // `steps` such moves back, or to `to`). Repeated rollbacks keep walking back, never
 // ping-pong. Cost is independent of the deployment's history length.
-// Errors: kNotFound (no deployment / nothing to return to), kUsage (`to` never live here
-// without force), kConflict (`to` is live already), kMoved (--expect lost).
+// Errors: kNotFound (no deployment / nothing to return to), kUsage (without force: `to`
+// never live here, or the target was rolled back from here before), kConflict (`to` is live
+// already), kMoved (--expect lost).
 Result<Event> Rollback(Store& store, const DeploymentName& deployment,
                        const RollbackOptions& options);
 
@@ -150,5 +180,12 @@ struct LiveHistory {
 };
 Result<LiveHistory> GetLiveHistory(const Store& store, const DeploymentName& deployment,
                                    const SnapshotId& snapshot);
+
+// Why a rollback of `deployment` to `to` is not a plain walk back, "" when it is: `to` was
+// never live there, or was rolled back from there (once rolled back as bad, a snapshot
+// returns only with --force, through every gate of a promotion). The text names the snapshot
+// and, for a rollback, its event, time and reason.
+Result<std::string> WhyNotAWalkBack(const Store& store, const DeploymentName& deployment,
+                                    const SnapshotId& to);
 
 }  // namespace cairn

@@ -1,5 +1,5 @@
 // Hooks: executables a store runs around deployment moves, from
-// <store>/hooks/pre-promote.d/, post-promote.d/ and post-rollback.d/.
+// <store>/hooks/pre-promote.d/, pre-rollback.d/, post-promote.d/ and post-rollback.d/.
 //
 // Each executable regular file of a stage's directory runs in name order (byte order;
 // names starting with '.' or ending in '~' are ignored) with the move's context as one line
@@ -14,17 +14,21 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cairn/canonical_json.h"
+#include "cairn/digest.h"
 #include "cairn/status.h"
 
 namespace cairn {
 
-enum class HookStage { kPrePromote, kPostPromote, kPostRollback };
-// "pre-promote", "post-promote", "post-rollback".
+enum class HookStage { kPrePromote, kPreRollback, kPostPromote, kPostRollback };
+// "pre-promote", "pre-rollback", "post-promote", "post-rollback".
 const char* HookStageName(HookStage stage);
+// Pre-* stages are gates: they run before the move and any failure stops it.
+bool IsGateStage(HookStage stage);
 
 struct HookOptions {
   std::chrono::milliseconds timeout{30000};  // per hook
@@ -37,6 +41,9 @@ struct HookOptions {
 
 struct HookRun {
   std::string name;  // file name in the stage directory
+  // SHA-256 of the file's bytes, read just before it was started (none when it could not
+  // be run): what a move's event records about the hook.
+  std::optional<Digest> digest;
   // Why the entry could not be run: "not executable", "a directory", "a dangling symlink",
   // "not a regular file". A pre-* stage fails the move on it (a gate fails closed: a hook
   // that was meant to run must not pass by not running); a post-* stage skips it, loudly.

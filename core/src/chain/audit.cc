@@ -6,10 +6,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "cairn/clock.h"
 #include "cairn/deployment.h"
+#include "cairn/hooks.h"
 #include "cairn/policy.h"
 #include "cairn/snapshot.h"
 #include "cairn/trust.h"
@@ -292,6 +294,64 @@ std::optional<std::string> WeakerPolicyWindow(const Event& e, const PolicyChainA
       w.at->first, w.before->first, w.after->first, rules);
 }
 
+// The gate hooks of one deployment's moves, event by event. A move whose record holds no hook
+// of a stage, while the nearest moves before and after it that apply that stage ran some, is
+// reported (the hooks were removed for that move); so is a move with no record at all once
+// moves record their hooks (it was made without the gate). Events from before hook records
+// existed are counted, never reported.
+class HookTrail {
+ public:
+  // The problems `e` settles: (seq, message) pairs.
+  std::vector<std::pair<uint64_t, std::string>> Add(const Event& e) {
+    std::vector<std::pair<uint64_t, std::string>> found;
+    if (!e.hooks) {
+      if (last_record_ == 0) {
+        ++before_records_;
+      } else {
+        found.emplace_back(e.seq, fmt::format("it has no record of gate hooks, though event #{} "
+                                              "before it has one: it was made without the gate",
+                                              last_record_));
+      }
+      return found;
+    }
+    last_record_ = e.seq;
+    // A promotion runs pre-promote hooks; a walk-back rollback pre-rollback hooks; a forced
+    // rollback was judged as a promotion and runs both.
+    std::vector<HookStage> stages;
+    if (e.action == EventAction::kPromote || e.forced) stages.push_back(HookStage::kPrePromote);
+    if (e.action == EventAction::kRollback) stages.push_back(HookStage::kPreRollback);
+    for (HookStage stage : stages) {
+      Trail& t = trails_[stage];
+      std::string name = HookStageName(stage);
+      bool ran = std::any_of(e.hooks->begin(), e.hooks->end(),
+                             [&](const HookRecord& h) { return h.stage == name; });
+      if (!ran) {
+        if (t.last_ran != 0) t.silent.push_back(e.seq);
+        continue;
+      }
+      for (uint64_t seq : t.silent) {
+        found.emplace_back(
+            seq, fmt::format("it ran no {} hooks, though the moves before it (#{}) and after it "
+                             "(#{}) did: were the hooks removed for this move?",
+                             name, t.last_ran, e.seq));
+      }
+      t.silent.clear();
+      t.last_ran = e.seq;
+    }
+    return found;
+  }
+  uint64_t before_records() const { return before_records_; }
+
+ private:
+  struct Trail {
+    uint64_t last_ran = 0;         // the last event that ran hooks of the stage
+    std::vector<uint64_t> silent;  // events since then that applied the stage and ran none
+  };
+  std::map<HookStage, Trail> trails_;
+  uint64_t last_record_ = 0;
+  uint64_t before_records_ = 0;
+};
+
 // Snapshots' created times, each read once per audit: a chain's events keep naming the same
 // few snapshots, and a large manifest is megabytes.
 class CreatedTimes {
@@ -365,6 +425,7 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
   auto flag = [&](uint64_t seq, std::string message) {
     report->problems.push_back(AuditProblem{name, seq, std::move(message)});
   };
+  HookTrail hook_trail;
   // A deployment chain's own rules: each event moves from what the previous one made live,
   // names its deployment, is in the time index, made an existing snapshot live, and its
   // signature fields hang together.
@@ -398,6 +459,7 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
     if (auto time_rule = BrokenTimeRule(created_times, e, now_micros)) {
       flag(e.seq, std::move(*time_rule));
     }
+    for (auto& [seq, message] : hook_trail.Add(e)) flag(seq, std::move(message));
     LiveHistory& to = live[std::string(e.to.digest().Raw())];
     if (!to.was_live) {
       to.was_live = true;
@@ -419,6 +481,7 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
   CAIRN_ASSIGN_OR_RETURN(auto replay,
                          ReplayChain<Event>(db, DeploymentChain(name), DecodeEvent, rules));
   report->events += replay.events;
+  report->events_without_hook_record += hook_trail.before_records();
   if (replay.broken) return problem(replay.broken->seq, replay.broken->message);
   // Soak and rollback read the live-history index: it must be exactly what the events imply.
   std::map<std::string, std::string> expected;

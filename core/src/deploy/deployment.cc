@@ -43,6 +43,16 @@ Json Event::ToJson(bool with_hash) const {
     if (!signed_by->name.empty()) j["signed_by"]["name"] = signed_by->name;
   }
   if (policy_seq) j["policy_seq"] = *policy_seq;
+  if (hooks) {
+    Json list = Json::array();
+    for (const auto& h : *hooks) {
+      list.push_back({{"stage", h.stage},
+                      {"name", h.name},
+                      {"digest", h.digest.ToString()},
+                      {"exit", h.exit_code}});
+    }
+    j["hooks"] = std::move(list);
+  }
   if (with_hash) {
     j["hash"] = hash.ToString();
     if (signature) {
@@ -106,6 +116,21 @@ Result<Event> Event::FromJson(const Json& j) {
     if (j.contains("policy_seq")) {
       if (!j.at("policy_seq").is_number_unsigned()) return bad("policy_seq");
       e.policy_seq = j.at("policy_seq").get<uint64_t>();
+    }
+    if (j.contains("hooks")) {
+      const Json& list = j.at("hooks");
+      if (!list.is_array()) return bad("hooks");
+      e.hooks.emplace();
+      for (const Json& h : list) {
+        if (!h.is_object() || h.size() != 4 || !h.at("exit").is_number_integer()) {
+          return bad("hooks");
+        }
+        auto digest = Digest::Parse(h.at("digest").get<std::string>());
+        if (!digest.ok()) return bad("hooks.digest");
+        e.hooks->push_back(HookRecord{h.at("stage").get<std::string>(),
+                                      h.at("name").get<std::string>(), *digest,
+                                      h.at("exit").get<int>()});
+      }
     }
     if (const char* field = ReadChainLinks(j, &e.prev, &e.hash)) return bad(field);
     if (j.contains("signature")) {
@@ -345,7 +370,10 @@ Result<Event> GateThenAppend(Store& store, const DeploymentName& name, const Cur
   if (options.gate) {
     CAIRN_ASSIGN_OR_RETURN(e.policy_seq, PolicyHeadSeq(store));
     if (cur.deployment) e.from = cur.deployment->live;
-    CAIRN_ASSIGN_OR_RETURN(e.checks, options.gate(e));
+    CAIRN_ASSIGN_OR_RETURN(GateVerdict verdict, options.gate(e));
+    e.checks = std::move(verdict.checks);
+    if (verdict.records_hooks) e.hooks = std::move(verdict.hooks);
+    if (e.action == EventAction::kRollback && verdict.forced) e.forced = true;
   }
   return Append(store, name, cur, std::move(e), rolled_back, options.key);
 }
@@ -373,6 +401,32 @@ Result<Event> Promote(Store& store, const DeploymentName& name, const SnapshotId
   return GateThenAppend(store, name, cur, std::move(e), std::nullopt, options);
 }
 
+Result<std::string> WhyNotAWalkBack(const Store& store, const DeploymentName& name,
+                                    const SnapshotId& to) {
+  CAIRN_ASSIGN_OR_RETURN(LiveHistory h, GetLiveHistory(store, name, to));
+  if (!h.was_live) return fmt::format("{} was never live on {}", to.Short(), name.view());
+  if (h.rolled_back_seq == 0) return std::string();
+  CAIRN_ASSIGN_OR_RETURN(Event rb, GetEvent(store, name, h.rolled_back_seq));
+  return fmt::format("{} was rolled back from {} at {} (event #{}: \"{}\")", to.Short(),
+                     name.view(), FormatTime(rb.time_micros), rb.seq, rb.reason);
+}
+
+namespace {
+// A rollback target that is not a plain walk back needs --force; returns whether the move is
+// forced. kUsage without force.
+Result<bool> NeedsForce(const Store& store, const DeploymentName& name, const SnapshotId& to,
+                        bool force) {
+  CAIRN_ASSIGN_OR_RETURN(std::string why, WhyNotAWalkBack(store, name, to));
+  if (why.empty()) return false;
+  if (force) return true;
+  return Status::Usage(fmt::format(
+      "{}: rollback returns only to snapshots that were live here and not rolled back from "
+      "here; use --force to roll back to it anyway (it then passes every gate of a promotion, "
+      "and the event is marked forced); nothing changed",
+      why));
+}
+}  // namespace
+
 Result<Event> Rollback(Store& store, const DeploymentName& name, const RollbackOptions& options) {
   CAIRN_RETURN_IF_ERROR(RequireReason(options.move));
   if (options.steps == 0) return Status::Usage("--steps must be at least 1");
@@ -397,14 +451,8 @@ Result<Event> Rollback(Store& store, const DeploymentName& name, const RollbackO
     CAIRN_ASSIGN_OR_RETURN(bool exists, HasSnapshot(store, *options.to));
     if (!exists) return Status::NotFound(fmt::format("no snapshot {}", options.to->Hex()));
     CAIRN_ASSIGN_OR_RETURN(LiveHistory h, GetLiveHistory(store, name, *options.to));
-    if (!h.was_live && !options.force) {
-      return Status::Usage(fmt::format(
-          "{} was never live on {}: rollback --to only returns to earlier live snapshots "
-          "(use --force to roll to it anyway; it is recorded as forced)",
-          options.to->Short(), name));
-    }
+    CAIRN_ASSIGN_OR_RETURN(e.forced, NeedsForce(store, name, *options.to, options.force));
     e.to = *options.to;
-    e.forced = !h.was_live;
     // Walk down the stack to it if it is there (cost: the distance walked); otherwise it
     // becomes a new stack entry above the current one.
     uint64_t node = h.was_live ? d.last.top : 0;  // never live here: not on the stack
@@ -445,6 +493,7 @@ Result<Event> Rollback(Store& store, const DeploymentName& name, const RollbackO
   if (e.to == d.live) {
     return Status::Conflict(fmt::format("{} is already live on {}", e.to.Short(), name.view()));
   }
+  CAIRN_ASSIGN_OR_RETURN(e.forced, NeedsForce(store, name, e.to, options.force));
   return GateThenAppend(store, name, cur, std::move(e), d.live, options.move);
 }
 

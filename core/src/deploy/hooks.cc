@@ -24,12 +24,18 @@ const char* HookStageName(HookStage stage) {
   switch (stage) {
     case HookStage::kPrePromote:
       return "pre-promote";
+    case HookStage::kPreRollback:
+      return "pre-rollback";
     case HookStage::kPostPromote:
       return "post-promote";
     case HookStage::kPostRollback:
       return "post-rollback";
   }
   return "?";
+}
+
+bool IsGateStage(HookStage stage) {
+  return stage == HookStage::kPrePromote || stage == HookStage::kPreRollback;
 }
 
 std::string HookRun::Outcome() const {
@@ -163,6 +169,27 @@ ssize_t WriteNoSigpipe(int fd, const char* data, size_t n) {
   return written;
 }
 
+// SHA-256 of the hook file's bytes; the errno when it cannot be read.
+Result<Digest> HashHookFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus("read hook", path, errno);
+  Sha256 sha;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return ErrnoStatus("read hook", path, err);
+    }
+    if (n == 0) break;
+    sha.Update(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return sha.Finish();
+}
+
 Result<HookRun> RunOne(const std::string& store_path, const std::string& dir,
                        const HookEntry& entry, const std::string& input,
                        const std::vector<std::string>& env, const HookOptions& options,
@@ -175,6 +202,13 @@ Result<HookRun> RunOne(const std::string& store_path, const std::string& dir,
     return run;
   }
   std::string path = dir + "/" + entry.name;
+  auto digest = HashHookFile(path);
+  if (!digest.ok()) {
+    run.not_runnable = "unreadable (" + digest.status().message() + ")";
+    run.skipped = !fail_unrunnable;
+    return run;
+  }
+  run.digest = *digest;
   // Everything the child needs is prepared before fork: after it, only async-signal-safe
   // calls (other threads of this process may hold locks).
   std::vector<char*> argv = {path.data(), nullptr};
@@ -333,7 +367,7 @@ Result<std::vector<HookRun>> RunHooks(const std::string& store_path, HookStage s
   std::vector<std::string> environment = HookEnvironment(store_path, stage, env);
   std::vector<HookRun> runs;
   // Gate stages fail closed on an entry that cannot run; post stages skip it, loudly.
-  bool fail_unrunnable = stage == HookStage::kPrePromote;
+  bool fail_unrunnable = IsGateStage(stage);
   for (const auto& h : hooks) {
     CAIRN_ASSIGN_OR_RETURN(
         HookRun run, RunOne(store_path, dir, h, input, environment, options, fail_unrunnable));

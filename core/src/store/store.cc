@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iterator>
+#include <vector>
 
 #include "port/rocks.h"
 #include "store/migrate.h"
@@ -102,8 +104,12 @@ Result<std::unique_ptr<Store>> Store::Init(const std::string& path, Env* env_or_
     return s;
   };
   CAIRN_RETURN_IF_ERROR(MakeDir(env, tmp, false));
-  for (const char* sub :
-       {"/hooks", "/hooks/pre-promote.d", "/hooks/post-promote.d", "/hooks/post-rollback.d"}) {
+  // The hook stage directories (hooks.h), made empty so users see where hooks go.
+  static constexpr const char* kHookDirs[] = {"/hooks/pre-promote.d", "/hooks/pre-rollback.d",
+                                              "/hooks/post-promote.d", "/hooks/post-rollback.d"};
+  Status made = MakeDir(env, tmp + "/hooks", false);
+  if (!made.ok()) return cleanup_on_error(made);
+  for (const char* sub : kHookDirs) {
     Status s = MakeDir(env, tmp + sub, false);
     if (!s.ok()) return cleanup_on_error(s);
   }
@@ -120,9 +126,9 @@ Result<std::unique_ptr<Store>> Store::Init(const std::string& path, Env* env_or_
     if (!s.ok()) return cleanup_on_error(s);
   }
   const std::string db_dir = std::string("/") + Schema::Format2().db_dir();
-  for (const std::string& sub :
-       {std::string("/hooks/pre-promote.d"), std::string("/hooks/post-promote.d"),
-        std::string("/hooks/post-rollback.d"), std::string("/hooks"), db_dir, std::string()}) {
+  std::vector<std::string> synced(std::begin(kHookDirs), std::end(kHookDirs));
+  synced.insert(synced.end(), {"/hooks", db_dir, ""});
+  for (const std::string& sub : synced) {
     Status s = FsyncDir(env, tmp + sub);
     if (!s.ok()) return cleanup_on_error(s);
   }

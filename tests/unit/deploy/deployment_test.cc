@@ -157,13 +157,32 @@ TEST_F(DeploymentTest, RollbackToAcceptsOnlyEarlierLiveSnapshotsUnlessForced) {
   ASSERT_TRUE(forced.ok());
   EXPECT_TRUE(forced->forced);
   EXPECT_EQ(Live(), v_[4]);
-  EXPECT_EQ(Back()->to, v_[0]) << "a forced entry sits above what was live";
+  // A forced entry sits above what was live, which it rolled back from: going back down to
+  // it is a return to a snapshot judged bad, so it needs force too.
+  auto down = Back();
+  EXPECT_EQ(down.status().code(), Code::kUsage) << down.status().ToString();
+  RollbackOptions back_forced;
+  back_forced.move = Move("down again");
+  back_forced.force = true;
+  clock_.now += 1000000;
+  auto forced_down = Rollback(*store_, "prod", back_forced);
+  ASSERT_TRUE(forced_down.ok()) << forced_down.status().ToString();
+  EXPECT_EQ(forced_down->to, v_[0]);
+  EXPECT_TRUE(forced_down->forced);
 
-  r.to = v_[2];  // live before, rolled back since: allowed without force
+  r.to = v_[2];  // live before, rolled back from here since: a bad one returns only forced
   r.force = false;
+  auto bad = Rollback(*store_, "prod", r);
+  EXPECT_EQ(bad.status().code(), Code::kUsage);
+  EXPECT_NE(bad.status().message().find("was rolled back from prod at"), std::string::npos)
+      << bad.status().message();
+  EXPECT_NE(bad.status().message().find("\"to v1\""), std::string::npos)
+      << "names the rollback's reason: " << bad.status().message();
+  EXPECT_EQ(Live(), v_[0]);
+  r.force = true;
   auto v3 = Rollback(*store_, "prod", r);
   ASSERT_TRUE(v3.ok());
-  EXPECT_FALSE(v3->forced);
+  EXPECT_TRUE(v3->forced);
   EXPECT_TRUE(GetLiveHistory(*store_, "prod", v_[2])->rolled_back_seq > 0);
 }
 
@@ -300,14 +319,18 @@ TEST_F(DeploymentTest, GateChecksAreStoredInTheHashedEventAndARefusalChangesNoth
   ASSERT_TRUE(PromoteV(0).ok());
   MoveOptions m = Move("gated");
   Event seen;
-  m.gate = [&](const Event& planned) -> Result<std::vector<PolicyCheck>> {
+  m.gate = [&](const Event& planned) -> Result<GateVerdict> {
     seen = planned;
     PolicyCheck c;
     c.rule = "min-eval";
     c.subject = "golden-v3";
     c.passed = true;
     c.detail = "0.9 >= 0.8";
-    return std::vector<PolicyCheck>{c};
+    GateVerdict v;
+    v.checks = {c};
+    v.records_hooks = true;
+    v.hooks = {{"pre-promote", "10-freeze", Digest::Of("#!/bin/sh\n"), 0}};
+    return v;
   };
   clock_.now += 1000000;
   auto e = Promote(*store_, "prod", v_[1], m);
@@ -320,13 +343,16 @@ TEST_F(DeploymentTest, GateChecksAreStoredInTheHashedEventAndARefusalChangesNoth
   EXPECT_EQ(stored->checks, e->checks);
   EXPECT_EQ(stored->checks[0].rule, "min-eval");
   EXPECT_EQ(stored->checks[0].detail, "0.9 >= 0.8");
+  ASSERT_TRUE(stored->hooks.has_value()) << "the hooks that ran are in the hashed event";
+  EXPECT_EQ(*stored->hooks, *e->hooks);
+  EXPECT_EQ(stored->hooks->size(), 1u);
+  EXPECT_EQ((*stored->hooks)[0].name, "10-freeze");
+  EXPECT_EQ(stored->hash, *stored->ComputeHash());
   auto audit = AuditVerify(*store_);
   ASSERT_TRUE(audit.ok());
   EXPECT_TRUE(audit->ok());
   // A refusing gate: no event, no move.
-  m.gate = [](const Event&) -> Result<std::vector<PolicyCheck>> {
-    return Status::GateBlocked("eval too low");
-  };
+  m.gate = [](const Event&) -> Result<GateVerdict> { return Status::GateBlocked("eval too low"); };
   clock_.now += 1000000;
   auto refused = Promote(*store_, "prod", v_[2], m);
   EXPECT_EQ(refused.status().code(), Code::kGateBlocked);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "cairn/attestation.h"
+#include "cairn/audit.h"
 #include "support/signing_support.h"
 
 namespace cairn {
@@ -168,8 +169,36 @@ TEST_F(GatesTest, RollbackSkipsEvalRulesButRefusesARevokedSignerUnlessForced) {
   auto forced = RollbackThroughGates(*store_, "prod", r, {}, &report);
   ASSERT_TRUE(forced.ok()) << forced.status().ToString();
   EXPECT_EQ(forced->to, v_[0]);
-  ASSERT_EQ(forced->checks.size(), 1u);
-  EXPECT_EQ(forced->checks[0].overridden, true);
+  EXPECT_TRUE(forced->forced) << "an override makes the rollback forced";
+  // Failing the signature rules made it a promotion in effect: every rule was evaluated.
+  ASSERT_EQ(forced->checks.size(), 2u);
+  for (const auto& c : forced->checks) EXPECT_TRUE(c.overridden) << c.rule;
+  EXPECT_EQ(report.overridden, (std::vector<std::string>{"require-signatures", "min-eval"}));
+}
+
+TEST_F(GatesTest, EventsBeforeHookRecordsAreCountedAndAMoveAroundTheGateIsReported) {
+  MoveOptions raw;
+  raw.actor = "old@test";
+  raw.reason = "written before hook records";
+  clock_.now += 1000000;
+  ASSERT_TRUE(Promote(*store_, "prod", v_[0], raw).ok());
+  auto e = Gated(1);
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_TRUE(e->hooks.has_value()) << "a gated move records its hooks, even none";
+  EXPECT_TRUE(e->hooks->empty());
+  auto audit = AuditVerify(*store_);
+  ASSERT_TRUE(audit.ok());
+  EXPECT_TRUE(audit->ok()) << audit->problems.size();
+  EXPECT_EQ(audit->events_without_hook_record, 1u);
+  // Once moves record their hooks, one without a record went around the gate.
+  clock_.now += 1000000;
+  ASSERT_TRUE(Promote(*store_, "prod", v_[2], raw).ok());
+  audit = AuditVerify(*store_);
+  ASSERT_TRUE(audit.ok());
+  ASSERT_EQ(audit->problems.size(), 1u);
+  EXPECT_EQ(audit->problems[0].seq, 3u);
+  EXPECT_NE(audit->problems[0].message.find("it was made without the gate"), std::string::npos)
+      << audit->problems[0].message;
 }
 
 }  // namespace

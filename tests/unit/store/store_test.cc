@@ -21,6 +21,7 @@ TEST(Store, InitCreatesAStoreThatOpensAndRecordsItsFormat) {
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->value_or(""), std::to_string(kStoreFormatVersion));
   EXPECT_TRUE(std::filesystem::is_directory(box / "s/hooks/pre-promote.d"));
+  EXPECT_TRUE(std::filesystem::is_directory(box / "s/hooks/pre-rollback.d"));
 }
 
 TEST(Store, InitRefusesAnExistingStoreOrNonEmptyDirectory) {

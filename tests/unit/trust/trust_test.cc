@@ -235,7 +235,7 @@ TEST_F(TrustTest, SignedEventsVerifyInTheAudit) {
   r.move.key = &release_;
   ASSERT_TRUE(Rollback(*store_, "prod", r).ok());
   auto report = Audit();
-  EXPECT_TRUE(report.ok()) << report.problems[0].message;
+  for (const auto& p : report.problems) ADD_FAILURE() << p.seq << ": " << p.message;
   ASSERT_EQ(report.signatures.size(), 2u);
   EXPECT_EQ(report.signatures[0].status, SignatureStatus::kValid);
   EXPECT_EQ(report.signatures[0].names, std::vector<std::string>{"alice"});
