@@ -20,6 +20,7 @@ struct CheckoutCliOptions {
   std::string into;
   uint32_t keep = 5;
   bool follow = false;
+  bool verify = false;
   int interval_ms = 500;
   bool json = false;
 };
@@ -44,6 +45,7 @@ Json ResultJson(const CheckoutResult& r, const std::string& dir) {
           {"dir", dir},
           {"version_path", r.version_path},
           {"written", r.written},
+          {"rewritten", r.rewrite_reason.empty() ? Json(nullptr) : Json(r.rewrite_reason)},
           {"switched", r.switched},
           {"previous", r.previous ? Json(r.previous->Hex()) : Json(nullptr)},
           {"files", r.files},
@@ -51,7 +53,14 @@ Json ResultJson(const CheckoutResult& r, const std::string& dir) {
           {"removed", removed}};
 }
 
+void WarnRewrite(const CheckoutResult& r) {
+  if (r.rewrite_reason.empty()) return;
+  PrintErr("cairn: warning: {} was not what cairn wrote ({}); wrote it again\n", r.version_path,
+           r.rewrite_reason);
+}
+
 void PrintResult(const CheckoutResult& r, const std::string& dir) {
+  WarnRewrite(r);
   if (r.written) {
     Print("Wrote {} into {} ({} files, {})\n", r.id.Short(), r.version_path, r.files,
           HumanBytes(r.bytes));
@@ -78,9 +87,11 @@ int RunFollow(const CheckoutCliOptions& o, const Context& ctx) {
   InstallStopHandlers();
   FollowOptions f;
   f.checkout.keep = o.keep;
+  f.checkout.verify = o.verify;
   f.interval = std::chrono::milliseconds(o.interval_ms);
   f.stop = [] { return g_stop_following.load(); };
   f.on_switch = [&](const CheckoutResult& r) {
+    WarnRewrite(r);
     if (o.json) {
       Json j = ResultJson(r, o.into);
       j["deployment"] = o.rev;
@@ -112,9 +123,11 @@ int RunCheckout(const CheckoutCliOptions& o, const Context& ctx) {
   if (!id.ok()) return ReportError(id.status());
   CheckoutOptions options;
   options.keep = o.keep;
+  options.verify = o.verify;
   auto result = Checkout(**store, *id, o.into, options);
   if (!result.ok()) return ReportError(result.status());
   if (o.json) {
+    WarnRewrite(*result);
     PrintJson(ResultJson(*result, o.into));
   } else {
     PrintResult(*result, o.into);
@@ -135,6 +148,9 @@ void RegisterCheckout(CLI::App& app, Context& ctx) {
   cmd->add_option("--keep", o->keep,
                   "Versions to keep in DIR/.versions (default 5; current is never removed)")
       ->check(CLI::Range(1, 1000));
+  cmd->add_flag("--verify", o->verify,
+                "Reusing a version already in DIR, re-read every file against its digest (by "
+                "default each file's inode, size and times are checked against the seal)");
   auto* follow =
       cmd->add_flag("--follow", o->follow,
                     "Keep DIR/current at what is live on the deployment until interrupted");

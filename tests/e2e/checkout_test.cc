@@ -49,6 +49,26 @@ class CheckoutE2E : public ::testing::Test {
       ids_.push_back(r.out.substr(0, 64));
     }
   }
+  // Edits a file of a checked-out version the way a person on the host would.
+  static void Tamper(const std::string& version, const std::string& rel, const std::string& text) {
+    std::string path = version + "/" + rel;
+    ::chmod(fs::path(path).parent_path().c_str(), 0755);
+    ::chmod(path.c_str(), 0644);
+    FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr) << path;
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+  }
+  static std::string ReadFile(const std::string& path) {
+    FILE* f = std::fopen(path.c_str(), "r");
+    if (f == nullptr) return "<missing>";
+    std::string text;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+    std::fclose(f);
+    return text;
+  }
   std::string CurrentTarget(const std::string& dir) {
     std::error_code ec;
     return fs::read_symlink(dir + "/current", ec).string();
@@ -121,13 +141,13 @@ TEST_F(CheckoutE2E, ReaderNeverSeesAMixOrAMissingCurrentDuring100Switches) {
   EXPECT_GT(reads.load(), 100);
   EXPECT_EQ(mixes.load(), 0) << first_bad;
   EXPECT_EQ(missing.load(), 0);
-  // Nothing but the three versions and the lock is left in .versions.
+  // Nothing but the three versions, their seals and the lock is left in .versions.
   int entries = 0;
   for (const auto& e : fs::directory_iterator(dir + "/.versions")) {
     (void)e;
     ++entries;
   }
-  EXPECT_EQ(entries, 4);
+  EXPECT_EQ(entries, 7);
 }
 
 TEST_F(CheckoutE2E, PlantedSymlinksDoNotLeadWritesOutside) {
@@ -214,8 +234,12 @@ TEST_F(CheckoutE2E, FollowSwitchesWithinOneIntervalOfPromoteAndRollback) {
   ASSERT_GE(wait_for(ids_[0]), 0);
   ASSERT_EQ(Cairn({"promote", ids_[1], "--to", "prod", "--reason", "v2"}).exit_code, 0);
   long promote_ms = wait_for(ids_[1]);
+  // Issue 14, finding 3: the version a rollback returns to was edited meanwhile; following
+  // the rollback must not serve the edit.
+  Tamper(dir + "/.versions/" + ids_[0], "prompts/system.md", "edited on the host\n");
   ASSERT_EQ(Cairn({"rollback", "prod", "--reason", "bad answers"}).exit_code, 0);
   long rollback_ms = wait_for(ids_[0]);
+  EXPECT_EQ(ReadFile(dir + "/current/prompts/system.md"), "release 0\n");
   // One interval (200 ms) plus the look itself; generous for a loaded 2-core machine.
   EXPECT_GE(promote_ms, 0);
   EXPECT_LE(promote_ms, 1200);
@@ -230,6 +254,54 @@ TEST_F(CheckoutE2E, FollowSwitchesWithinOneIntervalOfPromoteAndRollback) {
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
   EXPECT_NE(out.find("prod: " + dir + "/current -> " + ids_[1].substr(0, 12)), std::string::npos)
       << out;
+  EXPECT_NE(follow_result.err.find("prompts/system.md was changed after it was written"),
+            std::string::npos)
+      << follow_result.err;
+}
+
+// Issue 14, finding 3: a version already in DIR is reused only if it is exactly what cairn
+// wrote; an edited, added-to or planted version is written again, and says so.
+TEST_F(CheckoutE2E, AReusedVersionIsCheckedAgainstItsSealAndRewrittenWhenItDiffers) {
+  SetUpSnapshots(3);
+  std::string dir = box_ / "serve";
+  std::string v1 = dir + "/.versions/" + ids_[0];
+  ASSERT_EQ(Cairn({"checkout", ids_[0], "--into", dir}).exit_code, 0);
+  EXPECT_TRUE(fs::is_regular_file(v1 + ".seal"));
+  ASSERT_EQ(Cairn({"checkout", ids_[1], "--into", dir}).exit_code, 0);
+  auto intact = Cairn({"checkout", ids_[0], "--into", dir, "--verify", "--json"});
+  ASSERT_EQ(intact.exit_code, 0) << intact.err;
+  EXPECT_EQ(Json::parse(intact.out)["written"], false) << "an intact version is reused";
+  ASSERT_EQ(Cairn({"checkout", ids_[1], "--into", dir}).exit_code, 0);
+
+  Tamper(v1, "prompts/system.md", "edited on the host\n");
+  auto edited = Cairn({"checkout", ids_[0], "--into", dir, "--json"});
+  ASSERT_EQ(edited.exit_code, 0) << edited.err;
+  Json j = Json::parse(edited.out);
+  EXPECT_EQ(j["written"], true);
+  EXPECT_EQ(j["rewritten"], "prompts/system.md was changed after it was written");
+  EXPECT_NE(edited.err.find("was not what cairn wrote"), std::string::npos) << edited.err;
+  EXPECT_EQ(ReadFile(dir + "/current/prompts/system.md"), "release 0\n");
+
+  // An extra file in the version that `current` points to: rewritten in place.
+  ::chmod((v1 + "/config").c_str(), 0755);
+  box_.Write("serve/.versions/" + ids_[0] + "/config/extra.txt", "planted\n");
+  auto added = Cairn({"checkout", ids_[0], "--into", dir});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_NE(added.err.find("config/extra.txt was added"), std::string::npos) << added.err;
+  EXPECT_FALSE(fs::exists(dir + "/current/config/extra.txt"));
+  EXPECT_EQ(CurrentTarget(dir), ".versions/" + ids_[0]);
+
+  // An empty directory planted under v3's name is not v3.
+  fs::create_directory(dir + "/.versions/" + ids_[2]);
+  auto planted = Cairn({"checkout", ids_[2], "--into", dir});
+  ASSERT_EQ(planted.exit_code, 0) << planted.err;
+  EXPECT_NE(planted.err.find("it has no seal"), std::string::npos) << planted.err;
+  EXPECT_EQ(ReadFile(dir + "/current/prompts/system.md"), "release 2\n");
+  EXPECT_EQ(ReadFile(dir + "/current/config/part-7.txt"), "release 2\n");
+  // Nothing the rewrites moved aside is left behind.
+  for (const auto& e : fs::directory_iterator(dir + "/.versions")) {
+    EXPECT_EQ(e.path().filename().string().rfind(".tmp-", 0), std::string::npos) << e.path();
+  }
 }
 
 TEST_F(CheckoutE2E, SigkillAtRandomMomentsLeavesAWholeVersionAndTheNextCheckoutRecovers) {
@@ -271,7 +343,8 @@ TEST_F(CheckoutE2E, SigkillAtRandomMomentsLeavesAWholeVersionAndTheNextCheckoutR
     ASSERT_EQ(CurrentTarget(dir), ".versions/" + ids_[target]);
     for (const auto& e : std::filesystem::directory_iterator(dir + "/.versions")) {
       std::string name = e.path().filename().string();
-      ASSERT_TRUE(name == ".lock" || name == ids_[target]) << name;
+      ASSERT_TRUE(name == ".lock" || name == ids_[target] || name == ids_[target] + ".seal")
+          << name;
     }
   }
   EXPECT_GT(killed, 5);

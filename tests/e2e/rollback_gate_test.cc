@@ -26,9 +26,9 @@ class RollbackGateE2E : public ::testing::Test {
     box_.CopyFixture("releases", "releases");
     evals_ = box_.CopyFixture("evals", "evals");
     ASSERT_EQ(Cairn({"init"}).exit_code, 0);
-    ASSERT_EQ(Cairn({"trust", "add", "rel-lead", keys_.Public("release"), "--role", "release"})
-                  .exit_code,
-              0);
+    ASSERT_EQ(
+        Cairn({"trust", "add", "rel-lead", keys_.Public("release"), "--role", "release"}).exit_code,
+        0);
     ASSERT_EQ(Cairn({"trust", "add", "ci", keys_.Public("ci"), "--role", "ci"}).exit_code, 0);
     const char* scores[] = {"0.87", "0.88", "0.79"};
     for (int i = 0; i < 3; ++i) {
@@ -104,7 +104,8 @@ class RollbackGateE2E : public ::testing::Test {
 };
 
 // Finding 1: `rollback --to v3 --force` was an ungated promotion, even under --no-overrides.
-TEST_F(RollbackGateE2E, RollbackToANeverLiveSnapshotIsAPromotionThatForceCannotForceUnderNoOverrides) {
+TEST_F(RollbackGateE2E,
+       RollbackToANeverLiveSnapshotIsAPromotionThatForceCannotForceUnderNoOverrides) {
   V1ThenV2();
   StrictPolicy({"--no-overrides"});
   WriteHook("pre-promote", "10-freeze", "echo 'release freeze until Monday' >&2; exit 1\n");
@@ -166,8 +167,7 @@ TEST_F(RollbackGateE2E, ForcedRollbackRunsTheFreezeHookAndRecordsEachOverride) {
   EXPECT_EQ(Live(), ids_[2]);
   auto log = Cairn({"log", "prod"});
   EXPECT_NE(log.out.find("[forced]"), std::string::npos) << log.out;
-  EXPECT_NE(log.out.find("[override: min-eval,max-eval-drop,soak]"), std::string::npos)
-      << log.out;
+  EXPECT_NE(log.out.find("[override: min-eval,max-eval-drop,soak]"), std::string::npos) << log.out;
   EXPECT_EQ(Cairn({"audit", "verify"}).exit_code, 0);
 }
 
@@ -175,8 +175,8 @@ TEST_F(RollbackGateE2E, ForcedRollbackRunsTheFreezeHookAndRecordsEachOverride) {
 // event said forced = false and nothing warned.
 TEST_F(RollbackGateE2E, WalkBackToARevokedSignersSnapshotIsJudgedAsAPromotionAndMarkedForced) {
   V1ThenV2();
-  ASSERT_EQ(Cairn({"policy", "set", "prod", "--require-signatures", "1", "--signer-role",
-                   "release", "--reason", "signed releases"})
+  ASSERT_EQ(Cairn({"policy", "set", "prod", "--require-signatures", "1", "--signer-role", "release",
+                   "--reason", "signed releases"})
                 .exit_code,
             0);
   ASSERT_EQ(Cairn({"trust", "revoke", "rel-lead", "--reason", "left the company"}).exit_code, 0);

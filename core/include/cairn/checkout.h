@@ -2,12 +2,16 @@
 //
 // A checkout directory DIR holds
 //   DIR/.versions/<id>/...          one complete tree per snapshot checked out (read-only)
+//   DIR/.versions/<id>.seal         what cairn wrote there: paths, sizes, digests, identities
 //   DIR/current -> .versions/<id>   the live tree, replaced with one rename(2)
 //   DIR/.versions/.lock             held (flock) by a checkout while it changes DIR
 // A `.versions/<id>` directory exists only once its tree is complete and durable (it is
 // written under a temporary name, synced, then renamed into place), so a reader that
 // resolves `current` once — opens it as a directory, or reads the link — sees one whole
-// version, never a mix and never a missing `current` (after the first checkout).
+// version, never a mix and never a missing `current` (after the first checkout). A version
+// already there is reused only if it is exactly what its seal (written last) says and the
+// seal is exactly the snapshot; anything else — a file edited, added or removed, a planted
+// directory, a version from before seals — is written again, in place, and reported.
 //
 // Safety: every change is made relative to a descriptor of DIR with O_NOFOLLOW and
 // O_EXCL; no symlink inside DIR is followed (a planted one is refused or replaced, never
@@ -34,12 +38,18 @@ struct CheckoutOptions {
   uint32_t keep = 5;
   // How long to wait for another checkout into the same DIR (then kBusy).
   std::chrono::milliseconds lock_timeout{10000};
+  // Reuse also re-reads every file of an existing version against its digest (the default
+  // check compares each file's inode, size, mtime and ctime with the seal's).
+  bool verify = false;
 };
 
 struct CheckoutResult {
   SnapshotId id;
-  std::string version_path;            // DIR/.versions/<id>
-  bool written = false;                // false: the version was already in DIR
+  std::string version_path;  // DIR/.versions/<id>
+  bool written = false;      // false: the version was already in DIR
+  // Set when a version already in DIR did not match its seal and was written again: why
+  // ("prompts/system.md was changed after it was written", "it has no seal ...").
+  std::string rewrite_reason;
   bool switched = false;               // false: `current` already pointed to it
   std::optional<SnapshotId> previous;  // what `current` pointed to before, if cairn's
   uint64_t files = 0;

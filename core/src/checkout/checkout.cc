@@ -14,10 +14,13 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <map>
 #include <set>
 #include <thread>
 
+#include "cairn/canonical_json.h"
 #include "cairn/deployment.h"
+#include "cairn/digest.h"
 #include "cairn/object.h"
 #include "port/env.h"
 #include "util/fs_util.h"
@@ -31,6 +34,7 @@ constexpr const char* kCurrentLink = "current";
 constexpr const char* kNewLink = ".current.new";
 constexpr const char* kLockFile = ".lock";
 constexpr const char* kTempPrefix = ".tmp-";
+constexpr const char* kSealSuffix = ".seal";
 
 // An owned file descriptor.
 class Fd {
@@ -175,11 +179,30 @@ Status WriteAllFd(Env& env, int fd, std::string_view data, const std::string& sh
   return Status::OK();
 }
 
+// What a version's seal records of one file as it was written: any later write, truncate,
+// chmod or replacement changes the inode or the change time (ctime cannot be set by hand).
+struct FileIdentity {
+  uint64_t ino = 0;
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
+FileIdentity IdentityOf(const struct stat& st) {
+  auto ns = [](const struct timespec& t) {
+    return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+  };
+  return {static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size), ns(st.st_mtim),
+          ns(st.st_ctim)};
+}
+
 // Writes one component below `root` (a fresh temporary tree): parent directories are
 // created as needed and opened without following symlinks; the file is created O_EXCL,
-// read-only, and filled from the store (every piece verified by StreamObject).
+// read-only, and filled from the store (every piece verified by StreamObject). Its identity
+// once durable goes to `identity`.
 Status WriteComponent(const Store& store, int root, const std::string& root_shown,
-                      const Component& c) {
+                      const Component& c, FileIdentity* identity) {
   CAIRN_ASSIGN_OR_RETURN(auto segs, PathSegments(c.path));
   Fd dir;
   int at = root;
@@ -200,6 +223,9 @@ Status WriteComponent(const Store& store, int root, const std::string& root_show
   });
   if (!s.ok()) return s.WithContext(c.path);
   CAIRN_RETURN_IF_ERROR(FsyncFd(env, file.get(), shown));
+  struct stat st {};
+  if (::fstat(file.get(), &st) != 0) return ErrnoStatus("stat", shown, errno);
+  *identity = IdentityOf(st);
   if (::close(file.release()) != 0) return ErrnoStatus("close", shown, errno);
   return Status::OK();
 }
@@ -318,9 +344,18 @@ Status OpenCheckoutDir(Env& env, const std::string& dir, Fd* dir_fd, Fd* version
 Status RemoveLeftovers(int dir, const std::string& dir_shown, int versions,
                        const std::string& versions_shown) {
   CAIRN_ASSIGN_OR_RETURN(auto names, ListDir(versions, versions_shown));
+  std::set<std::string> present(names.begin(), names.end());
   for (const auto& n : names) {
     if (n.rfind(kTempPrefix, 0) == 0) {
       CAIRN_RETURN_IF_ERROR(RemoveTreeAt(versions, n, Join(versions_shown, n)));
+    }
+    // A seal whose version is gone (an interrupted prune) seals nothing.
+    std::string_view suffix = kSealSuffix;
+    if (n.size() == 64 + suffix.size() && n.ends_with(suffix) &&
+        IsVersionName(std::string_view(n).substr(0, 64)) && !present.contains(n.substr(0, 64))) {
+      if (::unlinkat(versions, n.c_str(), 0) != 0 && errno != ENOENT) {
+        return ErrnoStatus("remove", Join(versions_shown, n), errno);
+      }
     }
   }
   struct stat st {};
@@ -336,12 +371,200 @@ Status RemoveLeftovers(int dir, const std::string& dir_shown, int versions,
   return Status::OK();
 }
 
-// Writes the snapshot into versions/<hex> through a temporary tree renamed into place.
+// ---- seals ----
+//
+// `.versions/<id>.seal` (docs/format.md, "Checkout directories") lists what a version holds
+// — every file's path, size and digest from the manifest, and its identity as written — and
+// is put in place last, after the tree. A version is reused only when its seal names it, its
+// files are exactly the snapshot's, and the tree is exactly the sealed files, unchanged.
+
+constexpr size_t kMaxSealBytes = 256u << 20;
+
+std::string SealName(const std::string& hex) { return hex + kSealSuffix; }
+
+Result<std::string> SealBytes(const Snapshot& snapshot, const std::vector<FileIdentity>& ids) {
+  Json files = Json::array();
+  for (size_t i = 0; i < snapshot.components.size(); ++i) {
+    const Component& c = snapshot.components[i];
+    files.push_back({{"path", c.path},
+                     {"size", c.size},
+                     {"digest", c.digest.ToString()},
+                     {"ino", ids[i].ino},
+                     {"mtime_ns", ids[i].mtime_ns},
+                     {"ctime_ns", ids[i].ctime_ns}});
+  }
+  return CanonicalJson({{"seal", 1}, {"snapshot", snapshot.id.Hex()}, {"files", files}});
+}
+
+// Writes the seal under a temporary name (fsynced); the caller renames it into place.
+Status WriteSealFile(Env& env, int versions, const std::string& name, const std::string& shown,
+                     std::string_view bytes) {
+  Fd fd(env.OpenAt(versions, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                   0444));
+  if (fd.get() < 0) return ErrnoStatus("create", shown, errno);
+  CAIRN_RETURN_IF_ERROR(WriteAllFd(env, fd.get(), bytes, shown));
+  CAIRN_RETURN_IF_ERROR(FsyncFd(env, fd.get(), shown));
+  if (::close(fd.release()) != 0) return ErrnoStatus("close", shown, errno);
+  return Status::OK();
+}
+
+struct SealedFile {
+  uint64_t size = 0;
+  Digest digest;
+  FileIdentity identity;
+};
+
+// The seal of version `hex`: path -> what was written. Why it cannot be trusted otherwise
+// (kCorruption with the reason; absent, unreadable, not cairn's, another snapshot's).
+Result<std::map<std::string, SealedFile>> ReadSeal(int versions, const std::string& hex) {
+  std::string name = SealName(hex);
+  Fd fd(::openat(versions, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) {
+    if (errno == ENOENT) {
+      return Status::Corruption("it has no seal (written by an older cairn, or not by cairn)");
+    }
+    return Status::Corruption(fmt::format("its seal cannot be read ({})", std::strerror(errno)));
+  }
+  std::string bytes;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return Status::Corruption(fmt::format("its seal cannot be read ({})", std::strerror(errno)));
+    }
+    if (n == 0) break;
+    bytes.append(buf, static_cast<size_t>(n));
+    if (bytes.size() > kMaxSealBytes) return Status::Corruption("its seal is too large");
+  }
+  auto json = ParseCanonicalJson(bytes, "seal");
+  if (!json.ok()) return Status::Corruption("its seal is not cairn's: " + json.status().message());
+  std::map<std::string, SealedFile> files;
+  try {
+    if (json->at("seal").get<int>() != 1 || json->at("snapshot").get<std::string>() != hex) {
+      return Status::Corruption("its seal is for another snapshot or format");
+    }
+    for (const Json& f : json->at("files")) {
+      auto digest = Digest::Parse(f.at("digest").get<std::string>());
+      if (!digest.ok()) return Status::Corruption("its seal has a bad digest");
+      SealedFile sealed{
+          f.at("size").get<uint64_t>(), *digest,
+          FileIdentity{f.at("ino").get<uint64_t>(), f.at("size").get<uint64_t>(),
+                       f.at("mtime_ns").get<int64_t>(), f.at("ctime_ns").get<int64_t>()}};
+      if (!files.emplace(f.at("path").get<std::string>(), sealed).second) {
+        return Status::Corruption("its seal names a path twice");
+      }
+    }
+  } catch (const Json::exception&) {
+    return Status::Corruption("its seal is not cairn's (missing or mistyped fields)");
+  }
+  return files;
+}
+
+// Every entry under `fd` (relative path -> stat), not following symlinks. kCorruption on
+// anything that is neither a regular file nor a directory.
+Status WalkTree(int fd, const std::string& prefix, std::map<std::string, struct stat>* files,
+                std::set<std::string>* dirs) {
+  CAIRN_ASSIGN_OR_RETURN(auto names, ListDir(fd, prefix.empty() ? "." : prefix));
+  for (const auto& n : names) {
+    std::string rel = prefix.empty() ? n : prefix + "/" + n;
+    struct stat st {};
+    if (::fstatat(fd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return Status::Corruption(fmt::format("{} cannot be read ({})", rel, std::strerror(errno)));
+    }
+    if (S_ISREG(st.st_mode)) {
+      files->emplace(rel, st);
+    } else if (S_ISDIR(st.st_mode)) {
+      dirs->insert(rel);
+      Fd sub(::openat(fd, n.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (sub.get() < 0) {
+        return Status::Corruption(
+            fmt::format("{} cannot be opened ({})", rel, std::strerror(errno)));
+      }
+      CAIRN_RETURN_IF_ERROR(WalkTree(sub.get(), rel, files, dirs));
+    } else {
+      return Status::Corruption(fmt::format("{} is not a regular file or a directory", rel));
+    }
+  }
+  return Status::OK();
+}
+
+Result<Digest> HashFileAt(int root, const std::string& rel) {
+  Fd fd(::openat(root, rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (fd.get() < 0) {
+    return Status::Corruption(fmt::format("{} cannot be read ({})", rel, std::strerror(errno)));
+  }
+  Sha256 sha;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return Status::Corruption(fmt::format("{} cannot be read ({})", rel, std::strerror(errno)));
+    }
+    if (n == 0) break;
+    sha.Update(buf, static_cast<size_t>(n));
+  }
+  return sha.Finish();
+}
+
+// OK when version `hex` holds exactly `snapshot` as cairn wrote it; kCorruption naming the
+// first difference otherwise. `rehash` also re-reads every file against its digest.
+Status VerifyVersion(int versions, const Snapshot& snapshot, const std::string& hex, bool rehash) {
+  CAIRN_ASSIGN_OR_RETURN(auto sealed, ReadSeal(versions, hex));
+  if (sealed.size() != snapshot.components.size()) {
+    return Status::Corruption("its seal lists other files than the snapshot");
+  }
+  for (const Component& c : snapshot.components) {
+    auto it = sealed.find(c.path);
+    if (it == sealed.end() || it->second.size != c.size || it->second.digest != c.digest) {
+      return Status::Corruption(fmt::format("its seal disagrees with the snapshot on {}", c.path));
+    }
+  }
+  Fd root(::openat(versions, hex.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (root.get() < 0) {
+    return Status::Corruption(fmt::format("it cannot be opened ({})", std::strerror(errno)));
+  }
+  std::map<std::string, struct stat> files;
+  std::set<std::string> dirs;
+  CAIRN_RETURN_IF_ERROR(WalkTree(root.get(), "", &files, &dirs));
+  std::set<std::string> parents;
+  for (const auto& [path, want] : sealed) {
+    auto it = files.find(path);
+    if (it == files.end()) return Status::Corruption(fmt::format("{} is missing", path));
+    if (IdentityOf(it->second) != want.identity) {
+      return Status::Corruption(fmt::format("{} was changed after it was written", path));
+    }
+    for (size_t slash = path.find('/'); slash != std::string::npos;
+         slash = path.find('/', slash + 1)) {
+      parents.insert(path.substr(0, slash));
+    }
+  }
+  for (const auto& [path, st] : files) {
+    if (!sealed.contains(path)) return Status::Corruption(fmt::format("{} was added", path));
+  }
+  for (const auto& d : dirs) {
+    if (!parents.contains(d)) return Status::Corruption(fmt::format("{}/ was added", d));
+  }
+  if (!rehash) return Status::OK();
+  for (const auto& [path, want] : sealed) {
+    CAIRN_ASSIGN_OR_RETURN(Digest got, HashFileAt(root.get(), path));
+    if (got != want.digest) {
+      return Status::Corruption(fmt::format("{} does not hash to its digest", path));
+    }
+  }
+  return Status::OK();
+}
+
+// Writes the snapshot into versions/<hex> through a temporary tree renamed into place, then
+// its seal, last. With `replace`, an existing versions/<hex> (one that failed verification)
+// is swapped out in one rename(2) (RENAME_EXCHANGE), so `current` never dangles, and removed.
 Status WriteVersion(const Store& store, const Snapshot& snapshot, int versions,
-                    const std::string& versions_shown) {
+                    const std::string& versions_shown, bool replace) {
   std::string hex = snapshot.id.Hex();
   std::string tmp = fmt::format("{}{}-{}", kTempPrefix, hex.substr(0, 16), ::getpid());
   std::string tmp_shown = Join(versions_shown, tmp);
+  std::string seal_tmp = fmt::format("{}seal-{}-{}", kTempPrefix, hex.substr(0, 16), ::getpid());
   Env& env = store.env();
   if (env.MkdirAt(versions, tmp.c_str(), 0755) != 0) {
     return ErrnoStatus("create directory", tmp_shown, errno);
@@ -349,20 +572,52 @@ Status WriteVersion(const Store& store, const Snapshot& snapshot, int versions,
   Status s = [&]() -> Status {
     CAIRN_ASSIGN_OR_RETURN(Fd root, OpenDirAt(versions, tmp, tmp_shown));
     const auto& comps = snapshot.components;
+    std::vector<FileIdentity> ids(comps.size());
     CAIRN_RETURN_IF_ERROR(ParallelFor(comps.size(), DefaultThreads(), [&](size_t i) {
-      return WriteComponent(store, root.get(), tmp_shown, comps[i]);
+      return WriteComponent(store, root.get(), tmp_shown, comps[i], &ids[i]);
     }));
     // Files were fsynced as they were written (in parallel, and only ours: a syncfs
     // would wait for every other writer on the file system); now the directories.
     CAIRN_RETURN_IF_ERROR(SealDirs(env, versions, tmp, tmp_shown));
-    if (env.RenameAt(versions, tmp.c_str(), versions, hex.c_str()) != 0) {
+    CAIRN_ASSIGN_OR_RETURN(std::string seal, SealBytes(snapshot, ids));
+    CAIRN_RETURN_IF_ERROR(
+        WriteSealFile(env, versions, seal_tmp, Join(versions_shown, seal_tmp), seal));
+    // A stale seal goes first: a crash below then leaves a version without one (rewritten
+    // by the next checkout), never an old seal beside a new tree.
+    if (::unlinkat(versions, SealName(hex).c_str(), 0) != 0 && errno != ENOENT) {
+      return ErrnoStatus("remove", Join(versions_shown, SealName(hex)), errno);
+    }
+    if (replace) {
+      if (::renameat2(versions, tmp.c_str(), versions, hex.c_str(), RENAME_EXCHANGE) != 0) {
+        if (errno != EINVAL && errno != ENOSYS) {
+          return ErrnoStatus("replace", Join(versions_shown, hex), errno);
+        }
+        // A file system without RENAME_EXCHANGE: move the old tree aside, then the new one
+        // in (`current` dangles between the two renames).
+        std::string aside = fmt::format("{}old-{}-{}", kTempPrefix, hex.substr(0, 16), ::getpid());
+        if (env.RenameAt(versions, hex.c_str(), versions, aside.c_str()) != 0) {
+          return ErrnoStatus("move aside", Join(versions_shown, hex), errno);
+        }
+        if (env.RenameAt(versions, tmp.c_str(), versions, hex.c_str()) != 0) {
+          return ErrnoStatus("rename into place", Join(versions_shown, hex), errno);
+        }
+        tmp = aside;
+        tmp_shown = Join(versions_shown, aside);
+      }
+      CAIRN_RETURN_IF_ERROR(FsyncFd(env, versions, versions_shown));
+      CAIRN_RETURN_IF_ERROR(RemoveTreeAt(versions, tmp, tmp_shown));  // the old tree now
+    } else if (env.RenameAt(versions, tmp.c_str(), versions, hex.c_str()) != 0) {
       return ErrnoStatus("rename into place", Join(versions_shown, hex), errno);
+    }
+    if (env.RenameAt(versions, seal_tmp.c_str(), versions, SealName(hex).c_str()) != 0) {
+      return ErrnoStatus("rename into place", Join(versions_shown, SealName(hex)), errno);
     }
     return FsyncFd(env, versions, versions_shown);
   }();
   if (!s.ok()) {
     // Best effort: the next checkout removes any .tmp-* left behind.
     (void)RemoveTreeAt(versions, tmp, tmp_shown);
+    (void)::unlinkat(versions, seal_tmp.c_str(), 0);
   }
   return s;
 }
@@ -445,6 +700,9 @@ Result<std::vector<SnapshotId>> Prune(Env& env, int versions, const std::string&
       return ErrnoStatus("rename for removal", Join(versions_shown, n), errno);
     }
     CAIRN_RETURN_IF_ERROR(RemoveTreeAt(versions, doomed, Join(versions_shown, doomed)));
+    if (::unlinkat(versions, SealName(n).c_str(), 0) != 0 && errno != ENOENT) {
+      return ErrnoStatus("remove", Join(versions_shown, SealName(n)), errno);
+    }
     auto id = SnapshotId::Parse(n);
     if (id.ok()) removed.push_back(*id);
   }
@@ -485,8 +743,17 @@ Result<CheckoutResult> Checkout(const Store& store, const SnapshotId& id, const 
           "{} is not a directory cairn created (a symlink or a file); remove it and retry",
           result.version_path));
     }
+    // Reused only if it is exactly what cairn wrote; otherwise written again, in place.
+    Status verified = VerifyVersion(versions_fd.get(), snapshot, hex, options.verify);
+    if (!verified.ok()) {
+      result.rewrite_reason = verified.message();
+      CAIRN_RETURN_IF_ERROR(
+          WriteVersion(store, snapshot, versions_fd.get(), versions_shown, /*replace=*/true));
+      result.written = true;
+    }
   } else if (errno == ENOENT) {
-    CAIRN_RETURN_IF_ERROR(WriteVersion(store, snapshot, versions_fd.get(), versions_shown));
+    CAIRN_RETURN_IF_ERROR(
+        WriteVersion(store, snapshot, versions_fd.get(), versions_shown, /*replace=*/false));
     result.written = true;
   } else {
     return ErrnoStatus("stat", result.version_path, errno);

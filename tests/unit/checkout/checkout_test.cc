@@ -53,10 +53,19 @@ class CheckoutTest : public ::testing::Test {
     return fs::read_symlink(dir_ + "/current", ec).string();
   }
   std::string VersionOf(int i) { return ".versions/" + v_[i].Hex(); }
+  // The names in .versions but seals; every version has its seal and every seal its version.
   std::vector<std::string> Versions() {
     std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(dir_ + "/.versions")) {
-      names.push_back(e.path().filename().string());
+      std::string name = e.path().filename().string();
+      if (name.size() == 69 && name.ends_with(".seal")) {
+        EXPECT_TRUE(fs::is_directory(dir_ + "/.versions/" + name.substr(0, 64))) << name;
+        continue;
+      }
+      if (name.size() == 64) {
+        EXPECT_TRUE(fs::is_regular_file(dir_ + "/.versions/" + name + ".seal")) << name;
+      }
+      names.push_back(name);
     }
     std::sort(names.begin(), names.end());
     return names;
