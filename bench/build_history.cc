@@ -26,14 +26,16 @@
 
 namespace {
 
-// Hands out times `step` apart, starting at `start`.
+// A clock that stands still until told to step: one move reads it several times (the time
+// checks, then the event) and must see one instant.
 class SteppingClock : public cairn::Clock {
  public:
-  SteppingClock(int64_t start, int64_t step) : next_(start), step_(step) {}
-  int64_t NowMicros() const override { return next_.fetch_add(step_); }
+  SteppingClock(int64_t start, int64_t step) : now_(start), step_(step) {}
+  int64_t NowMicros() const override { return now_.load(); }
+  void Step() { now_.fetch_add(step_); }
 
  private:
-  mutable std::atomic<int64_t> next_;
+  std::atomic<int64_t> now_;
   int64_t step_;
 };
 
@@ -89,6 +91,7 @@ int main(int argc, char** argv) {
   move.actor = "bench@build-history";
   move.reason = "benchmark history";
   for (uint64_t i = 0; i < events; ++i) {
+    clock.Step();
     auto e = cairn::Promote(**store, *name, ids[i % ids.size()], move);
     if (!e.ok() && e.status().code() == cairn::Code::kConflict) {
       // The deployment already shows this snapshot (a history being extended): skip one.

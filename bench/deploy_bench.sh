@@ -50,12 +50,17 @@ touch "$workdir/$marker"
 # One store per history length, each with the same two snapshots.
 sizes=()
 for n in 100 10000 1000000; do [ "$n" -le "$max_events" ] && sizes+=("$n"); done
-declare -A middle first_snap second_snap
+declare -A middle first_snap second_snap rollback_targets
 for n in "${sizes[@]}"; do
   s=$workdir/store-$n
   "$CAIRN" --store "$s" init >/dev/null
-  snap_a=$("$CAIRN" --store "$s" snapshot create "$root/fixtures/releases/v1" -m v1 -q)
-  snap_b=$("$CAIRN" --store "$s" snapshot create "$root/fixtures/releases/v2" -m v2 -q)
+  # The history ends before now, one event a minute, and no move may be dated before its
+  # snapshot was created: create the two snapshots under a clock far enough in the past
+  # (libfaketime, installed by scripts/deps.sh).
+  past=(env LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+    FAKETIME="-$((n / 1440 + 2))d" FAKETIME_DONT_FAKE_MONOTONIC=1)
+  snap_a=$("${past[@]}" "$CAIRN" --store "$s" snapshot create "$root/fixtures/releases/v1" -m v1 -q)
+  snap_b=$("${past[@]}" "$CAIRN" --store "$s" snapshot create "$root/fixtures/releases/v2" -m v2 -q)
   echo "building a history of $n events in $s ..."
   t0=$(date +%s.%N)
   line=$("$HISTORY" "$s" --events "$n" --snapshot "$snap_a" --snapshot "$snap_b")
@@ -63,6 +68,15 @@ for n in "${sizes[@]}"; do
   middle[$n]=$(sed 's/.*middle=\([^ ]*\).*/\1/' <<<"$line")
   first_snap[$n]=$snap_a
   second_snap[$n]=$snap_b
+  # Distinct snapshots for the rollback group to walk down through (below).
+  extra=$workdir/extra-release
+  rm -rf "$extra" && cp -r "$root/fixtures/releases/v1" "$extra"
+  ids=()
+  for i in $(seq 1 $((runs + warmup + 1))); do
+    echo "bench rollback target $i" >"$extra/config/bench-target.txt"
+    ids+=("$("${past[@]}" "$CAIRN" --store "$s" snapshot create "$extra" -m "target $i" -q)")
+  done
+  rollback_targets[$n]="${ids[*]}"
 done
 # Every history has an even number of events, so snap_b is live and the first timed
 # promote (warm-ups included) moves to snap_a, the next back to snap_b, and so on.
@@ -94,6 +108,14 @@ done
 
 echo "timing promote ($warmup warm-ups, $runs runs, interleaved with git) ..."
 "$TIMED" --runs "$runs" --warmup "$warmup" "${promote[@]}" "${git_bench[@]}" >"$workdir/promote.json"
+# Rollback walks down the stack, and a snapshot rolled back from prod is judged bad there: a
+# walk back into another stay of it needs --force. So each rollback must return to a
+# distinct snapshot: push that many distinct ones first (untimed), then time the walk down.
+for n in "${sizes[@]}"; do
+  for id in ${rollback_targets[$n]}; do
+    "$CAIRN" --store "$workdir/store-$n" promote "$id" --to prod --reason "bench setup" >/dev/null
+  done
+done
 echo "timing rollback ..."
 "$TIMED" --runs "$runs" --warmup "$warmup" "${rollback[@]}" "${git_bench[@]}" >"$workdir/rollback.json"
 echo "timing live --at ..."

@@ -218,6 +218,33 @@ TEST_F(RollbackGateE2E, ASnapshotRolledBackAsBadReturnsOnlyForcedThroughEveryGat
   EXPECT_EQ(last["hooks"][0]["name"], "10-check");
 }
 
+// A snapshot promoted again after it was rolled back has been judged again: a later walk back
+// to that stay is a plain walk back; walking back into a stay that ended in a rollback is not.
+TEST_F(RollbackGateE2E, APromotionAfterARollbackRequalifiesButAPingPongDoesNot) {
+  V1ThenV2();
+  ASSERT_EQ(Cairn({"rollback", "prod", "--reason", "INC-1: v2 bad"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"promote", ids_[1], "--to", "prod", "--reason", "v2 again, KB fixed"}).exit_code,
+            0);
+  ASSERT_EQ(Cairn({"promote", ids_[2], "--to", "prod", "--reason", "v3"}).exit_code, 0);
+  auto back = Cairn({"rollback", "prod", "--reason", "INC-2: v3 bad"});
+  ASSERT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_EQ(Live(), ids_[1]);
+  EXPECT_FALSE(Log().back().contains("forced"));
+  // prod's stack is now v1 (#1), v2 (#4): rolling back from v2 returns to v1, and once more
+  // there is nothing below.
+  ASSERT_EQ(Cairn({"rollback", "prod", "--reason", "INC-3"}).exit_code, 0);
+  EXPECT_EQ(Live(), ids_[0]);
+  // The other way round: v1 -> v2 -> v1 -> v2 by promotions, then two rollbacks. The second
+  // would return to v2's older stay although v2 was just rolled back: that needs --force.
+  ASSERT_EQ(Cairn({"promote", ids_[1], "--to", "beta", "--reason", "a"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"promote", ids_[0], "--to", "beta", "--reason", "b"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"promote", ids_[1], "--to", "beta", "--reason", "c"}).exit_code, 0);
+  ASSERT_EQ(Cairn({"rollback", "beta", "--reason", "INC-4"}).exit_code, 0);
+  auto ping = Cairn({"rollback", "beta", "--reason", "INC-5"});
+  EXPECT_EQ(ping.exit_code, 2) << ping.err;
+  EXPECT_NE(ping.err.find("was rolled back from beta at"), std::string::npos) << ping.err;
+}
+
 TEST_F(RollbackGateE2E, AWalkBackRunsPreRollbackHooksNotPrePromoteOnes) {
   V1ThenV2();
   WriteHook("pre-promote", "10-freeze", "exit 1\n");

@@ -182,10 +182,13 @@ Result<LiveHistory> GetLiveHistory(const Store& store, const DeploymentName& dep
                                    const SnapshotId& snapshot);
 
 // Why a rollback of `deployment` to `to` is not a plain walk back, "" when it is: `to` was
-// never live there, or was rolled back from there (once rolled back as bad, a snapshot
-// returns only with --force, through every gate of a promotion). The text names the snapshot
-// and, for a rollback, its event, time and reason.
+// never live there, or its last stay there ended in a rollback (a snapshot judged bad returns
+// only with --force, through every gate of a promotion). `stack_entry` is the seq of the
+// rollback stack entry the rollback returns to (0: `to` is not on the stack): that stay ended
+// with the promotion above it, so only a rollback after it counts; off the stack, any
+// rollback from `to` does. The text names the snapshot and the rollback's event, time and
+// reason.
 Result<std::string> WhyNotAWalkBack(const Store& store, const DeploymentName& deployment,
-                                    const SnapshotId& to);
+                                    const SnapshotId& to, uint64_t stack_entry);
 
 }  // namespace cairn

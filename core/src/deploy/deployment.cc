@@ -402,10 +402,12 @@ Result<Event> Promote(Store& store, const DeploymentName& name, const SnapshotId
 }
 
 Result<std::string> WhyNotAWalkBack(const Store& store, const DeploymentName& name,
-                                    const SnapshotId& to) {
+                                    const SnapshotId& to, uint64_t stack_entry) {
   CAIRN_ASSIGN_OR_RETURN(LiveHistory h, GetLiveHistory(store, name, to));
   if (!h.was_live) return fmt::format("{} was never live on {}", to.Short(), name.view());
-  if (h.rolled_back_seq == 0) return std::string();
+  // On the stack, the entry's stay ended with the promotion above it: only a rollback after
+  // the entry judged it. Off the stack, any rollback from it counts.
+  if (h.rolled_back_seq == 0 || h.rolled_back_seq < stack_entry) return std::string();
   CAIRN_ASSIGN_OR_RETURN(Event rb, GetEvent(store, name, h.rolled_back_seq));
   return fmt::format("{} was rolled back from {} at {} (event #{}: \"{}\")", to.Short(),
                      name.view(), FormatTime(rb.time_micros), rb.seq, rb.reason);
@@ -415,14 +417,14 @@ namespace {
 // A rollback target that is not a plain walk back needs --force; returns whether the move is
 // forced. kUsage without force.
 Result<bool> NeedsForce(const Store& store, const DeploymentName& name, const SnapshotId& to,
-                        bool force) {
-  CAIRN_ASSIGN_OR_RETURN(std::string why, WhyNotAWalkBack(store, name, to));
+                        uint64_t stack_entry, bool force) {
+  CAIRN_ASSIGN_OR_RETURN(std::string why, WhyNotAWalkBack(store, name, to, stack_entry));
   if (why.empty()) return false;
   if (force) return true;
   return Status::Usage(fmt::format(
       "{}: rollback returns only to snapshots that were live here and not rolled back from "
-      "here; use --force to roll back to it anyway (it then passes every gate of a promotion, "
-      "and the event is marked forced); nothing changed",
+      "here since; use --force to roll back to it anyway (it then passes every gate of a "
+      "promotion, and the event is marked forced); nothing changed",
       why));
 }
 }  // namespace
@@ -451,7 +453,6 @@ Result<Event> Rollback(Store& store, const DeploymentName& name, const RollbackO
     CAIRN_ASSIGN_OR_RETURN(bool exists, HasSnapshot(store, *options.to));
     if (!exists) return Status::NotFound(fmt::format("no snapshot {}", options.to->Hex()));
     CAIRN_ASSIGN_OR_RETURN(LiveHistory h, GetLiveHistory(store, name, *options.to));
-    CAIRN_ASSIGN_OR_RETURN(e.forced, NeedsForce(store, name, *options.to, options.force));
     e.to = *options.to;
     // Walk down the stack to it if it is there (cost: the distance walked); otherwise it
     // becomes a new stack entry above the current one.
@@ -471,6 +472,7 @@ Result<Event> Rollback(Store& store, const DeploymentName& name, const RollbackO
       e.below = d.last.top;  // a new entry: Append makes top = its own seq
       e.top = 0;
     }
+    CAIRN_ASSIGN_OR_RETURN(e.forced, NeedsForce(store, name, e.to, e.top, options.force));
     return GateThenAppend(store, name, cur, std::move(e), d.live, options.move);
   }
 
@@ -493,7 +495,7 @@ Result<Event> Rollback(Store& store, const DeploymentName& name, const RollbackO
   if (e.to == d.live) {
     return Status::Conflict(fmt::format("{} is already live on {}", e.to.Short(), name.view()));
   }
-  CAIRN_ASSIGN_OR_RETURN(e.forced, NeedsForce(store, name, e.to, options.force));
+  CAIRN_ASSIGN_OR_RETURN(e.forced, NeedsForce(store, name, e.to, e.top, options.force));
   return GateThenAppend(store, name, cur, std::move(e), d.live, options.move);
 }
 

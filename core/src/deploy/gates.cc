@@ -260,7 +260,8 @@ Result<Event> RollbackThroughGates(Store& store, const DeploymentName& deploymen
   gated.move.gate = [&](const Event& planned) -> Result<GateVerdict> {
     CAIRN_ASSIGN_OR_RETURN(std::optional<Policy> policy, GetPolicy(store, deployment));
     // Why this rollback is gated as a promotion ("" while it is a plain walk back).
-    CAIRN_ASSIGN_OR_RETURN(std::string why, WhyNotAWalkBack(store, deployment, planned.to));
+    CAIRN_ASSIGN_OR_RETURN(std::string why,
+                           WhyNotAWalkBack(store, deployment, planned.to, planned.top));
     if (!why.empty()) kind = GateKind::kPromotion;
     GateVerdict verdict;
     if (policy && !policy->empty()) {
