@@ -1,5 +1,6 @@
-// The libgit2 boundary. Text diffs use libgit2's xdiff (git_diff_buffers); the git remote
-// and `snapshot create --git` join here later.
+// The libgit2 boundary. Text diffs use libgit2's xdiff (git_diff_buffers); reading commits
+// and trees for git sources (git_repository.h) uses its object database; the git remote
+// joins here later.
 //
 // libgit2 is loaded with dlopen the first time a diff needs it, not linked: it pulls a
 // dozen shared libraries (Kerberos, mbedTLS, libssh2, PCRE2, http-parser, ...) whose loading
@@ -9,9 +10,13 @@
 #include <fmt/format.h>
 #include <git2.h>
 
+#include <cstring>
+#include <memory>
 #include <mutex>
+#include <vector>
 
 #include "cairn/diff.h"
+#include "port/git_repository.h"
 
 #ifndef CAIRN_LIBGIT2_SONAME
 #error "CAIRN_LIBGIT2_SONAME must name the libgit2 shared library (set by core/CMakeLists.txt)"
@@ -25,6 +30,36 @@ struct Libgit2 {
   decltype(&git_libgit2_init) init = nullptr;
   decltype(&git_error_last) error_last = nullptr;
   decltype(&git_diff_buffers) diff_buffers = nullptr;
+  decltype(&git_repository_open_ext) repository_open_ext = nullptr;
+  decltype(&git_repository_free) repository_free = nullptr;
+  decltype(&git_repository_path) repository_path = nullptr;
+  decltype(&git_repository_odb) repository_odb = nullptr;
+  decltype(&git_revparse_ext) revparse_ext = nullptr;
+  decltype(&git_reference_name) reference_name = nullptr;
+  decltype(&git_reference_free) reference_free = nullptr;
+  decltype(&git_object_peel) object_peel = nullptr;
+  decltype(&git_object_type) object_type = nullptr;
+  decltype(&git_object_id) object_id = nullptr;
+  decltype(&git_object_free) object_free = nullptr;
+  decltype(&git_commit_tree_id) commit_tree_id = nullptr;
+  decltype(&git_commit_raw_header) commit_raw_header = nullptr;
+  decltype(&git_tree_lookup) tree_lookup = nullptr;
+  decltype(&git_tree_free) tree_free = nullptr;
+  decltype(&git_tree_entrycount) tree_entrycount = nullptr;
+  decltype(&git_tree_entry_byindex) tree_entry_byindex = nullptr;
+  decltype(&git_tree_entry_bypath) tree_entry_bypath = nullptr;
+  decltype(&git_tree_entry_free) tree_entry_free = nullptr;
+  decltype(&git_tree_entry_name) tree_entry_name = nullptr;
+  decltype(&git_tree_entry_id) tree_entry_id = nullptr;
+  decltype(&git_tree_entry_filemode_raw) tree_entry_filemode_raw = nullptr;
+  decltype(&git_odb_read_header) odb_read_header = nullptr;
+  decltype(&git_odb_free) odb_free = nullptr;
+  decltype(&git_blob_lookup) blob_lookup = nullptr;
+  decltype(&git_blob_rawsize) blob_rawsize = nullptr;
+  decltype(&git_blob_rawcontent) blob_rawcontent = nullptr;
+  decltype(&git_blob_free) blob_free = nullptr;
+  decltype(&git_oid_fmt) oid_fmt = nullptr;
+  decltype(&git_oid_fromstrn) oid_fromstrn = nullptr;
 };
 
 template <typename Fn>
@@ -43,16 +78,50 @@ Result<const Libgit2*> LoadLibgit2() {
     void* handle = dlopen(CAIRN_LIBGIT2_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
       const char* why = dlerror();
-      error = fmt::format("cannot load {} ({}), which text diffs need: install libgit2 {}",
-                          CAIRN_LIBGIT2_SONAME, why ? why : "unknown error", LIBGIT2_VERSION);
+      error = fmt::format(
+          "cannot load {} ({}), which text diffs and git sources need: install libgit2 {}",
+          CAIRN_LIBGIT2_SONAME, why ? why : "unknown error", LIBGIT2_VERSION);
       return;
     }
-    Libgit2 found;
-    if (!Resolve(handle, "git_libgit2_init", &found.init, &error) ||
-        !Resolve(handle, "git_error_last", &found.error_last, &error) ||
-        !Resolve(handle, "git_diff_buffers", &found.diff_buffers, &error)) {
+    Libgit2 f;
+#define CAIRN_GIT_SYMBOL(member, name) Resolve(handle, name, &f.member, &error)
+    if (!CAIRN_GIT_SYMBOL(init, "git_libgit2_init") ||
+        !CAIRN_GIT_SYMBOL(error_last, "git_error_last") ||
+        !CAIRN_GIT_SYMBOL(diff_buffers, "git_diff_buffers") ||
+        !CAIRN_GIT_SYMBOL(repository_open_ext, "git_repository_open_ext") ||
+        !CAIRN_GIT_SYMBOL(repository_free, "git_repository_free") ||
+        !CAIRN_GIT_SYMBOL(repository_path, "git_repository_path") ||
+        !CAIRN_GIT_SYMBOL(repository_odb, "git_repository_odb") ||
+        !CAIRN_GIT_SYMBOL(revparse_ext, "git_revparse_ext") ||
+        !CAIRN_GIT_SYMBOL(reference_name, "git_reference_name") ||
+        !CAIRN_GIT_SYMBOL(reference_free, "git_reference_free") ||
+        !CAIRN_GIT_SYMBOL(object_peel, "git_object_peel") ||
+        !CAIRN_GIT_SYMBOL(object_type, "git_object_type") ||
+        !CAIRN_GIT_SYMBOL(object_id, "git_object_id") ||
+        !CAIRN_GIT_SYMBOL(object_free, "git_object_free") ||
+        !CAIRN_GIT_SYMBOL(commit_tree_id, "git_commit_tree_id") ||
+        !CAIRN_GIT_SYMBOL(commit_raw_header, "git_commit_raw_header") ||
+        !CAIRN_GIT_SYMBOL(tree_lookup, "git_tree_lookup") ||
+        !CAIRN_GIT_SYMBOL(tree_free, "git_tree_free") ||
+        !CAIRN_GIT_SYMBOL(tree_entrycount, "git_tree_entrycount") ||
+        !CAIRN_GIT_SYMBOL(tree_entry_byindex, "git_tree_entry_byindex") ||
+        !CAIRN_GIT_SYMBOL(tree_entry_bypath, "git_tree_entry_bypath") ||
+        !CAIRN_GIT_SYMBOL(tree_entry_free, "git_tree_entry_free") ||
+        !CAIRN_GIT_SYMBOL(tree_entry_name, "git_tree_entry_name") ||
+        !CAIRN_GIT_SYMBOL(tree_entry_id, "git_tree_entry_id") ||
+        !CAIRN_GIT_SYMBOL(tree_entry_filemode_raw, "git_tree_entry_filemode_raw") ||
+        !CAIRN_GIT_SYMBOL(odb_read_header, "git_odb_read_header") ||
+        !CAIRN_GIT_SYMBOL(odb_free, "git_odb_free") ||
+        !CAIRN_GIT_SYMBOL(blob_lookup, "git_blob_lookup") ||
+        !CAIRN_GIT_SYMBOL(blob_rawsize, "git_blob_rawsize") ||
+        !CAIRN_GIT_SYMBOL(blob_rawcontent, "git_blob_rawcontent") ||
+        !CAIRN_GIT_SYMBOL(blob_free, "git_blob_free") ||
+        !CAIRN_GIT_SYMBOL(oid_fmt, "git_oid_fmt") ||
+        !CAIRN_GIT_SYMBOL(oid_fromstrn, "git_oid_fromstrn")) {
       return;
     }
+#undef CAIRN_GIT_SYMBOL
+    Libgit2 found = f;
     found.init();
     lib = found;
   });
@@ -111,6 +180,255 @@ Result<std::string> UnifiedTextDiff(std::string_view before, std::string_view af
                         new_path.c_str(), &opts, nullptr, nullptr, OnHunk, OnLine, &c);
   CAIRN_RETURN_IF_ERROR(FromGit(*lib, rc, "diff of " + path));
   return c.out;
+}
+
+// ---- reading repositories ----
+
+const char* GitEntryTypeName(GitEntryType type) {
+  switch (type) {
+    case GitEntryType::kFile:
+      return "file";
+    case GitEntryType::kExecutable:
+      return "executable file";
+    case GitEntryType::kTree:
+      return "tree";
+    case GitEntryType::kSymlink:
+      return "symlink";
+    case GitEntryType::kGitlink:
+      return "submodule (gitlink)";
+    case GitEntryType::kOther:
+      break;
+  }
+  return "entry of an unknown mode";
+}
+
+namespace {
+
+GitEntryType TypeOfMode(uint32_t mode) {
+  switch (mode) {
+    case 0100644:
+      return GitEntryType::kFile;
+    case 0100755:
+      return GitEntryType::kExecutable;
+    case 040000:
+      return GitEntryType::kTree;
+    case 0120000:
+      return GitEntryType::kSymlink;
+    case 0160000:
+      return GitEntryType::kGitlink;
+    default:
+      return GitEntryType::kOther;
+  }
+}
+
+std::string OidHex(const Libgit2& lib, const git_oid* oid) {
+  char buf[GIT_OID_HEXSZ];
+  lib.oid_fmt(buf, oid);
+  return std::string(buf, GIT_OID_HEXSZ);
+}
+
+// libgit2's error as a Status: kNotFound for GIT_ENOTFOUND, kUsage for GIT_EAMBIGUOUS and
+// GIT_EINVALIDSPEC, kIO otherwise; the message names the operation and libgit2's words.
+Status GitStatus(const Libgit2& lib, int rc, const std::string& what) {
+  const git_error* e = lib.error_last();
+  std::string msg = fmt::format("{}: {}", what, e != nullptr ? e->message : "unknown error");
+  if (rc == GIT_ENOTFOUND) return Status::NotFound(msg);
+  if (rc == GIT_EAMBIGUOUS || rc == GIT_EINVALIDSPEC) return Status::Usage(msg);
+  return Status::IO(msg);
+}
+
+}  // namespace
+
+struct GitRepository::Impl {
+  const Libgit2* lib = nullptr;
+  git_repository* repo = nullptr;
+  std::string shown;    // the path as given
+  std::string git_dir;  // resolved
+  ~Impl() {
+    if (repo != nullptr) lib->repository_free(repo);
+  }
+  Status Check(int rc, const std::string& what) const {
+    return rc < 0 ? GitStatus(*lib, rc, what) : Status::OK();
+  }
+  Result<git_oid> ParseOid(const std::string& hex) const {
+    git_oid oid;
+    if (hex.size() != GIT_OID_HEXSZ || lib->oid_fromstrn(&oid, hex.data(), hex.size()) < 0) {
+      return Status::Internal(fmt::format("\"{}\" is not a git object id", hex));
+    }
+    return oid;
+  }
+};
+
+GitRepository::GitRepository(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GitRepository::~GitRepository() = default;
+
+const std::string& GitRepository::git_dir() const { return impl_->git_dir; }
+
+Result<std::unique_ptr<GitRepository>> GitRepository::Open(const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(const Libgit2* lib, LoadLibgit2());
+  auto impl = std::make_unique<Impl>();
+  impl->lib = lib;
+  impl->shown = path;
+  int rc =
+      lib->repository_open_ext(&impl->repo, path.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
+  if (rc == GIT_ENOTFOUND) {
+    return Status::NotFound(fmt::format(
+        "{} is not a git repository (give the top of a working tree, its .git, or a bare "
+        "repository)",
+        path));
+  }
+  CAIRN_RETURN_IF_ERROR(impl->Check(rc, "open git repository " + path));
+  const char* dir = lib->repository_path(impl->repo);
+  impl->git_dir = dir != nullptr ? dir : path;
+  while (impl->git_dir.size() > 1 && impl->git_dir.back() == '/') impl->git_dir.pop_back();
+  return std::unique_ptr<GitRepository>(new GitRepository(std::move(impl)));
+}
+
+Result<GitCommit> GitRepository::ResolveCommit(const std::string& rev) {
+  const Libgit2& lib = *impl_->lib;
+  if (rev.empty() || rev.find('\0') != std::string::npos) {
+    return Status::Usage("--rev must name a commit, a branch or a tag");
+  }
+  git_object* obj = nullptr;
+  git_reference* ref = nullptr;
+  int rc = lib.revparse_ext(&obj, &ref, impl_->repo, rev.c_str());
+  if (rc < 0) {
+    return GitStatus(lib, rc, fmt::format("no revision \"{}\" in {}", rev, impl_->shown));
+  }
+  GitCommit out;
+  if (ref != nullptr) {
+    out.ref = lib.reference_name(ref);
+    lib.reference_free(ref);
+  }
+  git_object* peeled = nullptr;
+  rc = lib.object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
+  lib.object_free(obj);
+  if (rc < 0) {
+    return Status::Usage(fmt::format(
+        "revision \"{}\" in {} is not a commit (and does not lead to one)", rev, impl_->shown));
+  }
+  auto* commit = reinterpret_cast<git_commit*>(peeled);
+  out.id = OidHex(lib, lib.object_id(peeled));
+  out.tree = OidHex(lib, lib.commit_tree_id(commit));
+  const char* header = lib.commit_raw_header(commit);
+  std::string_view h = header != nullptr ? header : "";
+  for (std::string_view field : {"gpgsig ", "gpgsig-sha256 "}) {
+    if (h.substr(0, field.size()) == field ||
+        h.find("\n" + std::string(field)) != std::string_view::npos) {
+      out.has_signature = true;
+    }
+  }
+  lib.object_free(peeled);
+  return out;
+}
+
+Result<std::vector<GitTreeEntry>> GitRepository::ListTree(const GitCommit& commit,
+                                                          const std::string& subdir,
+                                                          const GitTreeLimits& limits) {
+  const Libgit2& lib = *impl_->lib;
+  using Tree = std::unique_ptr<git_tree, void (*)(git_tree*)>;
+  auto lookup = [&](const git_oid& id, const std::string& shown) -> Result<Tree> {
+    git_tree* t = nullptr;
+    CAIRN_RETURN_IF_ERROR(
+        impl_->Check(lib.tree_lookup(&t, impl_->repo, &id), "read tree " + shown));
+    return Tree(t, lib.tree_free);
+  };
+  CAIRN_ASSIGN_OR_RETURN(git_oid start, impl_->ParseOid(commit.tree));
+  if (!subdir.empty()) {
+    CAIRN_ASSIGN_OR_RETURN(Tree root, lookup(start, commit.tree));
+    git_tree_entry* raw = nullptr;
+    int rc = lib.tree_entry_bypath(&raw, root.get(), subdir.c_str());
+    if (rc == GIT_ENOTFOUND) {
+      return Status::NotFound(
+          fmt::format("--subdir {}: commit {} has no such path", subdir, commit.id.substr(0, 12)));
+    }
+    CAIRN_RETURN_IF_ERROR(impl_->Check(rc, "find " + subdir));
+    std::unique_ptr<git_tree_entry, void (*)(git_tree_entry*)> entry(raw, lib.tree_entry_free);
+    GitEntryType type = TypeOfMode(lib.tree_entry_filemode_raw(entry.get()));
+    if (type != GitEntryType::kTree) {
+      return Status::InvalidInput(fmt::format("--subdir {}: in commit {} it is a {}, not a tree",
+                                              subdir, commit.id.substr(0, 12),
+                                              GitEntryTypeName(type)));
+    }
+    start = *lib.tree_entry_id(entry.get());
+  }
+  git_odb* raw_odb = nullptr;
+  CAIRN_RETURN_IF_ERROR(
+      impl_->Check(lib.repository_odb(&raw_odb, impl_->repo), "open object database"));
+  std::unique_ptr<git_odb, void (*)(git_odb*)> odb(raw_odb, lib.odb_free);
+  // An explicit stack, not libgit2's recursive walk: a hand-made tree can nest deeper than
+  // any stack, and the depth limit is checked before descending.
+  struct Pending {
+    git_oid id;
+    std::string prefix;
+    uint32_t depth;
+  };
+  std::vector<GitTreeEntry> out;
+  std::vector<Pending> todo = {{start, "", 0}};
+  while (!todo.empty()) {
+    Pending p = std::move(todo.back());
+    todo.pop_back();
+    CAIRN_ASSIGN_OR_RETURN(Tree tree, lookup(p.id, p.prefix.empty() ? "/" : p.prefix));
+    size_t count = lib.tree_entrycount(tree.get());
+    std::vector<Pending> children;
+    for (size_t i = 0; i < count; ++i) {
+      const git_tree_entry* e = lib.tree_entry_byindex(tree.get(), i);
+      GitTreeEntry entry;
+      entry.path = p.prefix + lib.tree_entry_name(e);
+      entry.mode = lib.tree_entry_filemode_raw(e);
+      entry.type = TypeOfMode(entry.mode);
+      entry.oid = OidHex(lib, lib.tree_entry_id(e));
+      if (entry.type == GitEntryType::kTree) {
+        if (p.depth + 1 > limits.max_depth) {
+          return Status::InvalidInput(
+              fmt::format("{}: trees nest deeper than {} levels", entry.path, limits.max_depth));
+        }
+        children.push_back({*lib.tree_entry_id(e), entry.path + "/", p.depth + 1});
+      } else if (entry.type != GitEntryType::kGitlink) {
+        size_t size = 0;
+        git_object_t type = GIT_OBJECT_INVALID;
+        CAIRN_RETURN_IF_ERROR(
+            impl_->Check(lib.odb_read_header(&size, &type, odb.get(), lib.tree_entry_id(e)),
+                         "read object header of " + entry.path));
+        entry.size = size;
+      }
+      out.push_back(std::move(entry));
+      if (out.size() > limits.max_entries) {
+        return Status::InvalidInput(
+            fmt::format("the tree holds more than {} entries", limits.max_entries));
+      }
+    }
+    // Subtrees go on the stack in reverse so they come off in git's order: a directory's
+    // entries, then each subdirectory's, depth first.
+    for (auto it = children.rbegin(); it != children.rend(); ++it) todo.push_back(*it);
+  }
+  return out;
+}
+
+Result<std::string> GitRepository::ReadBlob(const std::string& oid_hex, uint64_t limit) {
+  const Libgit2& lib = *impl_->lib;
+  CAIRN_ASSIGN_OR_RETURN(git_oid oid, impl_->ParseOid(oid_hex));
+  git_odb* raw_odb = nullptr;
+  CAIRN_RETURN_IF_ERROR(
+      impl_->Check(lib.repository_odb(&raw_odb, impl_->repo), "open object database"));
+  std::unique_ptr<git_odb, void (*)(git_odb*)> odb(raw_odb, lib.odb_free);
+  size_t size = 0;
+  git_object_t type = GIT_OBJECT_INVALID;
+  CAIRN_RETURN_IF_ERROR(impl_->Check(lib.odb_read_header(&size, &type, odb.get(), &oid),
+                                     "read object header " + oid_hex));
+  if (type != GIT_OBJECT_BLOB) {
+    return Status::InvalidInput(fmt::format("object {} is not a blob", oid_hex));
+  }
+  if (size > limit) {
+    return Status::InvalidInput(
+        fmt::format("blob {} is {} bytes, above the limit of {}", oid_hex, size, limit));
+  }
+  git_blob* raw_blob = nullptr;
+  CAIRN_RETURN_IF_ERROR(
+      impl_->Check(lib.blob_lookup(&raw_blob, impl_->repo, &oid), "read blob " + oid_hex));
+  std::unique_ptr<git_blob, void (*)(git_blob*)> blob(raw_blob, lib.blob_free);
+  return std::string(static_cast<const char*>(lib.blob_rawcontent(blob.get())),
+                     static_cast<size_t>(lib.blob_rawsize(blob.get())));
 }
 
 }  // namespace cairn
