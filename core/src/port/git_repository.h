@@ -46,8 +46,8 @@ struct GitCommit {
 };
 
 struct GitTreeLimits {
-  uint32_t max_depth = 32;          // directories below the tree listed
-  uint64_t max_entries = 1000000;   // entries in all
+  uint32_t max_depth = 32;         // directories below the tree listed
+  uint64_t max_entries = 1000000;  // entries in all
 };
 
 class GitRepository {

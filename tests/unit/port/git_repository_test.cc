@@ -36,10 +36,14 @@ class GitRepositoryTest : public ::testing::Test {
   RunResult Git(std::vector<std::string> args, const std::string& stdin_data = "") {
     args.insert(args.begin(), "/usr/bin/git");
     testing::RunOptions o;
-    o.env = {{"GIT_AUTHOR_NAME", "t"},          {"GIT_AUTHOR_EMAIL", "t@example.com"},
-             {"GIT_COMMITTER_NAME", "t"},       {"GIT_COMMITTER_EMAIL", "t@example.com"},
-             {"GIT_CONFIG_NOSYSTEM", "1"},      {"HOME", box_ / "home"},
-             {"GIT_AUTHOR_DATE", "1700000000 +0000"}, {"GIT_COMMITTER_DATE", "1700000000 +0000"}};
+    o.env = {{"GIT_AUTHOR_NAME", "t"},
+             {"GIT_AUTHOR_EMAIL", "t@example.com"},
+             {"GIT_COMMITTER_NAME", "t"},
+             {"GIT_COMMITTER_EMAIL", "t@example.com"},
+             {"GIT_CONFIG_NOSYSTEM", "1"},
+             {"HOME", box_ / "home"},
+             {"GIT_AUTHOR_DATE", "1700000000 +0000"},
+             {"GIT_COMMITTER_DATE", "1700000000 +0000"}};
     o.stdin_data = stdin_data;
     auto r = RunProgram(args, o);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -94,7 +98,8 @@ TEST_F(GitRepositoryTest, BranchesTagsAndIdsResolveToOneCommitWithTheirRefNames)
 TEST_F(GitRepositoryTest, ATreeListsEveryEntryWithItsModeAndSizeParentsFirst) {
   // A symlink and a submodule (gitlink) entry, as the index holds them.
   std::string link_blob = Out({"-C", repo_, "hash-object", "-w", "--stdin"}, "../etc/passwd");
-  Git({"-C", repo_, "update-index", "--add", "--cacheinfo", "120000," + link_blob + ",prompts/link"});
+  Git({"-C", repo_, "update-index", "--add", "--cacheinfo",
+       "120000," + link_blob + ",prompts/link"});
   Git({"-C", repo_, "update-index", "--add", "--cacheinfo", "160000," + first_ + ",vendor/sub"});
   Git({"-C", repo_, "commit", "-q", "-m", "v2"});
   auto repo = Open(repo_);
@@ -137,8 +142,7 @@ TEST_F(GitRepositoryTest, ATreeListsEveryEntryWithItsModeAndSizeParentsFirst) {
   shallow.max_depth = 2;
   auto deep = repo->ListTree(*c, "", shallow);
   EXPECT_EQ(deep.status().code(), Code::kInvalidInput);
-  EXPECT_NE(deep.status().message().find("config/a/b: trees nest deeper than 2"),
-            std::string::npos)
+  EXPECT_NE(deep.status().message().find("config/a/b: trees nest deeper than 2"), std::string::npos)
       << deep.status().message();
   GitTreeLimits few;
   few.max_entries = 3;
