@@ -491,21 +491,13 @@ Status WalkTree(int fd, const std::string& prefix, std::map<std::string, struct 
 
 Result<Digest> HashFileAt(int root, const std::string& rel) {
   Fd fd(::openat(root, rel.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (fd.get() < 0) {
-    return Status::Corruption(fmt::format("{} cannot be read ({})", rel, std::strerror(errno)));
+  auto digest = fd.get() < 0 ? Result<Digest>(ErrnoStatus("read", rel, errno))
+                             : HashFd(fd.get(), "read", rel);
+  if (!digest.ok()) {
+    return Status::Corruption(
+        fmt::format("{} cannot be read ({})", rel, digest.status().message()));
   }
-  Sha256 sha;
-  char buf[65536];
-  while (true) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      return Status::Corruption(fmt::format("{} cannot be read ({})", rel, std::strerror(errno)));
-    }
-    if (n == 0) break;
-    sha.Update(buf, static_cast<size_t>(n));
-  }
-  return sha.Finish();
+  return digest;
 }
 
 // OK when version `hex` holds exactly `snapshot` as cairn wrote it; kCorruption naming the

@@ -173,21 +173,9 @@ ssize_t WriteNoSigpipe(int fd, const char* data, size_t n) {
 Result<Digest> HashHookFile(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("read hook", path, errno);
-  Sha256 sha;
-  char buf[65536];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int err = errno;
-      ::close(fd);
-      return ErrnoStatus("read hook", path, err);
-    }
-    if (n == 0) break;
-    sha.Update(buf, static_cast<size_t>(n));
-  }
+  auto digest = HashFd(fd, "read hook", path);
   ::close(fd);
-  return sha.Finish();
+  return digest;
 }
 
 Result<HookRun> RunOne(const std::string& store_path, const std::string& dir,

@@ -74,4 +74,16 @@ std::string ParentDir(const std::string& path) {
   return parent.empty() ? "." : parent.string();
 }
 
+Result<Digest> HashFd(int fd, const std::string& op, const std::string& path) {
+  Sha256 sha;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoStatus(op, path, errno);
+    if (n == 0) return sha.Finish();
+    sha.Update(buf, static_cast<size_t>(n));
+  }
+}
+
 }  // namespace cairn

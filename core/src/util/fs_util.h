@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "cairn/digest.h"
 #include "cairn/status.h"
 #include "port/env.h"
 
@@ -17,6 +18,10 @@ Status MakeDir(Env& env, const std::string& path, bool exist_ok, unsigned mode =
 Status WriteNewFile(Env& env, const std::string& path, std::string_view data, unsigned mode = 0644);
 // "<op> <path>: <strerror(errno_value)>": kNotFound for ENOENT, kConflict for EEXIST, else kIO.
 Status ErrnoStatus(const std::string& op, const std::string& path, int errno_value);
+
+// SHA-256 of everything left to read from `fd` (not closed); a read error is
+// ErrnoStatus(op, path, errno).
+Result<Digest> HashFd(int fd, const std::string& op, const std::string& path);
 // Removes a directory tree without following symlinks; best effort, for cleanup only.
 void RemoveTreeQuietly(const std::string& path);
 // The parent directory of `path` ("." when it has none).
