@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
-  librocksdb-dev libsnappy-dev liblz4-dev libbz2-dev zlib1g-dev libzstd-dev libssl-dev libgit2-dev
+  librocksdb-dev libsnappy-dev liblz4-dev libbz2-dev zlib1g-dev libzstd-dev libssl-dev libgit2-dev libutf8proc-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
   libgtest-dev libbenchmark-dev faketime
 )

@@ -76,8 +76,25 @@ std::string Detail(const ComponentDiff& d) {
   return "";
 }
 
-void PrintHuman(const SnapshotDiff& diff, bool stat) {
+// Both snapshots read from git: the two commits, so `git log`/`git diff` can take over.
+void PrintCommits(const Snapshot& from, const Snapshot& to) {
+  auto commit = [](const Snapshot& s) -> std::string {
+    if (!s.source.is_object() || s.source.value("type", "") != "git") return "";
+    return s.source.value("commit", "");
+  };
+  std::string a = commit(from), b = commit(to);
+  if (a.empty() || b.empty()) return;
+  std::string repo_a = from.source.value("repo", ""), repo_b = to.source.value("repo", "");
+  if (from.source.value("path", "") == to.source.value("path", "")) {  // one git directory
+    Print("commits {}..{} in {}\n", a, b, repo_b);
+  } else {
+    Print("commits {} in {} .. {} in {}\n", a, repo_a, b, repo_b);
+  }
+}
+
+void PrintHuman(const SnapshotDiff& diff, const Snapshot& from, const Snapshot& to, bool stat) {
   Print("diff {}..{}\n", diff.from.Short(), diff.to.Short());
+  PrintCommits(from, to);
   if (diff.components.empty()) {
     Print("no component changed{}\n", diff.same_content ? " (identical content)" : "");
     return;
@@ -128,9 +145,11 @@ int RunDiff(const DiffCmdOptions& o, const Context& ctx) {
     PrintJson({{"from", diff->from.Hex()},
                {"to", diff->to.Hex()},
                {"same_content", diff->same_content},
+               {"from_source", snapshots[0].source},
+               {"to_source", snapshots[1].source},
                {"components", list}});
   } else {
-    PrintHuman(*diff, o.stat);
+    PrintHuman(*diff, snapshots[0], snapshots[1], o.stat);
   }
   return kExitOk;
 }

@@ -1,15 +1,17 @@
-// cairn snapshot create DIR -m MSG [--app NAME] [--sign KEYFILE] [--json|-q]
+// cairn snapshot create (DIR | --git REPO --rev REV [--subdir PATH]) -m MSG [--app NAME]
+//                       [--sign KEYFILE] [--json|-q]
 #include <cairn/ingest.h>
 #include <fmt/format.h>
 
 #include "commands.h"
 #include "output.h"
+#include "release_source.h"
 
 namespace cairn::cli {
 namespace {
 
 struct CreateOptions {
-  std::string dir;
+  ReleaseSourceFlags source;
   std::string message;
   std::string app;
   bool json = false;
@@ -21,6 +23,8 @@ struct CreateOptions {
 };
 
 int RunCreate(const CreateOptions& o, const Context& ctx) {
+  CreateSnapshotOptions options;
+  if (Status s = o.source.Apply(&options); !s.ok()) return ReportError(s);
   std::optional<PrivateKey> key;
   if (!o.sign.empty()) {
     auto loaded = PrivateKey::Load(o.sign);
@@ -30,8 +34,6 @@ int RunCreate(const CreateOptions& o, const Context& ctx) {
   auto store = ctx.OpenForWrite();
   if (!store.ok()) return ReportError(store.status());
   TerminalProgress progress(!ctx.global.no_progress && !o.quiet && !o.json);
-  CreateSnapshotOptions options;
-  options.dir = o.dir;
   options.message = o.message;
   options.app = o.app;
   options.author = ctx.Actor();
@@ -66,6 +68,7 @@ int RunCreate(const CreateOptions& o, const Context& ctx) {
          {"objects_written", result->objects_written},
          {"bytes_written", result->bytes_written},
          {"same_content_as", same},
+         {"source", s.source},
          {"signed_by", result->signature ? Json(result->signature->key_id.ToString()) : Json()}});
     return kExitOk;
   }
@@ -74,6 +77,7 @@ int RunCreate(const CreateOptions& o, const Context& ctx) {
     return kExitOk;
   }
   Print("Created snapshot {} ({})\n", s.id.Hex(), s.app);
+  if (std::string git = GitSourceLine(s.source); !git.empty()) Print("  from {}\n", git);
   Print("  {} components, {}; {} of {} files hashed, {} new objects ({} stored)\n",
         s.components.size(), HumanBytes(s.TotalSize()), result->files_hashed, result->files,
         result->objects_written, HumanBytes(result->bytes_written));
@@ -88,9 +92,9 @@ int RunCreate(const CreateOptions& o, const Context& ctx) {
 
 void RegisterSnapshotCreate(CLI::App& group, Context& ctx) {
   auto o = std::make_shared<CreateOptions>();
-  auto* cmd =
-      group.add_subcommand("create", "Validate a release directory and store it as a snapshot");
-  cmd->add_option("dir", o->dir, "Release directory")->required();
+  auto* cmd = group.add_subcommand(
+      "create", "Validate a release (a directory or a git commit) and store it as a snapshot");
+  o->source.Register(cmd);
   cmd->add_option("-m,--message", o->message, "What changed and why")->required();
   cmd->add_option("--app", o->app, "App name (overrides snapshot.json)");
   cmd->add_flag("--json", o->json, "Print the result as JSON");

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "output.h"
+#include "release_source.h"
 
 namespace cairn::cli {
 namespace {
@@ -119,9 +120,11 @@ void PrintHuman(const Snapshot& s, const std::vector<SnapshotId>& same,
   Print("author:   {}\n", s.author);
   Print("created:  {}\n", FormatTime(s.created_micros));
   if (s.parent) Print("parent:   {}\n", s.parent->Hex());
-  if (s.source.is_object()) {
-    std::string where = s.source.value("path", s.source.value("repo", ""));
-    Print("source:   {} {}\n", s.source.value("type", "?"), where);
+  if (std::string git = GitSourceLine(s.source); !git.empty()) {
+    Print("source:   {}\n", git);
+    Print("          (git directory {})\n", s.source.value("path", "?"));
+  } else if (s.source.is_object()) {
+    Print("source:   {} {}\n", s.source.value("type", "?"), s.source.value("path", ""));
   }
   Print("content:  {}\n", s.content.ToString());
   if (!same.empty()) {

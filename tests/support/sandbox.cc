@@ -64,6 +64,27 @@ std::string Sandbox::Read(const std::string& rel) const {
   return ss.str();
 }
 
+std::map<std::string, std::string> GitEnv(const Sandbox& box) {
+  return {{"GIT_AUTHOR_NAME", "t"},
+          {"GIT_AUTHOR_EMAIL", "t@example.com"},
+          {"GIT_COMMITTER_NAME", "t"},
+          {"GIT_COMMITTER_EMAIL", "t@example.com"},
+          {"GIT_CONFIG_NOSYSTEM", "1"},
+          {"HOME", box / "home"},
+          {"GIT_AUTHOR_DATE", "1700000000 +0000"},
+          {"GIT_COMMITTER_DATE", "1700000000 +0000"}};
+}
+
+RunResult RunGit(const Sandbox& box, const std::vector<std::string>& args,
+                 const std::string& stdin_data) {
+  std::vector<std::string> argv = {"/usr/bin/git"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunOptions o;
+  o.env = GitEnv(box);
+  o.stdin_data = stdin_data;
+  return RunProgram(argv, o);
+}
+
 std::string FileDigest(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   Sha256 h;

@@ -60,6 +60,13 @@ RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& opt
 // SHA-256 of a file's bytes, as "sha256:<hex>".
 std::string FileDigest(const std::string& path);
 
+// The environment tests run git in: a fixed identity and fixed dates (the same commands
+// make the same commit ids), no system config, HOME inside `box`.
+std::map<std::string, std::string> GitEnv(const Sandbox& box);
+// Runs /usr/bin/git with `args` in GitEnv(box).
+RunResult RunGit(const Sandbox& box, const std::vector<std::string>& args,
+                 const std::string& stdin_data = "");
+
 }  // namespace cairn::testing
 
 namespace cairn::testing {

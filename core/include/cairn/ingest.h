@@ -1,4 +1,4 @@
-// Creating snapshots from a release directory.
+// Creating snapshots from a release directory, or from a commit of a git repository.
 //
 // Atomicity and durability: validation reads the whole tree first and writes nothing if
 // any problem is found. Objects are then written (without the write-ahead log) and
@@ -21,12 +21,28 @@
 
 namespace cairn {
 
+// A release read from a commit's tree in a local git repository's object database (no
+// checkout, index or working tree is used).
+struct GitReleaseSource {
+  std::string repo;    // the repository: a working tree's top, its .git, or a bare repository
+  std::string rev;     // a commit id, branch, tag or any git revision; resolved once
+  std::string subdir;  // the release root inside the tree; "" = the whole tree
+};
+
+// Files of a git release are limited to this size each: libgit2 reads a packed blob whole
+// into memory (docs/cli.md, "Limits").
+inline constexpr uint64_t kMaxGitBlobBytes = 512ull << 20;
+
 struct CreateSnapshotOptions {
-  std::string dir;            // the release directory
-  std::string message;        // required, non-empty
-  std::string app;            // overrides snapshot.json's "app" when not empty
-  std::string author;         // who creates it (user@host, CAIRN_ACTOR, --actor)
-  Json source = Json();       // null: {"type":"directory","path":<absolute dir>}
+  std::string dir;                      // the release directory (when `git` is not set)
+  std::optional<GitReleaseSource> git;  // a git release instead of a directory
+  std::string message;                  // required, non-empty
+  std::string app;                      // overrides snapshot.json's "app" when not empty
+  std::string author;                   // who creates it (user@host, CAIRN_ACTOR, --actor)
+  // null: {"type":"directory","path":<absolute dir>} or, for a git release, {"type":"git",
+  // "repo":<as given>,"path":<its git directory>,"commit":<id>,"ref":<full ref or null>,
+  // "subdir":<path or "">,"signed":<has a signature header; not verified>}
+  Json source = Json();
   int compression_level = 3;  // zstd level for objects
   unsigned threads = 0;       // 0: one per core
   bool use_stat_cache = true;
@@ -47,13 +63,16 @@ struct CreateSnapshotResult {
   std::optional<SnapshotSignature> signature;  // with `sign_with`
 };
 
-// Validates and stores `options.dir`. On validation failure returns kInvalidInput and
-// fills *problems (every problem of the directory); the store is unchanged.
+// Validates and stores `options.dir` (or `options.git`). On validation failure returns
+// kInvalidInput and fills *problems (every problem of the release, named by its path in
+// the directory or in the commit's tree); the store is unchanged.
 Result<CreateSnapshotResult> CreateSnapshot(Store& store, const CreateSnapshotOptions& options,
                                             std::vector<Problem>* problems);
 
-// Validates a release directory without a store (used by tests and `--dry-run`).
+// Validates a release directory without a store (used by tests and `cairn validate`).
 Status ValidateRelease(const std::string& dir, std::vector<Problem>* problems);
+// Validates the release `options` names (a directory or a git commit) without a store.
+Status ValidateRelease(const CreateSnapshotOptions& options, std::vector<Problem>* problems);
 
 // Rules on names: an app name is [a-z0-9][a-z0-9._-]{0,63}.
 bool IsValidAppName(std::string_view app);

@@ -1,5 +1,7 @@
 // Snapshot creation: scan, hash and validate (pass 1, writes nothing), store objects
-// (pass 2), then commit the snapshot record in one synced batch.
+// (pass 2), then commit the snapshot record in one synced batch. A release is a directory
+// (files read through fds from the scanned root) or a commit's tree in a git repository
+// (blobs read from its object database, one GitRepository per worker).
 #include "cairn/ingest.h"
 
 #include <fcntl.h>
@@ -9,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <regex>
@@ -16,9 +19,11 @@
 
 #include "cairn/object.h"
 #include "cairn/trust.h"
+#include "ingest/git_scan.h"
 #include "ingest/release_scan.h"
 #include "ingest/stat_cache.h"
 #include "ingest/validators.h"
+#include "port/git_repository.h"
 #include "port/zstd_codec.h"
 #include "snapshot/snapshot_records.h"
 #include "store/object_codec.h"
@@ -39,6 +44,10 @@ constexpr size_t kBatchBytes = 8ull << 20;
 // written in the snapshot's own synced batch instead of being flushed separately: one
 // fsynced log write instead of table and blob files for a handful of changed files.
 constexpr uint64_t kInlineCommitBytes = 8ull << 20;
+// Git blobs above this size are read one at a time: a packed blob is held whole in memory
+// while it is read, so this bounds a snapshot's memory to about one big blob plus this
+// much per worker.
+constexpr uint64_t kBigGitBlob = 64ull << 20;
 
 bool IsOpaque(const ReleaseFile& f) {
   return !f.is_snapshot_json && ValidatorFor(f.kind, f.path, !f.knowledge_base.empty()) == nullptr;
@@ -77,6 +86,17 @@ Result<size_t> ReadChunk(int fd, const std::string& path, std::string* buf) {
 std::string& ChunkBuffer() {
   thread_local std::string buf(kChunkSize, '\0');
   return buf;
+}
+
+// Fills `buf` from `reader` up to its capacity; returns bytes read (0 = end of the blob).
+Result<size_t> ReadChunk(GitBlobReader& reader, std::string* buf) {
+  size_t have = 0;
+  while (have < buf->size()) {
+    CAIRN_ASSIGN_OR_RETURN(size_t n, reader.Read(buf->data() + have, buf->size() - have));
+    if (n == 0) break;
+    have += n;
+  }
+  return have;
 }
 
 class FdCloser {
@@ -125,6 +145,37 @@ class CompressorPool {
   std::vector<std::unique_ptr<Compressor>> free_;
 };
 
+// Open repositories for the workers: libgit2 objects are used from one thread at a time,
+// so each worker takes one (opened at the same git directory) and gives it back.
+class RepositoryPool {
+ public:
+  void Init(std::unique_ptr<GitRepository> first) {
+    git_dir_ = first->git_dir();
+    free_.push_back(std::move(first));
+  }
+  Result<std::unique_ptr<GitRepository>> Take() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        auto r = std::move(free_.back());
+        free_.pop_back();
+        return r;
+      }
+    }
+    return GitRepository::Open(git_dir_);
+  }
+  void Give(std::unique_ptr<GitRepository> r) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(r));
+  }
+  const std::string& git_dir() const { return git_dir_; }
+
+ private:
+  std::string git_dir_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<GitRepository>> free_;
+};
+
 class Ingest {
  public:
   // `store` may be null for validation only (ScanAndValidate without the stat cache).
@@ -143,9 +194,8 @@ class Ingest {
     CAIRN_RETURN_IF_ERROR(ScanAndValidate(problems));
     Trace("hash+validate");
     if (!problems->empty()) {
-      return Status::InvalidInput(fmt::format("{} is not a valid release: {} problem{}",
-                                              options_.dir, problems->size(),
-                                              problems->size() == 1 ? "" : "s"));
+      return Status::InvalidInput(fmt::format("{} is not a valid release: {} problem{}", Shown(),
+                                              problems->size(), problems->size() == 1 ? "" : "s"));
     }
     CAIRN_ASSIGN_OR_RETURN(std::string app, ResolveApp());
     if (options_.sign_with != nullptr) {
@@ -161,7 +211,11 @@ class Ingest {
 
   // Pass 1: everything that can be checked without writing.
   Status ScanAndValidate(std::vector<Problem>* problems) {
-    CAIRN_RETURN_IF_ERROR(ScanRelease(options_.dir, &tree_, problems));
+    if (options_.git) {
+      CAIRN_RETURN_IF_ERROR(ScanGit(problems));
+    } else {
+      CAIRN_RETURN_IF_ERROR(ScanRelease(options_.dir, &tree_, problems));
+    }
     Trace("scan");
     states_.resize(tree_.files.size());
     for (const auto& f : tree_.files) bytes_total_ += f.size;
@@ -179,6 +233,10 @@ class Ingest {
           Problem{"", "", "empty-release",
                   "the release has no prompts, models, tools, knowledge or config"});
     }
+    // A git release's problems are named by their path in the commit's tree.
+    if (!subdir_.empty()) {
+      for (auto& p : *problems) p.path = p.path.empty() ? subdir_ : subdir_ + "/" + p.path;
+    }
     std::stable_sort(problems->begin(), problems->end(),
                      [](const Problem& a, const Problem& b) { return a.path < b.path; });
     return Status::OK();
@@ -195,12 +253,41 @@ class Ingest {
     trace_start_ = now;
   }
 
+  // How the release is named in messages: the directory as given, or REPO@<commit>[:SUBDIR].
+  const std::string& Shown() const { return options_.git ? tree_.root : options_.dir; }
+
+  // Resolves the revision once and lists the commit's tree; tree_.root names the release in
+  // messages as REPO@<commit>[:SUBDIR].
+  Status ScanGit(std::vector<Problem>* problems) {
+    const GitReleaseSource& g = *options_.git;
+    if (g.repo.empty()) return Status::Usage("--git needs a repository path");
+    CAIRN_ASSIGN_OR_RETURN(subdir_, NormalizeGitSubdir(g.subdir));
+    CAIRN_ASSIGN_OR_RETURN(auto repo, GitRepository::Open(g.repo));
+    CAIRN_ASSIGN_OR_RETURN(commit_, repo->ResolveCommit(g.rev));
+    tree_.root = fmt::format("{}@{}{}", g.repo, commit_.id.substr(0, 12),
+                             subdir_.empty() ? "" : ":" + subdir_);
+    CAIRN_RETURN_IF_ERROR(ScanGitRelease(*repo, commit_, subdir_, &tree_, problems));
+    repos_.Init(std::move(repo));
+    return Status::OK();
+  }
+
+  Json GitSourceJson() const {
+    return Json{{"type", "git"},
+                {"repo", options_.git->repo},
+                {"path", repos_.git_dir()},
+                {"commit", commit_.id},
+                {"ref", commit_.ref.empty() ? Json() : Json(commit_.ref)},
+                {"subdir", subdir_},
+                {"signed", commit_.has_signature}};
+  }
+
   void Report(const char* phase, uint64_t done, uint64_t total) {
     if (!options_.progress) return;
     options_.progress->Update(ProgressUpdate{phase, done, total, bytes_done_.load(), bytes_total_});
   }
 
   Status HashAndValidate(size_t i) {
+    if (options_.git) return HashAndValidateGit(i);
     const ReleaseFile& f = tree_.files[i];
     FileState& st = states_[i];
     bool opaque = IsOpaque(f);
@@ -232,10 +319,7 @@ class Ingest {
       st.digest = h.Finish();
     } else {
       if (static_cast<uint64_t>(before.st_size) > kMaxTextFile) {
-        st.problems.push_back(Problem{f.path, "", "too-large",
-                                      fmt::format("{} bytes: text and JSON files are limited "
-                                                  "to {} MiB",
-                                                  before.st_size, kMaxTextFile >> 20)});
+        st.problems.push_back(TooLargeText(f.path, before.st_size));
         ++files_done_;
         return Status::OK();
       }
@@ -243,13 +327,7 @@ class Ingest {
       CAIRN_RETURN_IF_ERROR(ReadAll(fd.get(), full, kMaxTextFile, &bytes));
       read = bytes.size();
       bytes_done_ += read;
-      st.digest = Digest::Of(bytes);
-      const KindValidator& v = f.is_snapshot_json
-                                   ? SnapshotJsonValidator()
-                                   : *ValidatorFor(f.kind, f.path, !f.knowledge_base.empty());
-      Validated out = v.Validate(f.path, bytes, &st.problems);
-      st.facts = std::move(out.facts);
-      st.tree = std::move(out.tree);
+      ValidateText(f, bytes, &st);
     }
     struct stat after {};
     if (::fstat(fd.get(), &after) != 0) return ErrnoStatus("stat", full, errno);
@@ -261,6 +339,95 @@ class Ingest {
     if (!f.knowledge_base.empty()) st.facts["knowledge_base"] = f.knowledge_base;
     st.stable = StableEnoughToCache(st.fingerprint, StatFingerprint::Of(after), st.hashed_at_ns);
     st.cacheable = opaque && st.stable;
+    ++files_done_;
+    return Status::OK();
+  }
+
+  static Problem TooLargeText(const std::string& path, uint64_t size) {
+    return Problem{path, "", "too-large",
+                   fmt::format("{} bytes: text and JSON files are limited to {} MiB", size,
+                               kMaxTextFile >> 20)};
+  }
+
+  // Digest, facts and problems of a text or JSON file whose bytes are `bytes`.
+  static void ValidateText(const ReleaseFile& f, const std::string& bytes, FileState* st) {
+    st->digest = Digest::Of(bytes);
+    const KindValidator& v = f.is_snapshot_json
+                                 ? SnapshotJsonValidator()
+                                 : *ValidatorFor(f.kind, f.path, !f.knowledge_base.empty());
+    Validated out = v.Validate(f.path, bytes, &st->problems);
+    st->facts = std::move(out.facts);
+    st->tree = std::move(out.tree);
+  }
+
+  // A repository from the pool, given back when the lease ends.
+  class RepositoryLease {
+   public:
+    RepositoryLease(RepositoryPool& pool, std::unique_ptr<GitRepository> repo)
+        : pool_(pool), repo_(std::move(repo)) {}
+    ~RepositoryLease() { pool_.Give(std::move(repo_)); }
+    GitRepository& operator*() { return *repo_; }
+    GitRepository* operator->() { return repo_.get(); }
+
+   private:
+    RepositoryPool& pool_;
+    std::unique_ptr<GitRepository> repo_;
+  };
+
+  Result<std::unique_ptr<GitBlobReader>> OpenGitBlob(GitRepository& repo, const ReleaseFile& f) {
+    CAIRN_ASSIGN_OR_RETURN(auto reader, repo.OpenBlob(f.git_oid, kMaxGitBlobBytes));
+    if (reader->size() != f.size) {
+      return Status::Corruption(fmt::format("{}/{}: blob {} is {} bytes, its tree listed {}",
+                                            tree_.root, f.path, f.git_oid, reader->size(), f.size));
+    }
+    return reader;
+  }
+
+  // Pass 1 for a git release: the size is known from the blob's header, so a file above a
+  // limit is refused unread. Blobs are immutable: there is no stat cache and nothing can
+  // change between the passes (pass 2 re-checks what libgit2 did not).
+  Status HashAndValidateGit(size_t i) {
+    const ReleaseFile& f = tree_.files[i];
+    FileState& st = states_[i];
+    bool opaque = IsOpaque(f);
+    if (!opaque && f.size > kMaxTextFile) {
+      st.problems.push_back(TooLargeText(f.path, f.size));
+      ++files_done_;
+      return Status::OK();
+    }
+    if (f.size > kMaxGitBlobBytes) {
+      st.problems.push_back(Problem{
+          f.path, "", "too-large",
+          fmt::format("{} bytes: files of a git release are limited to {} MiB (a packed blob is "
+                      "read whole into memory); snapshot a checkout of the commit as a "
+                      "directory instead",
+                      f.size, kMaxGitBlobBytes >> 20)});
+      ++files_done_;
+      return Status::OK();
+    }
+    CAIRN_ASSIGN_OR_RETURN(auto taken, repos_.Take());
+    RepositoryLease repo(repos_, std::move(taken));
+    std::unique_lock<std::mutex> big(big_blob_mu_, std::defer_lock);
+    if (f.size > kBigGitBlob) big.lock();
+    CAIRN_ASSIGN_OR_RETURN(auto reader, OpenGitBlob(*repo, f));
+    if (opaque) {
+      Sha256 h;
+      std::string& buf = ChunkBuffer();
+      for (;;) {
+        CAIRN_ASSIGN_OR_RETURN(size_t n, ReadChunk(*reader, &buf));
+        if (n == 0) break;
+        h.Update(buf.data(), n);
+        bytes_done_ += n;
+      }
+      st.digest = h.Finish();
+    } else {
+      std::string bytes(f.size, '\0');
+      CAIRN_ASSIGN_OR_RETURN(size_t n, ReadChunk(*reader, &bytes));
+      if (n != f.size) return Status::Internal("short read of a git blob");
+      bytes_done_ += n;
+      ValidateText(f, bytes, &st);
+    }
+    if (!f.knowledge_base.empty()) st.facts["knowledge_base"] = f.knowledge_base;
     ++files_done_;
     return Status::OK();
   }
@@ -337,8 +504,8 @@ class Ingest {
       }
     }
     if (app.empty()) {
-      return Status::Usage(fmt::format(
-          "{}: no app name: set \"app\" in snapshot.json or pass --app NAME", options_.dir));
+      return Status::Usage(
+          fmt::format("{}: no app name: set \"app\" in snapshot.json or pass --app NAME", Shown()));
     }
     if (!IsValidAppName(app)) {
       return Status::Usage(
@@ -392,15 +559,48 @@ class Ingest {
 
   Status StoreFile(size_t i) {
     const ReleaseFile& f = tree_.files[i];
-    const Digest& expected = states_[i].digest;
+    std::string full = tree_.root + "/" + f.path;
+    if (options_.git) {
+      CAIRN_ASSIGN_OR_RETURN(auto taken, repos_.Take());
+      RepositoryLease repo(repos_, std::move(taken));
+      std::unique_lock<std::mutex> big(big_blob_mu_, std::defer_lock);
+      if (f.size > kBigGitBlob) big.lock();
+      CAIRN_ASSIGN_OR_RETURN(auto reader, OpenGitBlob(*repo, f));
+      // libgit2 checks a blob read whole against its id: the bytes pass 1 hashed. A
+      // streamed one is not checked, so it is hashed again.
+      return StoreObject(
+          i, f.size, reader->streamed(), [&](std::string* buf) { return ReadChunk(*reader, buf); },
+          [&] {
+            return Status::Corruption(fmt::format(
+                "{}: blob {} read different bytes the second time; the repository may be "
+                "damaged (run git fsck)",
+                full, f.git_oid));
+          });
+    }
     CAIRN_ASSIGN_OR_RETURN(int raw_fd, OpenReleaseFile(tree_, f));
     FdCloser fd(raw_fd);
-    std::string full = tree_.root + "/" + f.path;
     // A file whose fingerprint is unchanged since a stable pass-1 read holds the bytes that
     // were hashed then; anything else is re-hashed and compared before it is committed.
     struct stat now {};
     if (::fstat(fd.get(), &now) != 0) return ErrnoStatus("stat", full, errno);
     bool verify = !(states_[i].stable && StatFingerprint::Of(now) == states_[i].fingerprint);
+    return StoreObject(
+        i, states_[i].fingerprint.size, verify,
+        [&](std::string* buf) { return ReadChunk(fd.get(), full, buf); },
+        [&] {
+          return Status::Conflict(
+              fmt::format("{} changed while the snapshot was being taken; try again", full));
+        });
+  }
+
+  // Reads file i through `fill` (which fills a buffer and returns how many bytes it put
+  // there, 0 at the end) and adds its object and any new chunks to the store. The bytes
+  // must be `size` long and, when `verify`, hash to pass 1's digest; otherwise `changed()`
+  // is the error.
+  Status StoreObject(size_t i, uint64_t expected_size, bool verify,
+                     const std::function<Result<size_t>(std::string*)>& fill,
+                     const std::function<Status()>& changed) {
+    const Digest& expected = states_[i].digest;
     auto compressor = pool_.Take();
     Batch batch(*db_);
     std::string& buf = ChunkBuffer();
@@ -422,7 +622,7 @@ class Ingest {
     };
     Status status;
     for (;;) {
-      auto n = ReadChunk(fd.get(), full, &buf);
+      auto n = fill(&buf);
       if (!n.ok()) {
         status = n.status();
         break;
@@ -434,7 +634,7 @@ class Ingest {
       bytes_done_ += *n;
       // A small object — up to one whole chunk: a chunk list holding only the object itself
       // would name its own digest — is encoded now, written after the digest is checked.
-      if (chunks.empty() && (*n < kChunkSize || states_[i].fingerprint.size == kChunkSize)) {
+      if (chunks.empty() && (*n < kChunkSize || expected_size == kChunkSize)) {
         status = EncodeInlineObject(data, *compressor, &record);
         break;
       }
@@ -455,10 +655,7 @@ class Ingest {
     }
     pool_.Give(std::move(compressor));
     CAIRN_RETURN_IF_ERROR(status);
-    if (size != states_[i].fingerprint.size || (verify && whole.Finish() != expected)) {
-      return Status::Conflict(
-          fmt::format("{} changed while the snapshot was being taken; try again", full));
-    }
+    if (size != expected_size || (verify && whole.Finish() != expected)) return changed();
     if (!chunks.empty()) {
       record = EncodeChunkedObject(size, static_cast<uint32_t>(kChunkSize), chunks);
     }
@@ -475,8 +672,13 @@ class Ingest {
     s.author = options_.author;
     s.created_micros = store_->clock().NowMicros();
     s.message = options_.message;
-    s.source = options_.source.is_null() ? Json{{"type", "directory"}, {"path", tree_.root}}
-                                         : options_.source;
+    if (!options_.source.is_null()) {
+      s.source = options_.source;
+    } else if (options_.git) {
+      s.source = GitSourceJson();
+    } else {
+      s.source = Json{{"type", "directory"}, {"path", tree_.root}};
+    }
     for (size_t i = 0; i < tree_.files.size(); ++i) {
       const ReleaseFile& f = tree_.files[i];
       if (f.is_snapshot_json && states_[i].tree) ReadSnapshotJson(*states_[i].tree, &s);
@@ -544,6 +746,12 @@ class Ingest {
   Db* db_;
   const CreateSnapshotOptions& options_;
   CompressorPool pool_;
+  // Git releases: the commit, the release root inside its tree, and repositories for the
+  // workers; blobs above kBigGitBlob are read one at a time.
+  GitCommit commit_;
+  std::string subdir_;
+  RepositoryPool repos_;
+  std::mutex big_blob_mu_;
   std::optional<Batch> commit_batch_;  // new objects, when written with the snapshot
   std::mutex commit_mu_;
   ReleaseTree tree_;
@@ -577,6 +785,10 @@ Result<CreateSnapshotResult> CreateSnapshot(Store& store, const CreateSnapshotOp
 Status ValidateRelease(const std::string& dir, std::vector<Problem>* problems) {
   CreateSnapshotOptions options;
   options.dir = dir;
+  return ValidateRelease(options, problems);
+}
+
+Status ValidateRelease(const CreateSnapshotOptions& options, std::vector<Problem>* problems) {
   Ingest ingest(nullptr, options);
   return ingest.ScanAndValidate(problems);
 }

@@ -9,12 +9,11 @@
 #include <climits>
 #include <cstdlib>
 
+#include "ingest/release_layout.h"
 #include "util/fs_util.h"
 
 namespace cairn {
 namespace {
-
-constexpr int kMaxDirDepth = 32;
 
 struct Walker {
   ReleaseTree* tree;
@@ -24,59 +23,12 @@ struct Walker {
     problems->push_back(Problem{path, "", rule, std::move(message)});
   }
 
-  static std::optional<std::string> BadName(std::string_view name) {
-    if (name.size() > 255) return "is longer than 255 bytes";
-    if (!IsValidUtf8(name)) return "is not UTF-8";
-    for (char c : name) {
-      auto u = static_cast<unsigned char>(c);
-      if (u < 0x20 || u == 0x7f) return "contains a control character";
-      if (c == '\\') return "contains a backslash";
-    }
-    return std::nullopt;
-  }
-
-  // What a file at `rel` (inside top-level directory `top`) is; nullopt = not allowed.
-  struct Placement {
-    ComponentKind kind;
-    std::string knowledge_base;
-  };
-  std::optional<Placement> Place(const std::vector<std::string>& parts) {
-    const std::string& top = parts[0];
-    size_t depth = parts.size();
-    bool json = parts.back().ends_with(".json");
-    if (top == "prompts") return Placement{ComponentKind::kPrompt, ""};
-    if (top == "config") return Placement{ComponentKind::kConfig, ""};
-    if ((top == "models" || top == "tools") && depth == 2 && json) {
-      return Placement{top == "models" ? ComponentKind::kModel : ComponentKind::kTool, ""};
-    }
-    if (top == "knowledge") {
-      if (depth == 2 && json) return Placement{ComponentKind::kKnowledge, ""};
-      if (depth >= 3) return Placement{ComponentKind::kKnowledge, parts[1]};
-    }
-    return std::nullopt;
-  }
-
-  bool DirAllowed(const std::vector<std::string>& parts) {
-    const std::string& top = parts[0];
-    if (parts.size() == 1) {
-      return top == "prompts" || top == "models" || top == "tools" || top == "knowledge" ||
-             top == "config";
-    }
-    return top == "prompts" || top == "config" || top == "knowledge";
-  }
-
-  static std::string Join(const std::vector<std::string>& parts) {
-    std::string out;
-    for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
-    return out;
-  }
-
   Status Walk(int dir_fd, std::vector<std::string>& parts) {
     DIR* d = fdopendir(dir_fd);
     if (d == nullptr) {
       int err = errno;
       ::close(dir_fd);
-      return ErrnoStatus("read directory", tree->root + "/" + Join(parts), err);
+      return ErrnoStatus("read directory", tree->root + "/" + JoinPath(parts), err);
     }
     std::vector<std::string> names;
     errno = 0;
@@ -97,8 +49,8 @@ struct Walker {
   }
 
   Status Visit(int parent_fd, const std::string& name, std::vector<std::string>& parts) {
-    std::string rel = Join(parts);
-    if (auto why = BadName(name)) {
+    std::string rel = JoinPath(parts);
+    if (auto why = BadEntryName(name)) {
       Add(rel, "bad-name", fmt::format("the name \"{}\" {}", name, *why));
       return Status::OK();
     }
@@ -117,52 +69,31 @@ struct Walker {
           "FIFO, socket or device)");
       return Status::OK();
     }
-    if (parts.size() == 1 && name == "snapshot.json") {
-      tree->files.push_back(ReleaseFile{rel, ComponentKind::kConfig, true, "",
-                                        static_cast<uint64_t>(st.st_size), st});
-      return Status::OK();
-    }
-    auto place = parts.size() == 1 ? std::nullopt : Place(parts);
+    auto place = PlaceFile(parts);
     if (!place) {
-      Add(rel, "unknown-entry", UnknownMessage(parts, /*is_dir=*/false));
+      Add(rel, "unknown-entry", UnknownEntryMessage(parts, /*is_dir=*/false));
       return Status::OK();
     }
-    tree->files.push_back(ReleaseFile{rel, place->kind, false, place->knowledge_base,
-                                      static_cast<uint64_t>(st.st_size), st});
+    tree->files.push_back(ReleaseFile{rel, place->kind, place->is_snapshot_json,
+                                      place->knowledge_base, static_cast<uint64_t>(st.st_size), st,
+                                      ""});
     return Status::OK();
   }
 
   Status VisitDir(int parent_fd, const std::string& name, std::vector<std::string>& parts,
                   const std::string& rel) {
-    if (!DirAllowed(parts)) {
-      Add(rel, "unknown-entry", UnknownMessage(parts, /*is_dir=*/true));
+    if (!DirectoryAllowed(parts)) {
+      Add(rel, "unknown-entry", UnknownEntryMessage(parts, /*is_dir=*/true));
       return Status::OK();
     }
-    if (static_cast<int>(parts.size()) > kMaxDirDepth) {
-      Add(rel, "too-deep", fmt::format("directories nested deeper than {}", kMaxDirDepth));
+    if (static_cast<int>(parts.size()) > kMaxReleaseDepth) {
+      Add(rel, "too-deep", fmt::format("directories nested deeper than {}", kMaxReleaseDepth));
       return Status::OK();
     }
     if (parts.size() == 2 && parts[0] == "knowledge") tree->knowledge_dirs.push_back(name);
     int fd = ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return ErrnoStatus("open directory", tree->root + "/" + rel, errno);
     return Walk(fd, parts);
-  }
-
-  static std::string UnknownMessage(const std::vector<std::string>& parts, bool is_dir) {
-    const std::string& top = parts[0];
-    if (parts.size() == 1) {
-      return fmt::format(
-          "unexpected {} at the top level: a release holds snapshot.json, "
-          "prompts/, models/, tools/, knowledge/ and config/",
-          is_dir ? "directory" : "file");
-    }
-    if (top == "models" || top == "tools") {
-      return fmt::format("{}/ holds only *.json files, directly (no subdirectories)", top);
-    }
-    if (top == "knowledge") {
-      return "knowledge/ holds manifests (*.json) and one directory of documents per manifest";
-    }
-    return "not allowed here";
   }
 };
 

@@ -18,12 +18,15 @@ struct ReleaseFile {
   bool is_snapshot_json = false;  // the optional root snapshot.json (a config component)
   std::string knowledge_base;     // for documents under knowledge/<name>/: <name>
   uint64_t size = 0;
-  struct stat st {};
+  struct stat st {};    // directory releases: as scanned
+  std::string git_oid;  // git releases: the blob, 40 hex digits
 };
 
 struct ReleaseTree {
-  std::string root;                         // absolute, symlinks resolved
-  int root_fd = -1;                         // owned; closed by the destructor
+  // A directory: absolute, symlinks resolved. A git release: how it is named in messages
+  // (REPO@<commit>[:SUBDIR]).
+  std::string root;
+  int root_fd = -1;                         // directories: owned; closed by the destructor
   std::vector<ReleaseFile> files;           // sorted by path
   std::vector<std::string> knowledge_dirs;  // names of knowledge/<name>/ directories
   ReleaseTree() = default;

@@ -28,11 +28,37 @@ enum class GitEntryType {
 const char* GitEntryTypeName(GitEntryType type);
 
 struct GitTreeEntry {
-  std::string path;   // '/'-separated, relative to the tree listed; names exactly as stored
-  uint32_t mode = 0;  // as stored (raw)
+  std::string path;    // '/'-separated, relative to the tree listed; names exactly as stored
+  std::string name;    // the last component, exactly as stored (a hand-made tree can hold any
+                       // bytes but NUL here, '/' included)
+  uint32_t depth = 0;  // 0 for entries of the tree listed, 1 for their children, ...
+  uint32_t mode = 0;   // as stored (raw)
   GitEntryType type = GitEntryType::kOther;
   std::string oid;    // 40 hex digits
-  uint64_t size = 0;  // blobs (files, executables, symlinks): from the object header
+  uint64_t size = 0;  // files and executables: from the object header
+  // A tree at GitTreeLimits::max_depth: listed, but its entries are not.
+  bool pruned = false;
+};
+
+// A blob's bytes, read in pieces. A loose object is streamed (inflated as it is read); a
+// packed object is read whole by libgit2 1.5 (it has no streaming read of packs) and then
+// handed out in pieces, so it costs its size in memory while it is open.
+class GitBlobReader {
+ public:
+  virtual ~GitBlobReader() = default;
+  uint64_t size() const { return size_; }
+  // Whether the bytes come from a stream (a loose object) rather than a whole read. libgit2
+  // checks a whole read against the blob id; a streamed one is not checked by libgit2.
+  bool streamed() const { return streamed_; }
+  // Reads up to `len` bytes into `buf`; returns how many, 0 at the end.
+  virtual Result<size_t> Read(char* buf, size_t len) = 0;
+
+ protected:
+  GitBlobReader(uint64_t size, bool streamed) : size_(size), streamed_(streamed) {}
+
+ private:
+  uint64_t size_;
+  bool streamed_;
 };
 
 struct GitCommit {
@@ -46,7 +72,7 @@ struct GitCommit {
 };
 
 struct GitTreeLimits {
-  uint32_t max_depth = 32;         // directories below the tree listed
+  uint32_t max_depth = 32;         // trees at this depth are listed, not descended (pruned)
   uint64_t max_entries = 1000000;  // entries in all
 };
 
@@ -70,7 +96,7 @@ class GitRepository {
 
   // Every entry of the commit's tree below `subdir` ("" = the root tree), parents before
   // their children, each directory's entries in git's order. kNotFound when `subdir` does
-  // not exist; kInvalidInput when it is not a tree, or the tree exceeds `limits`.
+  // not exist; kInvalidInput when it is not a tree, or holds more than max_entries.
   Result<std::vector<GitTreeEntry>> ListTree(const GitCommit& commit, const std::string& subdir,
                                              const GitTreeLimits& limits = {});
 
@@ -78,6 +104,10 @@ class GitRepository {
   // than `limit` is refused with kInvalidInput before anything is read (libgit2 reads a
   // packed blob whole into memory).
   Result<std::string> ReadBlob(const std::string& oid, uint64_t limit);
+
+  // Opens blob `oid` for reading in pieces, refused like ReadBlob above `limit`. The reader
+  // must not outlive this repository.
+  Result<std::unique_ptr<GitBlobReader>> OpenBlob(const std::string& oid, uint64_t limit);
 
  private:
   struct Impl;
