@@ -25,27 +25,13 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-bash "$root/scripts/deps.sh"
-for tool in git restic /usr/bin/time bc; do
-  command -v "$tool" >/dev/null || {
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git restic time bc >/dev/null
-    break
-  }
-done
-cmake -S "$root" -B "$root/build" -DCAIRN_BUILD_BENCH=ON >/dev/null
-cmake --build "$root/build" -j "$(nproc)" --target cairn cairn-gen-release >/dev/null
+source "$root/bench/common.sh"
+bench_tools git restic /usr/bin/time bc
+bench_build cairn cairn-gen-release
 CAIRN=${CAIRN:-$root/build/bin/cairn}
 GEN=$root/build/bin/cairn-gen-release
 
-# Only ever empty a directory this script made.
-marker=.cairn-snapshot-bench
-if [ -e "$workdir" ] && [ -n "$(ls -A "$workdir")" ] && [ ! -e "$workdir/$marker" ]; then
-  echo "snapshot_bench: $workdir is not empty and was not made by this benchmark" >&2
-  exit 1
-fi
-rm -rf "$workdir"
-mkdir -p "$workdir"
-touch "$workdir/$marker"
+bench_workdir "$workdir" .cairn-snapshot-bench
 tree=$workdir/tree
 echo "generating $files files, $mb MB into $tree ..."
 "$GEN" "$tree" --files "$files" --mb "$mb" --seed 1
@@ -108,9 +94,7 @@ git --git-dir="$workdir/git/.git" gc -q
 size_git_gc=$(du -sb "$workdir/git/.git" | cut -f1)
 "$CAIRN" --store "$workdir/cairn" fsck >/dev/null || { echo "cairn fsck failed after the benchmark" >&2; exit 1; }
 
-ratio() { echo "scale=3; $1 / $2" | bc -l | sed 's/^\./0./'; }
 mib() { echo "scale=1; $1 / 1048576" | bc -l; }
-verdict() { if (( $(echo "$1 <= $2" | bc -l) )); then echo PASS; else echo FAIL; fi; }
 r1=$(ratio "${bestsecs[cairn1]}" "${bestsecs[git1]}")
 r2=$(ratio "${bestsecs[cairn2]}" "${bestsecs[git2]}")
 rs=$(ratio "$size_cairn" "$size_restic")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the sample releases in fixtures/: builds cairn, creates a
-# fresh store in out/demo, snapshots the support bot's v1, v2 and v3, shows what a release
-# engineer would look at, makes a 2-of-3 root of trust (a trust change is refused with one
+# fresh store in out/demo, commits the support bot's v1, v2 and v3 to a git repository and
+# snapshots each tag straight from it (v1 also from a directory: the same content), shows
+# what a release engineer would look at, makes a 2-of-3 root of trust (a trust change is refused with one
 # root signature and accepted with two), trusts two test keys, signs and attests the releases,
 # sets prod's gates, promotes v1 and v2 (signed events), checks prod out into a serving
 # directory, rolls back, shows the audit log, shows v3 blocked by the eval gate, and shows a
@@ -39,16 +40,31 @@ run() {
 
 run init "$work"
 export CAIRN_STORE="$work/.cairn"
-run validate "$work/releases/v1"
-# snap VERSION MESSAGE: snapshot releases/VERSION, print the id, keep it in $id.
+# The releases live in git, as in a real project: support-bot/ in a repository, one tagged
+# commit per release. CI snapshots the tag, not a working tree.
+export GIT_AUTHOR_NAME="Release Lead" GIT_AUTHOR_EMAIL="lead@example.com"
+export GIT_COMMITTER_NAME="Release Lead" GIT_COMMITTER_EMAIL="lead@example.com"
+git init -q -b main "$work/repo"
+for v in v1 v2 v3; do
+  rm -rf "$work/repo/support-bot"
+  cp -r "$work/releases/$v" "$work/repo/support-bot"
+  git -C "$work/repo" add -A
+  git -C "$work/repo" commit -q -m "support-bot $v"
+  git -C "$work/repo" tag "$v"
+done
+cd "$work"
+run validate --git repo --rev v1 --subdir support-bot
+# snap VERSION MESSAGE: snapshot tag VERSION of repo/support-bot, print the id, keep it in $id.
 snap() {
-  printf '\n$ cairn snapshot create releases/%s -m "%s" -q\n' "$1" "$2"
-  id=$("$cairn" snapshot create "$work/releases/$1" -m "$2" -q)
-  printf '%s\n' "$id"
+  printf '\n$ cairn snapshot create --git repo --rev %s --subdir support-bot -m "%s"\n' "$1" "$2"
+  "$cairn" snapshot create --git repo --rev "$1" --subdir support-bot -m "$2" | tee "$work/created"
+  id=$(sed -n 's/^Created snapshot \([0-9a-f]*\) .*/\1/p' "$work/created")
 }
 snap v1 "v1: first support-bot release"; v1=$id
 snap v2 "v2: reworded system prompt, refund KB refresh"; v2=$id
 snap v3 "v3: more concise answers"; v3=$id
+# The same files from a directory: another snapshot, the same content digest.
+run snapshot create releases/v1 -m "v1 from a directory"
 run snapshot list
 run show "${v2:0:12}"
 run diff --stat "${v1:0:12}" "${v2:0:12}"

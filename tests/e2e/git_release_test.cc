@@ -331,6 +331,70 @@ TEST_F(GitReleaseTest, LargeFilesAreStoredFromLooseAndPackedObjectsAlike) {
   }
 }
 
+// Documents are hashed as they are stored (each blob is inflated once), so a document that
+// does not match its manifest is found after its objects were written: they are removed
+// again, and the store is as it was.
+TEST_F(GitReleaseTest, DocumentsThatDoNotMatchTheirManifestLeaveNothingInTheStore) {
+  auto objects = [&] {
+    auto r = Cairn({"fsck", "--json"});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    Json j = Json::parse(r.out);
+    return std::make_pair(j["objects"].get<int>(), j["unreferenced_objects"].get<int>());
+  };
+  auto rules = [&](const RunResult& r) {
+    std::vector<std::string> out;
+    Json j = Json::parse(r.out);
+    for (const auto& p : j["problems"]) {
+      out.push_back(p["path"].get<std::string>() + ": " + p["rule"].get<std::string>());
+    }
+    return out;
+  };
+  box_.Write("repo/knowledge/refunds/eligibility.md", "edited without updating the manifest\n");
+  Git({"-C", repo_, "commit", "-q", "-am", "small"});
+  // Small: the objects travel in the snapshot's own batch, never written.
+  auto small = Cairn({"snapshot", "create", "--git", repo_, "--rev", "main", "-m", "x", "--json"});
+  EXPECT_EQ(small.exit_code, 4) << small.err;
+  EXPECT_EQ(rules(small),
+            std::vector<std::string>{"knowledge/refunds/eligibility.md: digest-mismatch"});
+  EXPECT_EQ(objects(), std::make_pair(0, 0));
+
+  // Large (above the inline batch): written, then deleted.
+  RunOptions o;
+  o.cwd = repo_;
+  ASSERT_EQ(
+      RunProgram({"/bin/sh", "-c", "head -c 12000000 /dev/urandom > knowledge/refunds/big.bin"}, o)
+          .exit_code,
+      0);
+  Git({"-C", repo_, "add", "-A"});
+  Git({"-C", repo_, "commit", "-q", "-m", "large"});
+  auto large = Cairn({"snapshot", "create", "--git", repo_, "--rev", "main", "-m", "x", "--json"});
+  EXPECT_EQ(large.exit_code, 4) << large.err;
+  EXPECT_EQ(rules(large),
+            (std::vector<std::string>{"knowledge/refunds/big.bin: unlisted-document",
+                                      "knowledge/refunds/eligibility.md: digest-mismatch"}));
+  EXPECT_EQ(objects(), std::make_pair(0, 0));
+
+  // With a problem found before anything is stored, the documents are still checked: every
+  // problem at once.
+  box_.Write("repo/tools/broken.json", "{");
+  Git({"-C", repo_, "add", "-A"});
+  Git({"-C", repo_, "commit", "-q", "-m", "broken tool"});
+  auto all = Cairn({"snapshot", "create", "--git", repo_, "--rev", "main", "-m", "x", "--json"});
+  EXPECT_EQ(all.exit_code, 4) << all.err;
+  auto all_rules = rules(all);
+  ASSERT_EQ(all_rules.size(), 3u) << ::testing::PrintToString(all_rules);
+  EXPECT_EQ(all_rules[0], "knowledge/refunds/big.bin: unlisted-document");
+  EXPECT_EQ(all_rules[1], "knowledge/refunds/eligibility.md: digest-mismatch");
+  EXPECT_EQ(all_rules[2].substr(0, all_rules[2].find(':')), "tools/broken.json");
+  EXPECT_EQ(objects(), std::make_pair(0, 0));
+  EXPECT_EQ(SnapshotCount(), 0u);
+
+  // The valid v1 still goes in whole.
+  Json v1 = CreateJson({"--git", repo_, "--rev", "v1"});
+  EXPECT_EQ(v1["components"], 20);
+  EXPECT_EQ(objects().second, 0);
+}
+
 TEST_F(GitReleaseTest, ASignedCommitIsMarkedSignedButNotVerified) {
   std::string tree = Out({"-C", repo_, "rev-parse", "v1^{tree}"});
   std::string raw = "tree " + tree + "\nparent " + v1_ +

@@ -121,6 +121,8 @@ struct FileState {
   bool stable = false;
   bool cacheable = false;  // stable and opaque: recorded in the stat cache
   int64_t hashed_at_ns = 0;
+  // An opaque blob of a git release, read once: hashed while it is stored (pass 2).
+  bool deferred = false;
 };
 
 // A small pool so each worker reuses a zstd context instead of making one per file.
@@ -204,6 +206,20 @@ class Ingest {
     }
     CAIRN_RETURN_IF_ERROR(StoreObjects());
     Trace("store objects");
+    if (deferred_) {
+      // The digests of a git release's documents are known only now (*problems is empty).
+      CrossCheckKnowledge(problems);
+      if (!problems->empty()) {
+        FinishProblems(problems);
+        Status undo = RemoveWrittenObjects();
+        return Status::InvalidInput(fmt::format(
+            "{} is not a valid release: {} problem{}{}", Shown(), problems->size(),
+            problems->size() == 1 ? "" : "s",
+            undo.ok() ? ""
+                      : fmt::format(" (the objects stored for it could not be removed: {})",
+                                    undo.message())));
+      }
+    }
     auto result = Commit(app);
     Trace("commit");
     return result;
@@ -224,8 +240,8 @@ class Ingest {
         [&] { Report("checking", files_done_, tree_.files.size()); }));
     for (auto& s : states_) {
       for (auto& p : s.problems) problems->push_back(std::move(p));
+      deferred_ = deferred_ || s.deferred;
     }
-    CrossCheckKnowledge(problems);
     size_t components = 0;
     for (const auto& f : tree_.files) components += f.is_snapshot_json ? 0 : 1;
     if (components == 0 && problems->empty()) {
@@ -233,12 +249,20 @@ class Ingest {
           Problem{"", "", "empty-release",
                   "the release has no prompts, models, tools, knowledge or config"});
     }
-    // A git release's problems are named by their path in the commit's tree.
-    if (!subdir_.empty()) {
-      for (auto& p : *problems) p.path = p.path.empty() ? subdir_ : subdir_ + "/" + p.path;
+    if (deferred_ && !problems->empty()) {
+      // The release is refused anyway: hash the deferred blobs (nothing is stored) so that
+      // every problem is reported at once.
+      std::vector<size_t> todo;
+      for (size_t i = 0; i < states_.size(); ++i) {
+        if (states_[i].deferred) todo.push_back(i);
+      }
+      CAIRN_RETURN_IF_ERROR(ParallelFor(
+          todo.size(), options_.threads, [&](size_t k) { return HashGitBlob(todo[k]); },
+          [&] { Report("checking", files_done_, tree_.files.size()); }));
+      deferred_ = false;
     }
-    std::stable_sort(problems->begin(), problems->end(),
-                     [](const Problem& a, const Problem& b) { return a.path < b.path; });
+    if (!deferred_) CrossCheckKnowledge(problems);
+    FinishProblems(problems);
     return Status::OK();
   }
 
@@ -251,6 +275,16 @@ class Ingest {
     auto ms = std::chrono::duration<double, std::milli>(now - trace_start_).count();
     fmt::print(stderr, "cairn: perf: {:<20} {:8.1f} ms\n", phase, ms);
     trace_start_ = now;
+  }
+
+  // A git release's problems are named by their path in the commit's tree; all are sorted
+  // by path.
+  void FinishProblems(std::vector<Problem>* problems) const {
+    if (!subdir_.empty()) {
+      for (auto& p : *problems) p.path = p.path.empty() ? subdir_ : subdir_ + "/" + p.path;
+    }
+    std::stable_sort(problems->begin(), problems->end(),
+                     [](const Problem& a, const Problem& b) { return a.path < b.path; });
   }
 
   // How the release is named in messages: the directory as given, or REPO@<commit>[:SUBDIR].
@@ -405,30 +439,48 @@ class Ingest {
       ++files_done_;
       return Status::OK();
     }
+    if (opaque) {
+      // Creating a snapshot, an opaque blob is read once, in pass 2, hashed as it is stored
+      // (inflating a blob costs more than hashing it); validating, it is hashed now.
+      st.deferred = store_ != nullptr;
+      if (!st.deferred) CAIRN_RETURN_IF_ERROR(HashGitBlob(i));
+      if (!f.knowledge_base.empty()) st.facts["knowledge_base"] = f.knowledge_base;
+      ++files_done_;
+      return Status::OK();
+    }
     CAIRN_ASSIGN_OR_RETURN(auto taken, repos_.Take());
     RepositoryLease repo(repos_, std::move(taken));
     std::unique_lock<std::mutex> big(big_blob_mu_, std::defer_lock);
     if (f.size > kBigGitBlob) big.lock();
     CAIRN_ASSIGN_OR_RETURN(auto reader, OpenGitBlob(*repo, f));
-    if (opaque) {
-      Sha256 h;
-      std::string& buf = ChunkBuffer();
-      for (;;) {
-        CAIRN_ASSIGN_OR_RETURN(size_t n, ReadChunk(*reader, &buf));
-        if (n == 0) break;
-        h.Update(buf.data(), n);
-        bytes_done_ += n;
-      }
-      st.digest = h.Finish();
-    } else {
-      std::string bytes(f.size, '\0');
-      CAIRN_ASSIGN_OR_RETURN(size_t n, ReadChunk(*reader, &bytes));
-      if (n != f.size) return Status::Internal("short read of a git blob");
-      bytes_done_ += n;
-      ValidateText(f, bytes, &st);
-    }
+    std::string bytes(f.size, '\0');
+    CAIRN_ASSIGN_OR_RETURN(size_t n, ReadChunk(*reader, &bytes));
+    if (n != f.size) return Status::Internal("short read of a git blob");
+    bytes_done_ += n;
+    ValidateText(f, bytes, &st);
     if (!f.knowledge_base.empty()) st.facts["knowledge_base"] = f.knowledge_base;
     ++files_done_;
+    return Status::OK();
+  }
+
+  // The digest of opaque blob i, read without storing it.
+  Status HashGitBlob(size_t i) {
+    const ReleaseFile& f = tree_.files[i];
+    CAIRN_ASSIGN_OR_RETURN(auto taken, repos_.Take());
+    RepositoryLease repo(repos_, std::move(taken));
+    std::unique_lock<std::mutex> big(big_blob_mu_, std::defer_lock);
+    if (f.size > kBigGitBlob) big.lock();
+    CAIRN_ASSIGN_OR_RETURN(auto reader, OpenGitBlob(*repo, f));
+    Sha256 h;
+    std::string& buf = ChunkBuffer();
+    for (;;) {
+      CAIRN_ASSIGN_OR_RETURN(size_t n, ReadChunk(*reader, &buf));
+      if (n == 0) break;
+      h.Update(buf.data(), n);
+      bytes_done_ += n;
+    }
+    states_[i].digest = h.Finish();
+    states_[i].deferred = false;
     return Status::OK();
   }
 
@@ -528,12 +580,21 @@ class Ingest {
   // Pass 2: every object not yet in the store, verified against pass 1's digest.
   Status StoreObjects() {
     std::map<Digest, size_t> unique;
+    std::map<std::string, size_t> unique_blobs;  // deferred git blobs, by blob id
     for (size_t i = 0; i < tree_.files.size(); ++i) {
       if (states_[i].from_cache) continue;
-      unique.emplace(states_[i].digest, i);
+      if (states_[i].deferred) {
+        unique_blobs.emplace(tree_.files[i].git_oid, i);
+      } else {
+        unique.emplace(states_[i].digest, i);
+      }
     }
     std::vector<size_t> todo;
     uint64_t todo_bytes = 0;
+    for (const auto& [oid, i] : unique_blobs) {  // whether they are new is known only later
+      todo.push_back(i);
+      todo_bytes += tree_.files[i].size;
+    }
     for (const auto& [digest, i] : unique) {
       CAIRN_ASSIGN_OR_RETURN(bool present, HasObject(*store_, digest));
       if (present && tree_.files[i].size == kChunkSize) {
@@ -554,7 +615,35 @@ class Ingest {
     if (!todo.empty() && !commit_batch_) {
       CAIRN_RETURN_IF_ERROR(db_->Flush({Table::kObjects, Table::kObjectMeta}));
     }
+    // Files with the same blob as one that was read have its digest.
+    for (size_t i = 0; i < tree_.files.size(); ++i) {
+      if (!states_[i].deferred) continue;
+      size_t first = unique_blobs.at(tree_.files[i].git_oid);
+      if (first != i) states_[i].digest = states_[first].digest;
+    }
+    for (auto& st : states_) st.deferred = false;
     return Status::OK();
+  }
+
+  // Undoes StoreObjects for a release refused after it (a git release whose documents do
+  // not match their manifest): the objects it added, and only those, are deleted in one
+  // synced batch. Objects still in the snapshot's own batch were never written.
+  Status RemoveWrittenObjects() {
+    if (commit_batch_) {
+      commit_batch_.reset();
+      return Status::OK();
+    }
+    Batch batch(*db_);
+    for (const Digest& d : written_) {
+      batch.Delete(Table::kObjects, ObjectKey(d));
+      batch.Delete(Table::kObjectMeta, ObjectKey(d));
+    }
+    return db_->Write(batch, /*sync=*/true);
+  }
+
+  void NoteWritten(const Digest& d) {
+    std::lock_guard<std::mutex> lock(written_mu_);
+    written_.push_back(d);
   }
 
   Status StoreFile(size_t i) {
@@ -566,14 +655,14 @@ class Ingest {
       std::unique_lock<std::mutex> big(big_blob_mu_, std::defer_lock);
       if (f.size > kBigGitBlob) big.lock();
       CAIRN_ASSIGN_OR_RETURN(auto reader, OpenGitBlob(*repo, f));
-      // libgit2 checks a blob read whole against its id: the bytes pass 1 hashed. A
-      // streamed one is not checked, so it is hashed again.
+      // The reader checks the bytes against the blob id, so they are the bytes pass 1
+      // validated; a deferred blob is hashed here.
       return StoreObject(
-          i, f.size, reader->streamed(), [&](std::string* buf) { return ReadChunk(*reader, buf); },
+          i, f.size, states_[i].deferred, [&](std::string* buf) { return ReadChunk(*reader, buf); },
           [&] {
             return Status::Corruption(fmt::format(
-                "{}: blob {} read different bytes the second time; the repository may be "
-                "damaged (run git fsck)",
+                "{}: blob {} is not the size its tree said; the repository may be damaged "
+                "(git fsck names the damage)",
                 full, f.git_oid));
           });
     }
@@ -600,7 +689,8 @@ class Ingest {
   Status StoreObject(size_t i, uint64_t expected_size, bool verify,
                      const std::function<Result<size_t>(std::string*)>& fill,
                      const std::function<Status()>& changed) {
-    const Digest& expected = states_[i].digest;
+    const bool deferred = states_[i].deferred;  // no digest yet: computed here
+    Digest& expected = states_[i].digest;
     auto compressor = pool_.Take();
     Batch batch(*db_);
     std::string& buf = ChunkBuffer();
@@ -649,13 +739,29 @@ class Ingest {
         if (!(status = EncodeInlineObject(data, *compressor, &record)).ok()) break;
         if (!(status = AddObjectToBatch(batch, key, record, data.size())).ok()) break;
         bytes_written_ += record.size();
+        if (deferred_) NoteWritten(key);
       }
       if (batch.ByteSize() >= kBatchBytes && !(status = flush()).ok()) break;
       if (*n < kChunkSize) break;
     }
     pool_.Give(std::move(compressor));
     CAIRN_RETURN_IF_ERROR(status);
-    if (size != expected_size || (verify && whole.Finish() != expected)) return changed();
+    if (size != expected_size) return changed();
+    if (deferred) {
+      expected = whole.Finish();
+      CAIRN_ASSIGN_OR_RETURN(bool present, HasObject(*store_, expected));
+      if (present && size == kChunkSize) {
+        CAIRN_ASSIGN_OR_RETURN(bool broken, NamesItself(expected));
+        present = !broken;
+      }
+      if (present) {  // already stored by an earlier snapshot: only new chunks were added
+        ++files_done_;
+        return flush();
+      }
+    } else if (verify && whole.Finish() != expected) {
+      return changed();
+    }
+    if (deferred_) NoteWritten(expected);
     if (!chunks.empty()) {
       record = EncodeChunkedObject(size, static_cast<uint32_t>(kChunkSize), chunks);
     }
@@ -752,6 +858,9 @@ class Ingest {
   std::string subdir_;
   RepositoryPool repos_;
   std::mutex big_blob_mu_;
+  bool deferred_ = false;  // some blobs are hashed only as they are stored
+  std::mutex written_mu_;
+  std::vector<Digest> written_;  // with deferred blobs: the objects and chunks StoreObjects added
   std::optional<Batch> commit_batch_;  // new objects, when written with the snapshot
   std::mutex commit_mu_;
   ReleaseTree tree_;

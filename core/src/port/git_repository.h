@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cairn/status.h"
+#include "port/sha1.h"
 
 namespace cairn {
 
@@ -42,23 +43,30 @@ struct GitTreeEntry {
 
 // A blob's bytes, read in pieces. A loose object is streamed (inflated as it is read); a
 // packed object is read whole by libgit2 1.5 (it has no streaming read of packs) and then
-// handed out in pieces, so it costs its size in memory while it is open.
+// handed out in pieces, so it costs its size in memory while it is open. Either way the
+// bytes are hashed as they are read (SHA-1, as git names objects) and checked against the
+// blob id when the last byte is read: a damaged object fails with kCorruption.
 class GitBlobReader {
  public:
-  virtual ~GitBlobReader() = default;
+  virtual ~GitBlobReader();
   uint64_t size() const { return size_; }
-  // Whether the bytes come from a stream (a loose object) rather than a whole read. libgit2
-  // checks a whole read against the blob id; a streamed one is not checked by libgit2.
+  // Whether the bytes come from a stream (a loose object) rather than a whole read.
   bool streamed() const { return streamed_; }
   // Reads up to `len` bytes into `buf`; returns how many, 0 at the end.
-  virtual Result<size_t> Read(char* buf, size_t len) = 0;
+  Result<size_t> Read(char* buf, size_t len);
 
  protected:
-  GitBlobReader(uint64_t size, bool streamed) : size_(size), streamed_(streamed) {}
+  GitBlobReader(uint64_t size, bool streamed, std::string oid);
+  // Up to `len` bytes (at most what is left) from the object; short only at its end.
+  virtual Result<size_t> ReadSome(char* buf, size_t len) = 0;
+  const std::string& oid() const { return oid_; }
 
  private:
   uint64_t size_;
   bool streamed_;
+  std::string oid_;
+  uint64_t offset_ = 0;
+  std::unique_ptr<Sha1> sha1_;
 };
 
 struct GitCommit {

@@ -1,7 +1,8 @@
-// The OpenSSL boundary: SHA-256 (direct), Ed25519 through EVP, PEM encoding of Ed25519 keys.
+// The OpenSSL boundary: SHA-256 (direct), SHA-1 for git object ids, Ed25519 through EVP, PEM
+// encoding of Ed25519 keys.
 // Every OpenSSL call of core lives in this file, so OpenSSL's error model stops here:
 // failures become a Status naming the operation and OpenSSL's own reason.
-// SHA256_Init/Update/Final are deprecated in OpenSSL 3 (see Sha256 below).
+// SHA256_Init/Update/Final (and SHA1_*) are deprecated in OpenSSL 3 (see Sha256 below).
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <fmt/format.h>
 #include <openssl/bio.h>
@@ -18,6 +19,7 @@
 
 #include "cairn/digest.h"
 #include "port/ed25519.h"
+#include "port/sha1.h"
 
 namespace cairn {
 
@@ -56,6 +58,33 @@ Digest Sha256::Finish() {
   static_assert(sizeof(out) == SHA256_DIGEST_LENGTH);
   if (SHA256_Final(out.data(), &impl_->ctx) != 1) DieOnCryptoFailure("SHA256_Final");
   return Digest(out);
+}
+
+struct Sha1::Impl {
+  SHA_CTX ctx;
+};
+
+Sha1::Sha1() : impl_(std::make_unique<Impl>()) {
+  if (SHA1_Init(&impl_->ctx) != 1) DieOnCryptoFailure("SHA1_Init");
+}
+
+Sha1::~Sha1() = default;
+
+void Sha1::Update(const void* data, size_t size) {
+  if (size == 0) return;
+  if (SHA1_Update(&impl_->ctx, data, size) != 1) DieOnCryptoFailure("SHA1_Update");
+}
+
+std::string Sha1::FinishHex() {
+  unsigned char out[SHA_DIGEST_LENGTH];
+  if (SHA1_Final(out, &impl_->ctx) != 1) DieOnCryptoFailure("SHA1_Final");
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : out) {
+    hex += kHex[c >> 4];
+    hex += kHex[c & 15];
+  }
+  return hex;
 }
 
 Digest Digest::Of(std::string_view data) {

@@ -188,6 +188,28 @@ TEST_F(GitRepositoryTest, ALooseBlobIsStreamedAndAPackedOneReadWholeWithTheSameB
   EXPECT_EQ(ReadInPieces(**packed, 1000), big);
 }
 
+// A loose object file holding another blob's bytes (a damaged or tampered object database):
+// the bytes are read but the last read fails, naming the blob, before they can be used.
+TEST_F(GitRepositoryTest, ABlobWhoseBytesAreNotItsIdIsCorruption) {
+  std::string a = Out({"-C", repo_, "hash-object", "-w", "--stdin"}, "the real bytes\n");
+  std::string b = Out({"-C", repo_, "hash-object", "-w", "--stdin"}, "other bytes!!\n");
+  auto loose = [&](const std::string& oid) {
+    return repo_ + "/.git/objects/" + oid.substr(0, 2) + "/" + oid.substr(2);
+  };
+  ::chmod(loose(a).c_str(), 0644);
+  box_.Write("repo/.git/objects/" + a.substr(0, 2) + "/" + a.substr(2),
+             box_.Read("repo/.git/objects/" + b.substr(0, 2) + "/" + b.substr(2)));
+  auto repo = Open(repo_);
+  ASSERT_NE(repo, nullptr);
+  auto read = repo->ReadBlob(a, 1024);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), Code::kCorruption) << read.status().ToString();
+  EXPECT_NE(read.status().message().find("blob " + a + " holds bytes that hash to " + b),
+            std::string::npos)
+      << read.status().ToString();
+  EXPECT_TRUE(repo->ReadBlob(b, 1024).ok());
+}
+
 TEST_F(GitRepositoryTest, ACommitWithASignatureHeaderIsMarkedSignedNotVerified) {
   std::string tree = Out({"-C", repo_, "rev-parse", "HEAD^{tree}"});
   std::string raw = "tree " + tree +
