@@ -395,6 +395,39 @@ TEST_F(GitReleaseTest, DocumentsThatDoNotMatchTheirManifestLeaveNothingInTheStor
   EXPECT_EQ(objects().second, 0);
 }
 
+// A second snapshot reads only the documents whose blobs it has not read before; a blob
+// whose object left the store (or a store without the entry) is read again.
+TEST_F(GitReleaseTest, ASecondSnapshotReadsOnlyTheDocumentsItHasNotSeen) {
+  Json first = CreateJson({"--git", repo_, "--rev", "v1"});
+  EXPECT_EQ(first["files_hashed"], 20);
+  // The same tree again: the 7 documents are known by their blob ids; the 13 text and JSON
+  // files are read for their facts.
+  Json again = CreateJson({"--git", repo_, "--rev", "v1"});
+  EXPECT_EQ(again["files_hashed"], 13);
+  EXPECT_EQ(again["content"], first["content"]);
+  // A changed document (and its manifest) is read; the other 6 are not.
+  std::string doc = "Refunds are issued within 5 days.\n";
+  box_.Write("repo/knowledge/refunds/eligibility.md", doc);
+  Json manifest = Json::parse(box_.Read("repo/knowledge/refunds.json"));
+  for (auto& d : manifest["documents"]) {
+    if (d["path"] == "eligibility.md") {
+      d["digest"] = FileDigest(repo_ + "/knowledge/refunds/eligibility.md");
+      d["size"] = doc.size();
+    }
+  }
+  box_.Write("repo/knowledge/refunds.json", manifest.dump(2));
+  Git({"-C", repo_, "commit", "-q", "-am", "v1.1"});
+  Json changed = CreateJson({"--git", repo_, "--rev", "main"});
+  EXPECT_EQ(changed["files_hashed"], 14);
+  EXPECT_EQ(changed["objects_written"], 2);
+  auto cat = Cairn({"cat", changed["id"].get<std::string>() + ":knowledge/refunds/eligibility.md"});
+  EXPECT_EQ(cat.out, doc);
+  // --no-stat-cache reads every file.
+  Json all = CreateJson({"--git", repo_, "--rev", "main", "--no-stat-cache"});
+  EXPECT_EQ(all["files_hashed"], 20);
+  EXPECT_EQ(all["content"], changed["content"]);
+}
+
 TEST_F(GitReleaseTest, ASignedCommitIsMarkedSignedButNotVerified) {
   std::string tree = Out({"-C", repo_, "rev-parse", "v1^{tree}"});
   std::string raw = "tree " + tree + "\nparent " + v1_ +

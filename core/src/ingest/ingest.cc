@@ -119,7 +119,9 @@ struct FileState {
   // Timestamps at least kRacyWindowNs older than the hash and unchanged while it was read:
   // the same fingerprint later means the same bytes (the stat cache's rule).
   bool stable = false;
-  bool cacheable = false;  // stable and opaque: recorded in the stat cache
+  // Stable and opaque: recorded in the stat cache (git: an opaque blob whose bytes were read
+  // and checked against its id, recorded by blob id).
+  bool cacheable = false;
   int64_t hashed_at_ns = 0;
   // An opaque blob of a git release, read once: hashed while it is stored (pass 2).
   bool deferred = false;
@@ -440,11 +442,20 @@ class Ingest {
       return Status::OK();
     }
     if (opaque) {
+      if (!f.knowledge_base.empty()) st.facts["knowledge_base"] = f.knowledge_base;
+      if (store_ != nullptr && options_.use_stat_cache) {
+        CAIRN_ASSIGN_OR_RETURN(bool hit, TryGitBlobCache(f, &st));
+        if (hit) {
+          ++files_done_;
+          bytes_done_ += f.size;
+          return Status::OK();
+        }
+      }
+      st.cacheable = true;
       // Creating a snapshot, an opaque blob is read once, in pass 2, hashed as it is stored
       // (inflating a blob costs more than hashing it); validating, it is hashed now.
       st.deferred = store_ != nullptr;
       if (!st.deferred) CAIRN_RETURN_IF_ERROR(HashGitBlob(i));
-      if (!f.knowledge_base.empty()) st.facts["knowledge_base"] = f.knowledge_base;
       ++files_done_;
       return Status::OK();
     }
@@ -484,21 +495,37 @@ class Ingest {
     return Status::OK();
   }
 
+  // A blob id names its bytes: a blob read and checked once (by this store, on this host)
+  // need not be read again while the object it became is in the store.
+  Result<bool> TryGitBlobCache(const ReleaseFile& f, FileState* st) {
+    CAIRN_ASSIGN_OR_RETURN(auto value, db_->Get(Table::kStatCache, GitBlobCacheKey(f.git_oid)));
+    if (!value || value->size() != Digest::kSize) return false;
+    auto digest = Digest::FromRaw(*value);
+    if (!digest.ok()) return false;
+    return UseCachedDigest(f, *digest, st);
+  }
+
   Result<bool> TryStatCache(const ReleaseFile& f, FileState* st) {
     CAIRN_ASSIGN_OR_RETURN(auto value,
                            db_->Get(Table::kStatCache, StatCacheKey(tree_.root, f.path)));
     if (!value) return false;
     auto digest = MatchStatCacheEntry(*value, StatFingerprint::Of(f.st));
     if (!digest) return false;
-    CAIRN_ASSIGN_OR_RETURN(bool present, HasObject(*store_, *digest));
+    CAIRN_ASSIGN_OR_RETURN(bool hit, UseCachedDigest(f, *digest, st));
+    if (hit && !f.knowledge_base.empty()) st->facts["knowledge_base"] = f.knowledge_base;
+    return hit;
+  }
+
+  // A cached digest stands for the file only while its object is (whole) in the store.
+  Result<bool> UseCachedDigest(const ReleaseFile& f, const Digest& digest, FileState* st) {
+    CAIRN_ASSIGN_OR_RETURN(bool present, HasObject(*store_, digest));
     if (!present) return false;
     if (f.size == kChunkSize) {
-      CAIRN_ASSIGN_OR_RETURN(bool broken, NamesItself(*digest));
+      CAIRN_ASSIGN_OR_RETURN(bool broken, NamesItself(digest));
       if (broken) return false;
     }
-    st->digest = *digest;
+    st->digest = digest;
     st->from_cache = true;
-    if (!f.knowledge_base.empty()) st->facts["knowledge_base"] = f.knowledge_base;
     return true;
   }
 
@@ -819,6 +846,10 @@ class Ingest {
     for (size_t i = 0; i < tree_.files.size(); ++i) {
       const FileState& st = states_[i];
       if (!st.cacheable) continue;
+      if (options_.git) {
+        batch.Put(Table::kStatCache, GitBlobCacheKey(tree_.files[i].git_oid), st.digest.Raw());
+        continue;
+      }
       batch.Put(Table::kStatCache, StatCacheKey(tree_.root, tree_.files[i].path),
                 EncodeStatCacheEntry(st.fingerprint, st.hashed_at_ns, st.digest));
     }

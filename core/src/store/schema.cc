@@ -134,6 +134,8 @@ std::string StatCacheKey(std::string_view root, std::string_view relative_path) 
   return key;
 }
 
+std::string GitBlobCacheKey(std::string_view oid) { return "git-blob:" + std::string(oid); }
+
 std::string DeploymentKey(std::string_view name) { return std::string(name); }
 std::string DeploymentPrefix(std::string_view name) { return std::string(name) + '\0'; }
 std::string ChainEventKey(std::string_view events_prefix, uint64_t seq) {

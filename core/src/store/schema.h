@@ -105,6 +105,9 @@ std::string SnapshotLogKey(uint64_t seq);
 std::string ContentIndexKey(const Digest& content, const SnapshotId& id);
 // kStatCache: the file's absolute path.
 std::string StatCacheKey(std::string_view root, std::string_view relative_path);
+// kStatCache: "git-blob:" and a git blob id (40 hex digits) -> the 32-byte SHA-256 of its
+// bytes. Never an absolute path, so never a file's entry.
+std::string GitBlobCacheKey(std::string_view oid);
 
 // kDeployments: the name. kEvents, kEventTime, kLiveHistory: name, \0, then the rest.
 // Deployment names never contain \0, so "name \0" is an exact prefix.
