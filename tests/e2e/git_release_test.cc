@@ -265,6 +265,19 @@ TEST_F(GitReleaseTest, HostileNamesAndModesInAHandMadeTreeAreRefused) {
   EXPECT_EQ(SnapshotCount(), 0u);
 }
 
+// A tree nested deeper than 32 is refused where it passes the limit, and nothing below it
+// is listed (a hand-made tree can nest deeper than any stack).
+TEST_F(GitReleaseTest, TreesNestedTooDeepAreRefused) {
+  std::string tree = MkTree({"100644 blob " + Blob("deep\n") + "\tdeep.md"});
+  for (int i = 0; i < 40; ++i) tree = MkTree({"040000 tree " + tree + "\td"});
+  Commit(V1TreeWith("040000 tree " + tree + "\tconfig"), "deep");
+  auto problems = Problems("deep");
+  ASSERT_EQ(problems.size(), 1u) << ::testing::PrintToString(problems);
+  std::string path = "config";
+  for (int i = 0; i < 32; ++i) path += "/d";
+  EXPECT_EQ(problems[0], path + ": too-deep");
+}
+
 TEST_F(GitReleaseTest, FilesOverTheLimitsAreRefusedFromTheirHeadersUnread) {
   // 16 MiB + 1 of JSON config, and a 512 MiB + 1 opaque file (loose, compressed to little).
   RunOptions o;
