@@ -20,11 +20,6 @@ using Json = nlohmann::json;
 
 constexpr int kExitIntegrity = 5;
 
-RunResult Cairn(const Sandbox& box, std::vector<std::string> args, RunOptions o = {}) {
-  args.insert(args.begin(), {"--store", box / "store"});
-  return RunCairn(args, o);
-}
-
 std::string Db(const Sandbox& box) { return box / "store/db2"; }
 
 // A store with two snapshots, prod promoted twice and beta once: every kind of record.

@@ -35,11 +35,6 @@ void WriteLargeRelease(const Sandbox& box, const std::string& dir, int files, un
   }
 }
 
-RunResult Cairn(const Sandbox& box, std::vector<std::string> args, RunOptions o = {}) {
-  args.insert(args.begin(), {"--store", box / "store"});
-  return RunCairn(args, o);
-}
-
 void ExpectStoreIntact(const Sandbox& box, const std::string& when) {
   auto fsck = Cairn(box, {"fsck", "--json"});
   ASSERT_EQ(fsck.exit_code, 0) << when << "\n" << fsck.out << fsck.err;

@@ -21,7 +21,8 @@ const char* kV1 = "9f86c58b8d084df9acc57b25ea290a3e6fc6a3eb67b9843356f224cb07fb1
 const char* kV2 = "66f7f1d56dc474e59a70e8ddc822c00476a189fbdd362716ba71d44857a25a60";
 const char* kV3 = "780741bc01897fdf432da162a77837226266cc85f8c62143d0038c8293253f86";
 
-RunResult Cairn(const Sandbox& box, std::vector<std::string> args, RunOptions o = {}) {
+RunResult CairnAsMigrationTest(const Sandbox& box, std::vector<std::string> args,
+                               RunOptions o = {}) {
   args.insert(args.begin(), {"--store", box / "store"});
   o.env.emplace("CAIRN_ACTOR", "migration-test");
   return RunCairn(args, o);
@@ -47,7 +48,7 @@ std::map<std::string, std::string> History(const Sandbox& box) {
       {"cat", std::string(kV3) + ":models/primary.json"},
       {"diff", kV1, kV2}};
   for (const auto& args : reads) {
-    auto r = Cairn(box, args);
+    auto r = CairnAsMigrationTest(box, args);
     std::string name;
     for (const auto& a : args) name += a + " ";
     EXPECT_EQ(r.exit_code, 0) << name << "\n" << r.err;
@@ -68,7 +69,7 @@ void ExpectSameHistory(const std::map<std::string, std::string>& got,
 }
 
 void ExpectAuditClean(const Sandbox& box) {
-  auto audit = Cairn(box, {"audit", "verify"});
+  auto audit = CairnAsMigrationTest(box, {"audit", "verify"});
   EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
 }
 
@@ -98,11 +99,11 @@ TEST(Migration, ReadCommandsReadAFormat1StoreAsItIsAndWriteNothing) {
   auto history = History(box);
   EXPECT_NE(history["log prod --json "].find(kV2), std::string::npos);
   ExpectAuditClean(box);
-  auto status = Cairn(box, {"status"});
+  auto status = CairnAsMigrationTest(box, {"status"});
   ASSERT_EQ(status.exit_code, 0) << status.err;
   EXPECT_NE(status.out.find("prod"), std::string::npos);
   EXPECT_NE(status.out.find("beta"), std::string::npos);
-  auto fsck = Cairn(box, {"fsck"});
+  auto fsck = CairnAsMigrationTest(box, {"fsck"});
   EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
   auto after = Tree(box / "store");
   EXPECT_EQ(before, after);
@@ -113,36 +114,38 @@ TEST(Migration, TheFirstWriteUpgradesToFormat2WithNothingLost) {
   Sandbox box;
   box.CopyFixture("format1-store/.cairn", "store");
   auto history = History(box);
-  auto promote = Cairn(box, {"promote", kV1, "--to", "staging", "--reason", "CX-200: try it"});
+  auto promote =
+      CairnAsMigrationTest(box, {"promote", kV1, "--to", "staging", "--reason", "CX-200: try it"});
   ASSERT_EQ(promote.exit_code, 0) << promote.out << promote.err;
   EXPECT_NE(promote.err.find("upgraded the store"), std::string::npos) << promote.err;
   EXPECT_NE(promote.err.find("from format 1 to format 2"), std::string::npos) << promote.err;
   ExpectFormat2(box);
   ExpectSameHistory(History(box), history);
   // Once upgraded, nothing more is said.
-  auto again = Cairn(box, {"promote", kV2, "--to", "staging", "--reason", "CX-201"});
+  auto again = CairnAsMigrationTest(box, {"promote", kV2, "--to", "staging", "--reason", "CX-201"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_EQ(again.err.find("upgraded"), std::string::npos) << again.err;
   // The pre-promote hook came along: a reason without a ticket is refused on prod.
-  auto blocked = Cairn(box, {"promote", kV1, "--to", "prod", "--reason", "no ticket"});
+  auto blocked =
+      CairnAsMigrationTest(box, {"promote", kV1, "--to", "prod", "--reason", "no ticket"});
   EXPECT_EQ(blocked.exit_code, 7) << blocked.out << blocked.err;
   // Rollback walks back the format-1 history: prod was v1 before v2 was re-instated — by a
   // rollback (event #4) that rolled back from v1, so v1 was judged bad there and returns only
   // with --force, through every gate of prod (its ticket hook included).
-  auto refused = Cairn(box, {"rollback", "prod", "--reason", "INC-9"});
+  auto refused = CairnAsMigrationTest(box, {"rollback", "prod", "--reason", "INC-9"});
   EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
   EXPECT_NE(refused.err.find("(event #4: \"INC-2: v2 was fine after all\")"), std::string::npos)
       << refused.err;
-  auto back = Cairn(box, {"rollback", "prod", "--force", "--reason", "INC-9"});
+  auto back = CairnAsMigrationTest(box, {"rollback", "prod", "--force", "--reason", "INC-9"});
   ASSERT_EQ(back.exit_code, 0) << back.out << back.err;
   // The format-1 events recorded no hooks: counted as such, never a problem.
-  auto audit = Cairn(box, {"audit", "verify"});
+  auto audit = CairnAsMigrationTest(box, {"audit", "verify"});
   EXPECT_EQ(audit.exit_code, 0) << audit.out << audit.err;
   EXPECT_NE(audit.out.find("events predate hook records"), std::string::npos) << audit.out;
-  auto show = Cairn(box, {"show", "prod", "--json"});
+  auto show = CairnAsMigrationTest(box, {"show", "prod", "--json"});
   EXPECT_NE(show.out.find(kV1), std::string::npos);
   ExpectAuditClean(box);
-  auto fsck = Cairn(box, {"fsck"});
+  auto fsck = CairnAsMigrationTest(box, {"fsck"});
   EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
 }
 
@@ -152,7 +155,7 @@ TEST(Migration, ASigkillAtAnyMomentLeavesFormat1IntactOrFormat2Complete) {
   auto history = History(box);
   // How long an upgrade takes here, so the kills spread over all of it.
   auto t0 = std::chrono::steady_clock::now();
-  auto full = Cairn(box, {"promote", kV1, "--to", "staging", "--reason", "CX-1"});
+  auto full = CairnAsMigrationTest(box, {"promote", kV1, "--to", "staging", "--reason", "CX-1"});
   ASSERT_EQ(full.exit_code, 0) << full.err;
   int span_ms = static_cast<int>(
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
@@ -164,7 +167,8 @@ TEST(Migration, ASigkillAtAnyMomentLeavesFormat1IntactOrFormat2Complete) {
     box.CopyFixture("format1-store/.cairn", "store");
     RunOptions o;
     o.kill_after_ms = static_cast<int>(rng() % static_cast<unsigned>(span_ms + 1));
-    auto killed = Cairn(box, {"promote", kV1, "--to", "staging", "--reason", "CX-1"}, o);
+    auto killed =
+        CairnAsMigrationTest(box, {"promote", kV1, "--to", "staging", "--reason", "CX-1"}, o);
     SCOPED_TRACE("kill after " + std::to_string(o.kill_after_ms) + " ms");
     bool has2 = fs::exists(box / "store/db2/CURRENT");
     bool has1 = fs::exists(box / "store/db/CURRENT");
@@ -174,7 +178,7 @@ TEST(Migration, ASigkillAtAnyMomentLeavesFormat1IntactOrFormat2Complete) {
     ExpectSameHistory(History(box), history);
     ExpectAuditClean(box);
     // ...and the next write finishes the job (staging holds v1 or nothing now).
-    auto next = Cairn(box, {"promote", kV2, "--to", "staging", "--reason", "CX-2"});
+    auto next = CairnAsMigrationTest(box, {"promote", kV2, "--to", "staging", "--reason", "CX-2"});
     ASSERT_EQ(next.exit_code, 0) << next.err;
     ExpectFormat2(box);
     ExpectSameHistory(History(box), history);

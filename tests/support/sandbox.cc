@@ -64,6 +64,11 @@ std::string Sandbox::Read(const std::string& rel) const {
   return ss.str();
 }
 
+RunResult Cairn(const Sandbox& box, std::vector<std::string> args, const RunOptions& options) {
+  args.insert(args.begin(), {"--store", box / "store"});
+  return RunCairn(args, options);
+}
+
 std::map<std::string, std::string> GitEnv(const Sandbox& box) {
   return {{"GIT_AUTHOR_NAME", "t"},
           {"GIT_AUTHOR_EMAIL", "t@example.com"},

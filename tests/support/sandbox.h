@@ -54,6 +54,8 @@ struct RunOptions {
 
 // Runs the cairn binary with `args` (argv[0] is added).
 RunResult RunCairn(const std::vector<std::string>& args, const RunOptions& options = {});
+// Runs the cairn binary on the store <box>/store: `cairn --store <box>/store ARGS...`.
+RunResult Cairn(const Sandbox& box, std::vector<std::string> args, const RunOptions& options = {});
 // Runs any program.
 RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& options = {});
 
