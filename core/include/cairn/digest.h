@@ -64,4 +64,7 @@ class Sha256 {
 // True if `text` is 1..64 lowercase-or-uppercase hex digits.
 bool IsHex(std::string_view text);
 
+// `size` bytes as 2 * size lowercase hex digits.
+std::string ToHex(const uint8_t* data, size_t size);
+
 }  // namespace cairn

@@ -419,9 +419,20 @@ class Ingest {
     return reader;
   }
 
+  // Opens file f's blob from a pooled repository (blobs above kBigGitBlob one at a time)
+  // and hands the reader to `use`; the reader checks the bytes against the blob id.
+  Status WithGitBlob(const ReleaseFile& f, const std::function<Status(GitBlobReader&)>& use) {
+    CAIRN_ASSIGN_OR_RETURN(auto taken, repos_.Take());
+    RepositoryLease repo(repos_, std::move(taken));
+    std::unique_lock<std::mutex> big(big_blob_mu_, std::defer_lock);
+    if (f.size > kBigGitBlob) big.lock();
+    CAIRN_ASSIGN_OR_RETURN(auto reader, OpenGitBlob(*repo, f));
+    return use(*reader);
+  }
+
   // Pass 1 for a git release: the size is known from the blob's header, so a file above a
-  // limit is refused unread. Blobs are immutable: there is no stat cache and nothing can
-  // change between the passes (pass 2 re-checks what libgit2 did not).
+  // limit is refused unread. Blobs cannot change, so the blob-id cache stands in for the
+  // stat cache.
   Status HashAndValidateGit(size_t i) {
     const ReleaseFile& f = tree_.files[i];
     FileState& st = states_[i];
@@ -459,16 +470,14 @@ class Ingest {
       ++files_done_;
       return Status::OK();
     }
-    CAIRN_ASSIGN_OR_RETURN(auto taken, repos_.Take());
-    RepositoryLease repo(repos_, std::move(taken));
-    std::unique_lock<std::mutex> big(big_blob_mu_, std::defer_lock);
-    if (f.size > kBigGitBlob) big.lock();
-    CAIRN_ASSIGN_OR_RETURN(auto reader, OpenGitBlob(*repo, f));
-    std::string bytes(f.size, '\0');
-    CAIRN_ASSIGN_OR_RETURN(size_t n, ReadChunk(*reader, &bytes));
-    if (n != f.size) return Status::Internal("short read of a git blob");
-    bytes_done_ += n;
-    ValidateText(f, bytes, &st);
+    CAIRN_RETURN_IF_ERROR(WithGitBlob(f, [&](GitBlobReader& reader) -> Status {
+      std::string bytes(f.size, '\0');
+      CAIRN_ASSIGN_OR_RETURN(size_t n, ReadChunk(reader, &bytes));
+      if (n != f.size) return Status::Internal("short read of a git blob");
+      bytes_done_ += n;
+      ValidateText(f, bytes, &st);
+      return Status::OK();
+    }));
     if (!f.knowledge_base.empty()) st.facts["knowledge_base"] = f.knowledge_base;
     ++files_done_;
     return Status::OK();
@@ -476,23 +485,19 @@ class Ingest {
 
   // The digest of opaque blob i, read without storing it.
   Status HashGitBlob(size_t i) {
-    const ReleaseFile& f = tree_.files[i];
-    CAIRN_ASSIGN_OR_RETURN(auto taken, repos_.Take());
-    RepositoryLease repo(repos_, std::move(taken));
-    std::unique_lock<std::mutex> big(big_blob_mu_, std::defer_lock);
-    if (f.size > kBigGitBlob) big.lock();
-    CAIRN_ASSIGN_OR_RETURN(auto reader, OpenGitBlob(*repo, f));
-    Sha256 h;
-    std::string& buf = ChunkBuffer();
-    for (;;) {
-      CAIRN_ASSIGN_OR_RETURN(size_t n, ReadChunk(*reader, &buf));
-      if (n == 0) break;
-      h.Update(buf.data(), n);
-      bytes_done_ += n;
-    }
-    states_[i].digest = h.Finish();
-    states_[i].deferred = false;
-    return Status::OK();
+    return WithGitBlob(tree_.files[i], [&](GitBlobReader& reader) -> Status {
+      Sha256 h;
+      std::string& buf = ChunkBuffer();
+      for (;;) {
+        CAIRN_ASSIGN_OR_RETURN(size_t n, ReadChunk(reader, &buf));
+        if (n == 0) break;
+        h.Update(buf.data(), n);
+        bytes_done_ += n;
+      }
+      states_[i].digest = h.Finish();
+      states_[i].deferred = false;
+      return Status::OK();
+    });
   }
 
   // A blob id names its bytes: a blob read and checked once (by this store, on this host)
@@ -677,21 +682,19 @@ class Ingest {
     const ReleaseFile& f = tree_.files[i];
     std::string full = tree_.root + "/" + f.path;
     if (options_.git) {
-      CAIRN_ASSIGN_OR_RETURN(auto taken, repos_.Take());
-      RepositoryLease repo(repos_, std::move(taken));
-      std::unique_lock<std::mutex> big(big_blob_mu_, std::defer_lock);
-      if (f.size > kBigGitBlob) big.lock();
-      CAIRN_ASSIGN_OR_RETURN(auto reader, OpenGitBlob(*repo, f));
       // The reader checks the bytes against the blob id, so they are the bytes pass 1
       // validated; a deferred blob is hashed here.
-      return StoreObject(
-          i, f.size, states_[i].deferred, [&](std::string* buf) { return ReadChunk(*reader, buf); },
-          [&] {
-            return Status::Corruption(fmt::format(
-                "{}: blob {} is not the size its tree said; the repository may be damaged "
-                "(git fsck names the damage)",
-                full, f.git_oid));
-          });
+      return WithGitBlob(f, [&](GitBlobReader& reader) {
+        return StoreObject(
+            i, f.size, states_[i].deferred,
+            [&](std::string* buf) { return ReadChunk(reader, buf); },
+            [&] {
+              return Status::Corruption(fmt::format(
+                  "{}: blob {} is not the size its tree said; the repository may be damaged "
+                  "(git fsck names the damage)",
+                  full, f.git_oid));
+            });
+      });
     }
     CAIRN_ASSIGN_OR_RETURN(int raw_fd, OpenReleaseFile(tree_, f));
     FdCloser fd(raw_fd);

@@ -78,13 +78,7 @@ void Sha1::Update(const void* data, size_t size) {
 std::string Sha1::FinishHex() {
   unsigned char out[SHA_DIGEST_LENGTH];
   if (SHA1_Final(out, &impl_->ctx) != 1) DieOnCryptoFailure("SHA1_Final");
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : out) {
-    hex += kHex[c >> 4];
-    hex += kHex[c & 15];
-  }
-  return hex;
+  return ToHex(out, sizeof out);
 }
 
 Digest Digest::Of(std::string_view data) {

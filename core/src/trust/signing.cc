@@ -28,16 +28,6 @@ constexpr std::string_view kPolicyChangeDomain{"cairn-policy-change-v1\0", 23};
 // PEM files are small; anything larger is not a key.
 constexpr std::streamsize kMaxPemBytes = 64 << 10;
 
-std::string ToHex(const uint8_t* data, size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * size, '0');
-  for (size_t i = 0; i < size; ++i) {
-    out[2 * i] = kDigits[data[i] >> 4];
-    out[2 * i + 1] = kDigits[data[i] & 0xf];
-  }
-  return out;
-}
-
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;

@@ -50,15 +50,17 @@ Result<Digest> Digest::FromRaw(std::string_view raw) {
   return Digest(bytes);
 }
 
-std::string Digest::Hex() const {
+std::string ToHex(const uint8_t* data, size_t size) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(2 * kSize, '0');
-  for (size_t i = 0; i < kSize; ++i) {
-    out[2 * i] = kDigits[bytes_[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes_[i] & 0xf];
+  std::string out(2 * size, '0');
+  for (size_t i = 0; i < size; ++i) {
+    out[2 * i] = kDigits[data[i] >> 4];
+    out[2 * i + 1] = kDigits[data[i] & 0xf];
   }
   return out;
 }
+
+std::string Digest::Hex() const { return ToHex(bytes_.data(), kSize); }
 
 std::string Digest::ToString() const { return std::string(kPrefix) + Hex(); }
 
