@@ -98,6 +98,17 @@ std::string FileDigest(const std::string& path) {
   return h.Finish().ToString();
 }
 
+void FlipByte(const std::string& path, uint64_t offset) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  ASSERT_TRUE(f) << "cannot open " << path;
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c = 0;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.put(static_cast<char>(c ^ 0x5a));
+  ASSERT_TRUE(f) << "cannot rewrite byte " << offset << " of " << path;
+}
+
 RunResult RunCairn(const std::vector<std::string>& args, const RunOptions& options) {
   std::vector<std::string> argv = {CAIRN_BIN};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -61,6 +61,9 @@ RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& opt
 
 // SHA-256 of a file's bytes, as "sha256:<hex>".
 std::string FileDigest(const std::string& path);
+// Damages the file at `path` in place: the byte at `offset` is XORed with 0x5a. A file that
+// cannot be rewritten fails the test.
+void FlipByte(const std::string& path, uint64_t offset);
 
 // The environment tests run git in: a fixed identity and fixed dates (the same commands
 // make the same commit ids), no system config, HOME inside `box`.

@@ -126,16 +126,14 @@ Result<TrustChainAudit> AuditTrustChain(const Store& store) {
     out.problem = AuditProblem{"", seq, std::move(message), AuditChain::kTrust};
     return out;
   };
-  std::map<std::string, TrustEvent> names;            // name -> its add event
-  std::map<std::string, std::string> name_records;    // name -> expected record bytes
-  std::map<std::string, std::string> revoke_records;  // raw key id -> expected record bytes
-  std::map<std::string, std::string> root_record;     // "" -> the newest root event's bytes
+  std::map<std::string, TrustEvent> names;  // name -> its add event
+  TrustDerivedRecords derived;
   auto rules = [&](const TrustEvent& e, const TrustEvent*,
                    std::string_view bytes) -> Result<std::optional<std::string>> {
     if (auto broken = BrokenTrustRule(e, names, out)) return broken;
+    derived.Add(e, bytes);
     if (e.action == TrustAction::kRoot) {
       out.roots.push_back(Root{*e.root, e.seq, e.time_micros});
-      root_record[""] = std::string(bytes);
       return std::optional<std::string>();
     }
     KeyHistory& h = out.keys[e.key_id];
@@ -144,11 +142,9 @@ Result<TrustChainAudit> AuditTrustChain(const Store& store) {
       if (h.added_seq == 0) h.added_seq = e.seq;
       h.names.push_back(e.name);
       names.emplace(e.name, e);
-      name_records.emplace(e.name, std::string(bytes));
     } else {
       h.revoked_seq = e.seq;
       h.compromised_since = e.compromised_since;
-      revoke_records.emplace(std::string(e.key_id.digest().Raw()), std::string(bytes));
     }
     return std::optional<std::string>();
   };
@@ -158,15 +154,15 @@ Result<TrustChainAudit> AuditTrustChain(const Store& store) {
   out.head_seq = replay.head_seq;
   if (replay.broken) return problem(replay.broken->seq, replay.broken->message);
   CAIRN_ASSIGN_OR_RETURN(auto bad_name,
-                         CheckDerivedRecords(db, Table::kTrust, kTrustNamePrefix, name_records,
+                         CheckDerivedRecords(db, Table::kTrust, kTrustNamePrefix, derived.names,
                                              "trust name", "trust event"));
   if (bad_name) return problem(0, bad_name->message);
-  CAIRN_ASSIGN_OR_RETURN(auto bad_revoked,
-                         CheckDerivedRecords(db, Table::kTrust, kTrustRevokedPrefix, revoke_records,
-                                             "revocation", "trust event"));
+  CAIRN_ASSIGN_OR_RETURN(
+      auto bad_revoked, CheckDerivedRecords(db, Table::kTrust, kTrustRevokedPrefix, derived.revoked,
+                                            "revocation", "trust event"));
   if (bad_revoked) return problem(0, bad_revoked->message);
   CAIRN_ASSIGN_OR_RETURN(auto bad_root,
-                         CheckDerivedRecords(db, Table::kTrust, kTrustRootKey, root_record,
+                         CheckDerivedRecords(db, Table::kTrust, kTrustRootKey, derived.root,
                                              "root record", "trust event"));
   if (bad_root) return problem(0, bad_root->message);
   return out;
@@ -460,14 +456,7 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
       flag(e.seq, std::move(*time_rule));
     }
     for (auto& [seq, message] : hook_trail.Add(e)) flag(seq, std::move(message));
-    LiveHistory& to = live[std::string(e.to.digest().Raw())];
-    if (!to.was_live) {
-      to.was_live = true;
-      to.first_seq = e.seq;
-    }
-    if (e.action == EventAction::kRollback && e.from) {
-      live[std::string(e.from->digest().Raw())].rolled_back_seq = e.seq;
-    }
+    NoteLiveHistory(&live, e);
     CAIRN_ASSIGN_OR_RETURN(
         bool indexed,
         db.Contains(Table::kEventTime, EventTimeKey(db.schema(), name, e.time_micros, e.seq)));

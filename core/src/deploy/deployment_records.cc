@@ -13,6 +13,17 @@ std::string EncodeLiveHistory(const LiveHistory& h) {
   return out;
 }
 
+void NoteLiveHistory(std::map<std::string, LiveHistory>* live, const Event& e) {
+  LiveHistory& to = (*live)[std::string(e.to.digest().Raw())];
+  if (!to.was_live) {
+    to.was_live = true;
+    to.first_seq = e.seq;
+  }
+  if (e.action == EventAction::kRollback && e.from) {
+    (*live)[std::string(e.from->digest().Raw())].rolled_back_seq = e.seq;
+  }
+}
+
 LiveHistory DecodeLiveHistory(std::string_view value) {
   LiveHistory h;
   if (value.size() != 16) return h;

@@ -3,6 +3,7 @@
 // seq, le64 rolled-back seq.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,10 @@ namespace cairn {
 
 std::string EncodeLiveHistory(const LiveHistory& h);
 LiveHistory DecodeLiveHistory(std::string_view value);
+// The live-history records events 1..seq imply (raw snapshot id -> history), given them in
+// order: the first event that made each snapshot live, and the last rollback away from it.
+// `audit verify` checks the stored records against it; `recover` writes them.
+void NoteLiveHistory(std::map<std::string, LiveHistory>* live, const Event& e);
 // Parses a stored event (canonical JSON); kCorruption naming where it came from.
 Result<Event> DecodeEvent(std::string_view bytes, std::string_view what);
 

@@ -379,6 +379,14 @@ Json ChecksJson(const std::vector<PolicyCheck>& checks) {
 
 // ---- events and records ----
 
+void PolicyDerivedRecords::Add(const PolicyEvent& e, bool cleared, std::string_view bytes) {
+  if (cleared) {
+    records.erase(e.deployment);
+  } else {
+    records[e.deployment] = std::string(bytes);
+  }
+}
+
 Result<PolicyEvent> DecodePolicyEvent(std::string_view bytes, std::string_view what) {
   CAIRN_ASSIGN_OR_RETURN(Json json, ParseCanonicalJson(bytes, what));
   auto event = PolicyEvent::FromJson(json);
@@ -646,9 +654,9 @@ Result<PolicyChainAudit> AuditPolicyChain(const Store& store, const std::vector<
     out.problem = AuditProblem{std::move(deployment), seq, std::move(message), AuditChain::kPolicy};
     return out;
   };
-  std::map<std::string, std::string> records;  // deployment -> expected record bytes
-  std::map<std::string, Json> current;         // deployment -> its policy, as JSON
-  std::string last_deployment;                 // of the event read last: a problem names it
+  PolicyDerivedRecords derived;
+  std::map<std::string, Json> current;  // deployment -> its policy, as JSON
+  std::string last_deployment;          // of the event read last: a problem names it
   auto decode = [&](std::string_view bytes, std::string_view what) -> Result<PolicyEvent> {
     last_deployment.clear();
     auto e = DecodePolicyEvent(bytes, what);
@@ -669,12 +677,11 @@ Result<PolicyChainAudit> AuditPolicyChain(const Store& store, const std::vector<
       return std::optional<std::string>("it sets the policy the deployment already had");
     }
     out.history[e.deployment].emplace_back(e.seq, *policy);
+    derived.Add(e, policy->empty(), bytes);
     if (policy->empty()) {
       current.erase(e.deployment);
-      records.erase(e.deployment);
     } else {
       current[e.deployment] = e.policy;
-      records[e.deployment] = std::string(bytes);
     }
     return std::optional<std::string>();
   };
@@ -685,7 +692,7 @@ Result<PolicyChainAudit> AuditPolicyChain(const Store& store, const std::vector<
                    replay.broken->message);
   }
   CAIRN_ASSIGN_OR_RETURN(auto bad, CheckDerivedRecords(db, Table::kPolicy, kPolicyRecordPrefix,
-                                                       records, "policy", "policy event"));
+                                                       derived.records, "policy", "policy event"));
   if (bad) return problem(0, bad->key, bad->message);
   return out;
 }

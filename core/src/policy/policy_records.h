@@ -8,6 +8,7 @@
 // chain by comparing bytes.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -18,5 +19,13 @@ namespace cairn {
 
 // Parses a stored policy event (canonical JSON); kCorruption naming where it came from.
 Result<PolicyEvent> DecodePolicyEvent(std::string_view bytes, std::string_view what);
+
+// The "policy/" records the chain implies (deployment -> the event that set its current
+// policy), given its events in order: `audit verify` checks the stored ones against them,
+// `recover` writes them. `cleared` says whether the event's policy is empty.
+struct PolicyDerivedRecords {
+  std::map<std::string, std::string> records;
+  void Add(const PolicyEvent& e, bool cleared, std::string_view bytes);
+};
 
 }  // namespace cairn

@@ -6,7 +6,9 @@
 #include <rocksdb/file_checksum.h>
 #include <rocksdb/file_system.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_reader.h>
 #include <rocksdb/table.h>
 #include <rocksdb/transaction_log.h>
 #include <rocksdb/write_batch.h>
@@ -823,12 +825,13 @@ Result<std::vector<DamagedFile>> Db::VerifyFiles() const {
 
 // A format-2 table shares its family with others: the cursor is bounded to the table's
 // prefix (iterate_lower/upper_bound), so RocksDB stops at its end instead of the caller.
-Cursor Db::NewCursor(Table table) const {
+Cursor Db::NewCursorWith(Table table, bool memory_only) const {
   auto* h = Handle(table);
   if (h == nullptr) return Cursor();
   std::string prefix(schema_->PrefixOf(table));
   rocksdb::ReadOptions ro;
   ro.total_order_seek = true;
+  if (memory_only) ro.read_tier = rocksdb::kMemtableTier;
   std::unique_ptr<Cursor::Bound> upper;
   if (!prefix.empty()) {
     // Prefixes are single bytes below 0xff, so prefix + 1 is the first key after the table.
@@ -840,6 +843,64 @@ Cursor Db::NewCursor(Table table) const {
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, h));
   return Cursor(std::move(it), std::move(prefix), std::move(upper));
+}
+
+Cursor Db::NewCursor(Table table) const { return NewCursorWith(table, /*memory_only=*/false); }
+
+Cursor Db::NewMemoryCursor(Table table) const { return NewCursorWith(table, /*memory_only=*/true); }
+
+Result<std::vector<TableFile>> Db::LiveTableFiles(std::vector<DamagedFile>* damaged) const {
+  std::vector<rocksdb::LiveFileMetaData> live;
+  db_->GetLiveFilesMetaData(&live);
+  std::vector<TableFile> files;
+  for (const auto& f : live) {
+    TableFile file{f.relative_filename, f.column_family_name};
+    rocksdb::Options o(BaseOptions(), OptionsFor(f.column_family_name));
+    rocksdb::SstFileReader reader(o);
+    rocksdb::Status s = reader.Open(path_ + "/" + file.name);
+    if (s.ok()) s = reader.VerifyChecksum();
+    if (!s.ok() && !s.IsCorruption()) return FromRocks(s, "check of table file " + file.name);
+    if (!s.ok()) damaged->push_back({file.name, s.ToString()});
+    files.push_back(std::move(file));
+  }
+  return files;
+}
+
+Status Db::ReadTableFile(const TableFile& file,
+                         const std::function<void(Table table, std::string_view key,
+                                                  std::string_view value)>& visit) const {
+  rocksdb::ColumnFamilyOptions cf = OptionsFor(file.family);
+  if (cf.enable_blob_files) {
+    return Status::Usage(fmt::format("table file {} of family {} holds blob references, not values",
+                                     file.name, file.family));
+  }
+  rocksdb::SstFileReader reader(rocksdb::Options(BaseOptions(), cf));
+  rocksdb::Status s = reader.Open(path_ + "/" + file.name);
+  if (!s.ok()) return FromRocks(s, "open of table file " + file.name + " on its own");
+  auto hand = [&](const rocksdb::Iterator& it) {
+    auto owner = schema_->TableOf(file.family, std::string_view(it.key().data(), it.key().size()));
+    if (owner)
+      visit(owner->first, owner->second, std::string_view(it.value().data(), it.value().size()));
+  };
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> forward(reader.NewIterator(ro));
+  std::string last_forward;
+  bool any = false;
+  for (forward->SeekToFirst(); forward->Valid(); forward->Next()) {
+    hand(*forward);
+    last_forward = forward->key().ToString();
+    any = true;
+  }
+  rocksdb::Status forward_status = forward->status();
+  if (forward_status.ok()) return Status::OK();
+  // The rest, from the end back to the damage (or to what the forward pass read).
+  std::unique_ptr<rocksdb::Iterator> backward(reader.NewIterator(ro));
+  for (backward->SeekToLast(); backward->Valid(); backward->Prev()) {
+    if (any && backward->key().ToString() <= last_forward) break;
+    hand(*backward);
+  }
+  return FromRocks(forward_status, "read of table file " + file.name + " on its own");
 }
 
 }  // namespace cairn

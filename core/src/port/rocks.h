@@ -108,6 +108,12 @@ struct DbOpenOptions {
   LogRecovery recovery = LogRecovery::kChecked;
 };
 
+// One live table file of a database (Db::LiveTableFiles), for `recover`'s salvage.
+struct TableFile {
+  std::string name;    // its name in the database directory, e.g. "000012.sst"
+  std::string family;  // the column family it belongs to
+};
+
 // One damaged file found by Db::VerifyFiles.
 struct DamagedFile {
   std::string file;     // its name in the database directory, e.g. "000012.sst"
@@ -154,6 +160,24 @@ class Db {
   // Status fails only when the check could not run.
   Result<std::vector<DamagedFile>> VerifyFiles() const;
 
+  // ---- salvage: reading past damage, for `recover` only ----
+  // Every live table file, each checked whole on its own (block checksums): `damaged`
+  // gets the files that are not intact, with RocksDB's message.
+  Result<std::vector<TableFile>> LiveTableFiles(std::vector<DamagedFile>* damaged) const;
+  // Reads one table file on its own, outside the merged view that stops at the first
+  // damaged block of any file: every record from its start up to its first damaged block,
+  // then from its end back down to the last damaged block, each handed to `visit` with its
+  // table and its key within the table (records no table owns are skipped). A record is a
+  // key's newest value *in this file*, which an other file may hide. OK when the whole file
+  // was read; kCorruption naming the file when some or all of it could not be. A file of a
+  // family with blob files (objects) is not read (kUsage): its values are blob references.
+  Status ReadTableFile(const TableFile& file,
+                       const std::function<void(Table table, std::string_view key,
+                                                std::string_view value)>& visit) const;
+  // A cursor over what the open replayed from the log and holds in memory only (no table
+  // file is read).
+  Cursor NewMemoryCursor(Table table) const;
+
   // The acknowledgement record as of the last acknowledged write (nullopt: none yet).
   const std::optional<AckRecord>& ack() const { return ack_; }
   // RocksDB's sequence number of the last write the database holds.
@@ -170,6 +194,7 @@ class Db {
                                               const DbOpenOptions& options,
                                               DbOpenOptions::LogRecovery mode);
   rocksdb::ColumnFamilyHandle* Handle(Table table) const;
+  Cursor NewCursorWith(Table table, bool memory_only) const;
   std::string FullKey(Table table, std::string_view key) const;
   Status CheckAgainstAck() const;
   Status CheckSpaceFor(uint64_t bytes) const;

@@ -13,6 +13,7 @@
 #include "cairn/store.h"
 #include "port/rocks.h"
 #include "store/ack_record.h"
+#include "store/salvage.h"
 #include "store/schema.h"
 #include "store/store_internal.h"
 #include "store/table_copy.h"
@@ -94,7 +95,14 @@ class Recovery {
                                  "them",
                                  report_.reached + 1, report_.acknowledged));
     }
-    CAIRN_RETURN_IF_ERROR(CopyInto(**intact));
+    // Damaged table or blob files: RocksDB's merged view would stop at the first damaged
+    // block of any file, so the records are salvaged file by file instead (store/salvage.h).
+    CAIRN_ASSIGN_OR_RETURN(auto damaged_files, (*intact)->VerifyFiles());
+    if (damaged_files.empty()) {
+      CAIRN_RETURN_IF_ERROR(CopyInto(**intact));
+    } else {
+      CAIRN_RETURN_IF_ERROR(SalvageInto(**intact, damaged_files));
+    }
     CAIRN_RETURN_IF_ERROR(CopyHooks());
     size_t before = report_.lost.size();
     ListReadableBeyondDamage(db_dir, **intact);
@@ -193,6 +201,24 @@ class Recovery {
     StoreOpenOptions ro;
     CAIRN_ASSIGN_OR_RETURN(auto check, Store::Open(report_.into, ro));
     return VerifyTables(StoreInternal::db(*check), written, "the recovered copy");
+  }
+
+  // A bulk load of what Salvage finds, made durable by Close. The copy is proven by the
+  // checks that follow (fsck, audit verify), not against the damaged store's tables.
+  Status SalvageInto(const Db& from, const std::vector<DamagedFile>& damaged) {
+    CAIRN_ASSIGN_OR_RETURN(auto created, Store::Init(report_.into));
+    CAIRN_RETURN_IF_ERROR(created->Close());
+    StoreOpenOptions o;
+    o.read_only = false;
+    o.sync_each_write = false;
+    CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(report_.into, o));
+    uint64_t records = 0;
+    CAIRN_RETURN_IF_ERROR(Salvage(
+        from, damaged, *store,
+        [this](std::string what, std::string detail) { Lost(std::move(what), std::move(detail)); },
+        &records));
+    report_.records += records;
+    return store->Close();
   }
 
   // The store's hooks (its gates) travel with it: every file under hooks/, with its mode,

@@ -60,6 +60,18 @@ Schema::Schema(int version, const char* db_dir) : version_(version), db_dir_(db_
   }
 }
 
+std::optional<std::pair<Table, std::string_view>> Schema::TableOf(std::string_view family,
+                                                                  std::string_view full_key) const {
+  for (size_t t = 0; t < static_cast<size_t>(Table::kCount); ++t) {
+    if (families_[family_of_[t]] != family) continue;
+    const std::string& prefix = prefix_of_[t];
+    if (full_key.starts_with(prefix)) {
+      return std::make_pair(static_cast<Table>(t), full_key.substr(prefix.size()));
+    }
+  }
+  return std::nullopt;
+}
+
 const Schema& Schema::Format1() {
   static const Schema schema(1, "db");
   return schema;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cairn {
@@ -56,6 +57,11 @@ class Schema {
   size_t FamilyOf(Table table) const { return family_of_[static_cast<size_t>(table)]; }
   // Bytes before every key of `table` in its family ("" when the family holds it alone).
   std::string_view PrefixOf(Table table) const { return prefix_of_[static_cast<size_t>(table)]; }
+  // The table that owns `full_key` of the family named `family` (a key as RocksDB stores it,
+  // prefix included), and the key within that table; nullopt when no table of this format
+  // owns it.
+  std::optional<std::pair<Table, std::string_view>> TableOf(std::string_view family,
+                                                            std::string_view full_key) const;
 
   // The time part of an event_time key. Format 2: big-endian offset binary (the time with
   // its sign bit flipped), so keys sort in time order for every int64 time, including

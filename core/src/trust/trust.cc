@@ -78,6 +78,20 @@ const char* ReadChangeSignatures(const Json& json, std::vector<ChangeSignature>*
   return nullptr;
 }
 
+void TrustDerivedRecords::Add(const TrustEvent& e, std::string_view bytes) {
+  switch (e.action) {
+    case TrustAction::kRoot:
+      root[""] = std::string(bytes);
+      break;
+    case TrustAction::kAdd:
+      names.emplace(e.name, std::string(bytes));
+      break;
+    case TrustAction::kRevoke:
+      revoked.emplace(std::string(e.key_id.digest().Raw()), std::string(bytes));
+      break;
+  }
+}
+
 Result<TrustEvent> DecodeTrustEvent(std::string_view bytes, std::string_view what) {
   CAIRN_ASSIGN_OR_RETURN(Json json, ParseCanonicalJson(bytes, what));
   auto event = TrustEvent::FromJson(json);

@@ -23,6 +23,15 @@ namespace cairn {
 // Parses a stored trust event (canonical JSON); kCorruption naming where it came from.
 Result<TrustEvent> DecodeTrustEvent(std::string_view bytes, std::string_view what);
 
+// The records derived from the trust chain (key after its prefix -> bytes), given its
+// events in order: `audit verify` checks the stored ones against them, `recover` writes them.
+struct TrustDerivedRecords {
+  std::map<std::string, std::string> names;    // name -> the add event
+  std::map<std::string, std::string> revoked;  // raw key id -> the revoke event
+  std::map<std::string, std::string> root;     // "" -> the newest root event
+  void Add(const TrustEvent& e, std::string_view bytes);
+};
+
 // What the trust chain says about one key, by trust event seq.
 struct KeyHistory {
   PublicKey public_key;

@@ -42,6 +42,22 @@ TEST(Schema, Format2HasThreeFamiliesAndOneBytePrefixes) {
   }
 }
 
+// The inverse of family + prefix, which recover's salvage needs to read a table file alone.
+TEST(Schema, EveryStoredKeyMapsBackToItsTable) {
+  for (const Schema* s : {&Schema::Format1(), &Schema::Format2()}) {
+    for (size_t t = 0; t < static_cast<size_t>(Table::kCount); ++t) {
+      auto table = static_cast<Table>(t);
+      std::string full = std::string(s->PrefixOf(table)) + "key";
+      auto owner = s->TableOf(s->families()[s->FamilyOf(table)], full);
+      ASSERT_TRUE(owner) << TableName(table);
+      EXPECT_EQ(owner->first, table);
+      EXPECT_EQ(owner->second, "key");
+    }
+  }
+  EXPECT_FALSE(Schema::Format2().TableOf("default", std::string(1, '\xfe') + "x"));
+  EXPECT_FALSE(Schema::Format2().TableOf("no-such-family", "Mx"));
+}
+
 TEST(Schema, Format1HasOneFamilyPerTableWithoutPrefixes) {
   const Schema& s = Schema::Format1();
   EXPECT_EQ(s.families().size(), static_cast<size_t>(Table::kCount));
