@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages cairn needs to build and test, if any is missing.
+# `--fuzz`: the packages scripts/fuzz.sh needs (clang and its libFuzzer and sanitizer runtimes).
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config git
@@ -7,6 +8,9 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
   libgtest-dev libbenchmark-dev faketime
 )
+if [ "${1:-}" = "--fuzz" ]; then
+  packages=(clang libclang-rt-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -77,7 +77,9 @@ Result<int64_t> ParseDuration(std::string_view text, std::string_view what) {
         return bad("units are s, m, h and d, e.g. 24h");
     }
     ++i;
-    total += n * unit * kSecond;  // n < 10^10, unit <= 86400: no overflow before the check
+    // Checked before multiplying: 10 digits of days would overflow int64 microseconds.
+    if (n > kMaxDuration / (unit * kSecond)) return bad("at most 3650d");
+    total += n * unit * kSecond;  // both terms <= kMaxDuration: the sum cannot overflow
     if (total > kMaxDuration) return bad("at most 3650d");
   }
   if (total < kSecond) return bad("at least 1s");

@@ -185,7 +185,11 @@ Result<std::string> UnifiedTextDiff(std::string_view before, std::string_view af
                                     const std::string& path, int context_lines) {
   if (before == after) return std::string();
   CAIRN_ASSIGN_OR_RETURN(const Libgit2* lib, LoadLibgit2());
-  git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+  // What GIT_DIFF_OPTIONS_INIT sets, field by field (its partial initializer list leaves the
+  // other fields to zero, which clang's -Wmissing-field-initializers refuses).
+  git_diff_options opts{};
+  opts.version = GIT_DIFF_OPTIONS_VERSION;
+  opts.ignore_submodules = GIT_SUBMODULE_IGNORE_UNSPECIFIED;
   opts.context_lines = static_cast<uint32_t>(context_lines);
   opts.flags = GIT_DIFF_FORCE_TEXT;
   DiffCollector c;

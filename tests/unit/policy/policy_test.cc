@@ -116,7 +116,9 @@ TEST_F(PolicyTest, RuleNamesAndDurations) {
   EXPECT_EQ(*ParseDuration("1s", "--soak"), 1000000);
   EXPECT_EQ(*ParseDuration("3650d", "--soak"), 3650 * 24 * kHour);
   for (const char* bad :
-       {"", "24", "h", "24x", "-1h", "0s", "1.5h", "3651d", "99999999999d", "24 h"}) {
+       {"", "24", "h", "24x", "-1h", "0s", "1.5h", "3651d", "99999999999d", "24 h",
+        // 10 digits of days overflowed int64 microseconds (found by fuzz/text_values).
+        "4444444442d", "9999999999d", "1d9999999999s"}) {
     auto d = ParseDuration(bad, "--soak");
     EXPECT_EQ(d.status().code(), Code::kUsage) << bad;
     if (!d.ok()) {
