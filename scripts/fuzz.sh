@@ -1,31 +1,22 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets under fuzz/ (clang, ASan + UBSan, in build-fuzz/) and runs
+# Builds the libFuzzer targets under fuzz/ (clang, ASan + UBSan, in build-asan/) and runs
 # each for SECONDS (default 60) from its seeds: fixtures/, fuzz/seeds/, the conformance data
 # beside the repository when it is there, and fuzz/regressions/<target>/. A crash stops the
-# run with the input saved in build-fuzz/crashes/<target>/ and exit 1: copy that file into
+# run with the input saved in build-asan/crashes/<target>/ and exit 1: copy that file into
 # fuzz/regressions/<target>/ and fix the bug (every test run then replays it).
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 shift || true
-bash "$root/scripts/deps.sh"
-bash "$root/scripts/deps.sh" --fuzz
-build="$root/build-fuzz"
-CXX=clang++ CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCAIRN_WERROR=ON -DCAIRN_FUZZ=ON -DCAIRN_BUILD_TESTS=OFF -DCAIRN_BUILD_BENCH=OFF \
-  -DCAIRN_STATIC_ROCKSDB=OFF >/dev/null
+build="$root/build-asan"
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for f in "$root"/fuzz/*_fuzzer.cc; do
-    n=$(basename "$f" _fuzzer.cc)
-    targets+=("$n")
+    targets+=("$(basename "$f" _fuzzer.cc)")
   done
 fi
-if ! cmake --build "$build" -j "$(nproc)" --target "${targets[@]/%/_fuzzer}" >"$build/build.log" 2>&1; then
-  tail -40 "$build/build.log"
-  exit 1
-fi
+bash "$root/scripts/asan-build.sh" "${targets[@]/%/_fuzzer}"
 
 # A target's seeds, as fuzz/CMakeLists.txt lists them (FUZZ_SEEDS_<target>).
 seeds_of() {

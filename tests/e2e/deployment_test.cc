@@ -136,7 +136,10 @@ TEST_F(DeployE2E, SigkillAtTwoHundredMomentsLeavesPointerEqualToLastEvent) {
   int finished = 0;
   for (int round = 0; round < 200; ++round) {
     RunOptions o;
+    // Every fifth move gets five seconds, so a slow machine (or a sanitized build) cannot
+    // make every round a kill: the test asserts both sides.
     o.kill_after_ms = static_cast<int>(rng() % 40);
+    if (round % 5 == 4) o.kill_after_ms = 5000;
     RunResult r;
     if (rng() % 3 == 0) {
       r = Cairn({"rollback", "prod", "--reason", "r" + std::to_string(round)}, o);

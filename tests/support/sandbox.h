@@ -59,6 +59,14 @@ RunResult Cairn(const Sandbox& box, std::vector<std::string> args, const RunOpti
 // Runs any program.
 RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& options = {});
 
+// True in a sanitized build (CAIRN_SANITIZE): peak-memory bounds do not hold there (ASan's
+// shadow memory and quarantine), so tests skip those assertions and say so.
+#ifdef CAIRN_SANITIZED
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 // SHA-256 of a file's bytes, as "sha256:<hex>".
 std::string FileDigest(const std::string& path);
 // Damages the file at `path` in place: the byte at `offset` is XORed with 0x5a. A file that
