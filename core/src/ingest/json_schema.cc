@@ -15,22 +15,22 @@ enum class Draft { k2020_12, k07 };
 
 // What a keyword's value must be.
 enum class KeywordValue {
-  kSchema,             // one schema (an object or a boolean)
-  kSchemaMap,          // an object whose values are schemas
-  kSchemaArray,        // a non-empty array of schemas
-  kItems07,            // draft-07 "items": a schema or an array of schemas
-  kDependencies07,     // draft-07 "dependencies": schemas or arrays of property names
+  kSchema,          // one schema (an object or a boolean)
+  kSchemaMap,       // an object whose values are schemas
+  kSchemaArray,     // a non-empty array of schemas
+  kItems07,         // draft-07 "items": a schema or an array of schemas
+  kDependencies07,  // draft-07 "dependencies": schemas or arrays of property names
   kNonNegativeInteger,
   kNumber,
   kPositiveNumber,
   kString,
   kBoolean,
-  kType,               // a type name or a non-empty array of distinct type names
-  kNonEmptyArray,      // "enum"
-  kArray,              // "examples"
-  kNameList,           // "required": distinct strings
-  kNameListMap,        // "dependentRequired": an object of name lists
-  kRef,                // "$ref": a local reference
+  kType,           // a type name or a non-empty array of distinct type names
+  kNonEmptyArray,  // "enum"
+  kArray,          // "examples"
+  kNameList,       // "required": distinct strings
+  kNameListMap,    // "dependentRequired": an object of name lists
+  kRef,            // "$ref": a local reference
 };
 
 struct KeywordSpec {
@@ -113,13 +113,33 @@ const std::set<std::string, std::less<>> kSchemaTypeNames = {
 
 // OpenAI strict mode (structured outputs, "Supported schemas", as documented in 2026-12):
 // the keywords it accepts; every other JSON Schema keyword is refused.
-const std::set<std::string, std::less<>> kStrictKeywords = {
-    "type",        "properties", "required", "additionalProperties", "items",
-    "enum",        "const",      "anyOf",    "$ref",                 "$defs",
-    "definitions", "description", "title",   "$comment",             "default",
-    "examples",    "$schema",    "$id",      "pattern",              "format",
-    "multipleOf",  "maximum",    "exclusiveMaximum", "minimum",       "exclusiveMinimum",
-    "minItems",    "maxItems"};
+const std::set<std::string, std::less<>> kStrictKeywords = {"type",
+                                                            "properties",
+                                                            "required",
+                                                            "additionalProperties",
+                                                            "items",
+                                                            "enum",
+                                                            "const",
+                                                            "anyOf",
+                                                            "$ref",
+                                                            "$defs",
+                                                            "definitions",
+                                                            "description",
+                                                            "title",
+                                                            "$comment",
+                                                            "default",
+                                                            "examples",
+                                                            "$schema",
+                                                            "$id",
+                                                            "pattern",
+                                                            "format",
+                                                            "multipleOf",
+                                                            "maximum",
+                                                            "exclusiveMaximum",
+                                                            "minimum",
+                                                            "exclusiveMinimum",
+                                                            "minItems",
+                                                            "maxItems"};
 const std::set<std::string, std::less<>> kStrictFormats = {
     "date-time", "time", "date", "duration", "email", "hostname", "ipv4", "ipv6", "uuid"};
 constexpr int kStrictMaxObjectDepth = 10;
@@ -286,8 +306,8 @@ class SchemaWalk {
     }
     if (strict_ && properties_ > kStrictMaxProperties) {
       c_.Fail(root_pointer_,
-              fmt::format("{} object properties in all: strict mode allows at most {}",
-                          properties_, kStrictMaxProperties),
+              fmt::format("{} object properties in all: strict mode allows at most {}", properties_,
+                          kStrictMaxProperties),
               "strict-mode");
     }
     if (strict_ && enum_values_ > kStrictMaxEnumValues) {
@@ -313,8 +333,8 @@ class SchemaWalk {
     const Json& s = *n.schema;
     if (s.is_boolean()) return;  // true and false are schemas
     if (!s.is_object()) {
-      c_.Fail(n.pointer, fmt::format("a schema must be an object or a boolean, found {}",
-                                     s.type_name()),
+      c_.Fail(n.pointer,
+              fmt::format("a schema must be an object or a boolean, found {}", s.type_name()),
               "schema-keyword");
       return;
     }
@@ -341,10 +361,10 @@ class SchemaWalk {
         if (spec.name == "properties") properties_ += v.size();
         for (const auto& [name, sub] : v.items()) {
           if (!IsSchema(sub)) {
-            c_.Fail(PointerJoin(p, name),
-                    fmt::format("a schema must be an object or a boolean, found {}",
-                                sub.type_name()),
-                    "schema-keyword");
+            c_.Fail(
+                PointerJoin(p, name),
+                fmt::format("a schema must be an object or a boolean, found {}", sub.type_name()),
+                "schema-keyword");
             continue;
           }
           Push(sub, PointerJoin(p, name), depth);
@@ -357,10 +377,10 @@ class SchemaWalk {
         for (size_t i = 0; i < v.size(); ++i) {
           std::string ip = PointerJoin(p, std::to_string(i));
           if (!IsSchema(v[i])) {
-            c_.Fail(ip,
-                    fmt::format("a schema must be an object or a boolean, found {}",
-                                v[i].type_name()),
-                    "schema-keyword");
+            c_.Fail(
+                ip,
+                fmt::format("a schema must be an object or a boolean, found {}", v[i].type_name()),
+                "schema-keyword");
             continue;
           }
           Push(v[i], ip, depth);
@@ -369,8 +389,10 @@ class SchemaWalk {
       case KeywordValue::kItems07:
         if (v.is_array()) {
           for (size_t i = 0; i < v.size(); ++i) {
-            if (IsSchema(v[i])) Push(v[i], PointerJoin(p, std::to_string(i)), depth);
-            else Mistyped(spec.name, PointerJoin(p, std::to_string(i)), "a schema", v[i]);
+            if (IsSchema(v[i]))
+              Push(v[i], PointerJoin(p, std::to_string(i)), depth);
+            else
+              Mistyped(spec.name, PointerJoin(p, std::to_string(i)), "a schema", v[i]);
           }
           return;
         }
@@ -565,14 +587,13 @@ class SchemaWalk {
                 fmt::format("strict mode does not support \"{}\"", key), "strict-mode");
       }
     }
-    if (!s.contains("type") && !s.contains("anyOf") && !s.contains("$ref") &&
-        !s.contains("enum") && !s.contains("const") &&
-        n.pointer != root_pointer_) {
+    if (!s.contains("type") && !s.contains("anyOf") && !s.contains("$ref") && !s.contains("enum") &&
+        !s.contains("const") && n.pointer != root_pointer_) {
       c_.Fail(n.pointer, "strict mode: every schema needs a \"type\" (or anyOf, $ref, enum, const)",
               "strict-mode");
     }
-    if (auto f = s.find("format"); f != s.end() && f->is_string() &&
-                                   !kStrictFormats.contains(f->get<std::string>())) {
+    if (auto f = s.find("format");
+        f != s.end() && f->is_string() && !kStrictFormats.contains(f->get<std::string>())) {
       c_.Fail(PointerJoin(n.pointer, "format"),
               fmt::format("strict mode supports the formats date-time, time, date, duration, "
                           "email, hostname, ipv4, ipv6 and uuid, not \"{}\"",
@@ -623,8 +644,7 @@ class SchemaWalk {
 
 }  // namespace
 
-void CheckJsonSchema(const Json& schema, const std::string& pointer, bool strict,
-                     JsonChecker& c) {
+void CheckJsonSchema(const Json& schema, const std::string& pointer, bool strict, JsonChecker& c) {
   SchemaWalk(schema, pointer, strict, c).Run();
 }
 

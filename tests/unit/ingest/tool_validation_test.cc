@@ -75,12 +75,12 @@ TEST(ToolDialects, OpenAiChatNeedsTypeFunctionAndKeepsItsFieldsInsideFunction) {
   EXPECT_EQ(CheckTool(R"({"function": {"name": "now"}})").Rules(), "tool-schema@/");
   EXPECT_EQ(CheckTool(R"({"type": "tool", "function": {"name": "now"}})").Rules(),
             "tool-schema@/type");
-  EXPECT_EQ(CheckTool(R"({"type": "function", "name": "now", "function": {"name": "now"}})")
-                .Rules(),
-            "tool-dialect@/name");
-  EXPECT_EQ(CheckTool(R"({"type": "function", "function": {"name": "now", "input_schema": {}}})")
-                .Rules(),
-            "tool-dialect@/function/input_schema");
+  EXPECT_EQ(
+      CheckTool(R"({"type": "function", "name": "now", "function": {"name": "now"}})").Rules(),
+      "tool-dialect@/name");
+  EXPECT_EQ(
+      CheckTool(R"({"type": "function", "function": {"name": "now", "input_schema": {}}})").Rules(),
+      "tool-dialect@/function/input_schema");
 }
 
 TEST(ToolDialects, OpenAiResponsesFlatFunctionWithStrictIsAccepted) {
@@ -170,14 +170,12 @@ TEST(ToolDialects, BfclResponseObjectIsAcceptedUncheckedAndANonObjectRefused) {
       "items": [{"type": "float"}, {"type": "string"}]}}}, "parameters": )") +
                      kOrderSchema + "}");
   EXPECT_TRUE(r.problems.empty()) << r.Rules();
-  EXPECT_EQ(CheckTool(R"({"name": "t", "response": "a float"})").Rules(),
-            "tool-schema@/response");
+  EXPECT_EQ(CheckTool(R"({"name": "t", "response": "a float"})").Rules(), "tool-schema@/response");
 }
 
 TEST(ToolDialects, OtherUnknownTopLevelFieldsStayRefused) {
   EXPECT_EQ(CheckTool(R"({"name": "t", "returns": {}})").Rules(), "tool-schema@/returns");
-  EXPECT_EQ(CheckTool(R"({"type": "function", "name": "t", "parameters": null, "x": 1})")
-                .Rules(),
+  EXPECT_EQ(CheckTool(R"({"type": "function", "name": "t", "parameters": null, "x": 1})").Rules(),
             "tool-schema@/x");
 }
 
@@ -208,24 +206,23 @@ TEST(ToolSchemas, EverySubschemaKeywordIsWalked) {
     EXPECT_EQ(p.rule, "schema-type") << p.ToString();
     where.insert(p.location);
   }
-  std::set<std::string> expected = {
-      "/parameters/$defs/a/type",
-      "/parameters/definitions/b/type",
-      "/parameters/properties/p/prefixItems/0/type",
-      "/parameters/properties/p/contains/type",
-      "/parameters/properties/p/items/type",
-      "/parameters/patternProperties/^x/type",
-      "/parameters/additionalProperties/type",
-      "/parameters/propertyNames/type",
-      "/parameters/dependentSchemas/p/type",
-      "/parameters/allOf/0/type",
-      "/parameters/anyOf/0/type",
-      "/parameters/oneOf/0/type",
-      "/parameters/not/type",
-      "/parameters/if/type",
-      "/parameters/then/type",
-      "/parameters/else/type",
-      "/parameters/unevaluatedProperties/type"};
+  std::set<std::string> expected = {"/parameters/$defs/a/type",
+                                    "/parameters/definitions/b/type",
+                                    "/parameters/properties/p/prefixItems/0/type",
+                                    "/parameters/properties/p/contains/type",
+                                    "/parameters/properties/p/items/type",
+                                    "/parameters/patternProperties/^x/type",
+                                    "/parameters/additionalProperties/type",
+                                    "/parameters/propertyNames/type",
+                                    "/parameters/dependentSchemas/p/type",
+                                    "/parameters/allOf/0/type",
+                                    "/parameters/anyOf/0/type",
+                                    "/parameters/oneOf/0/type",
+                                    "/parameters/not/type",
+                                    "/parameters/if/type",
+                                    "/parameters/then/type",
+                                    "/parameters/else/type",
+                                    "/parameters/unevaluatedProperties/type"};
   EXPECT_EQ(where, expected);
 }
 
