@@ -64,9 +64,10 @@ void ExpectReasonsFound(const std::string& file, const std::string& reason,
             << file << ": expected tool-schema at /name";
       } else if (cause.starts_with("type-")) {
         std::string quoted = "\"" + cause.substr(5) + "\" is not a JSON Schema type";
-        EXPECT_TRUE(HasProblem(problems, "schema-type", [&](const Problem& p) {
-          return p.message.find(quoted) != std::string::npos;
-        })) << file << ": expected schema-type for " << quoted;
+        EXPECT_TRUE(HasProblem(
+            problems, "schema-type",
+            [&](const Problem& p) { return p.message.find(quoted) != std::string::npos; }))
+            << file << ": expected schema-type for " << quoted;
       }
     }
   }
