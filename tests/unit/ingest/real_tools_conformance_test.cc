@@ -10,8 +10,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "ingest/validators.h"
 #include "support/sandbox.h"
+#include "support/validate_file.h"
 
 namespace cairn {
 namespace {
@@ -84,7 +84,6 @@ TEST(RealToolsConformance, EveryAcceptFileIsAcceptedAndEveryRefuseFileRefusedFor
   std::string line;
   std::getline(tsv, line);
   ASSERT_TRUE(line.starts_with("file\texpected\t")) << line;
-  const KindValidator* validator = ValidatorFor(ComponentKind::kTool, "tools/x.json", false);
   int accepted = 0, refused = 0;
   while (std::getline(tsv, line)) {
     if (line.empty()) continue;
@@ -92,8 +91,9 @@ TEST(RealToolsConformance, EveryAcceptFileIsAcceptedAndEveryRefuseFileRefusedFor
     ASSERT_GE(cols.size(), 5u) << line;
     const std::string& file = cols[0];
     std::string tool_path = "tools/" + fs::path(file).filename().string();
-    std::vector<Problem> problems;
-    validator->Validate(tool_path, ReadConformanceFile(dir + "/" + file), &problems);
+    std::vector<Problem> problems = testing::ValidateFile(ComponentKind::kTool, tool_path,
+                                                          ReadConformanceFile(dir + "/" + file))
+                                        .problems;
     if (cols[1] == "accept") {
       EXPECT_TRUE(problems.empty()) << file << " must be accepted: " << problems[0].ToString();
       ++accepted;

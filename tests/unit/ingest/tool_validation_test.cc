@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <set>
 
-#include "ingest/validators.h"
+#include "support/validate_file.h"
 
 namespace cairn {
 namespace {
@@ -30,10 +30,8 @@ struct ToolResult {
 };
 
 ToolResult CheckTool(const std::string& text) {
-  ToolResult r;
-  const KindValidator* v = ValidatorFor(ComponentKind::kTool, "tools/t.json", false);
-  r.facts = v->Validate("tools/t.json", text, &r.problems).facts;
-  return r;
+  auto v = testing::ValidateFile(ComponentKind::kTool, "tools/t.json", text);
+  return ToolResult{std::move(v.problems), std::move(v.facts)};
 }
 
 // A tool whose parameters are `schema`, in cairn's own form.

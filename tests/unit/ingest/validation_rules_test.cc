@@ -21,7 +21,7 @@ constexpr const char* kRules[] = {
     "number-range", "template",           "snapshot-json",  "model-ref",       "floating-model",
     "tool-schema",  "knowledge-manifest", "escaping-path",  "digest-mismatch", "unlisted-document",
     "tool-dialect", "schema-draft",       "schema-type",    "schema-keyword",  "schema-enum",
-    "schema-ref",   "strict-mode",
+    "schema-ref",   "strict-mode",        "model-limits",
 };
 
 class ValidationRule : public ::testing::TestWithParam<const char*> {};
