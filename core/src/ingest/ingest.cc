@@ -393,7 +393,11 @@ class Ingest {
                                  : *ValidatorFor(f.kind, f.path, !f.knowledge_base.empty());
     Validated out = v.Validate(f.path, bytes, &st->problems);
     st->facts = std::move(out.facts);
-    st->tree = std::move(out.tree);
+    // Only snapshot.json and knowledge manifests are read again (the app; the documents'
+    // digests): every other tree is freed now, so memory does not add up over the files.
+    bool read_again =
+        f.is_snapshot_json || (f.kind == ComponentKind::kKnowledge && f.knowledge_base.empty());
+    if (read_again) st->tree = std::move(out.tree);
   }
 
   // A repository from the pool, given back when the lease ends.

@@ -98,9 +98,9 @@ TEST(ModelPins, OtherProvidersPinWithARevisionThatIsNotAMovingName) {
   ExpectPinned(R"({"provider": "acme", "model": "m", "revision": "r42"})");
   ExpectFloating(R"({"provider": "acme", "model": "m"})", "/");
   for (const char* word : {"latest", "stable", "main", "default"}) {
-    ExpectFloating(std::string(R"({"provider": "acme", "model": "m", "revision": ")") + word +
-                       "\"}",
-                   "/revision");
+    ExpectFloating(
+        std::string(R"({"provider": "acme", "model": "m", "revision": ")") + word + "\"}",
+        "/revision");
   }
 }
 
