@@ -112,7 +112,10 @@ class FdCloser {
 struct FileState {
   Digest digest;
   Json facts = Json::object();
-  std::optional<Json> tree;
+  std::optional<Json> tree;  // snapshot.json only: read again for the app and labels
+  // A valid knowledge manifest's documents (path -> digest), for the cross-check with the
+  // document files; kept instead of its whole tree.
+  std::map<std::string, std::string> listed_documents;
   std::vector<Problem> problems;
   StatFingerprint fingerprint;
   bool from_cache = false;
@@ -393,11 +396,15 @@ class Ingest {
                                  : *ValidatorFor(f.kind, f.path, !f.knowledge_base.empty());
     Validated out = v.Validate(f.path, bytes, &st->problems);
     st->facts = std::move(out.facts);
-    // Only snapshot.json and knowledge manifests are read again (the app; the documents'
-    // digests): every other tree is freed now, so memory does not add up over the files.
-    bool read_again =
-        f.is_snapshot_json || (f.kind == ComponentKind::kKnowledge && f.knowledge_base.empty());
-    if (read_again) st->tree = std::move(out.tree);
+    // Trees are freed here, so memory does not add up over the files: only snapshot.json's
+    // is kept, and what a knowledge manifest lists.
+    if (f.is_snapshot_json) st->tree = std::move(out.tree);
+    bool manifest = f.kind == ComponentKind::kKnowledge && f.knowledge_base.empty();
+    if (manifest && out.tree && !st->facts.empty()) {
+      for (const auto& d : (*out.tree)["documents"]) {
+        st->listed_documents[d["path"].get<std::string>()] = d["digest"].get<std::string>();
+      }
+    }
   }
 
   // A repository from the pool, given back when the lease ends.
@@ -547,14 +554,11 @@ class Ingest {
       if (f.kind != ComponentKind::kKnowledge || !f.knowledge_base.empty()) continue;
       std::string name = f.path.substr(10, f.path.size() - 10 - 5);  // knowledge/<name>.json
       const FileState& st = states_[i];
-      if (!st.tree || st.facts.empty()) {
+      if (st.facts.empty()) {
         broken.insert(name);
         continue;
       }
-      auto& docs = listed[name];
-      for (const auto& d : (*st.tree)["documents"]) {
-        docs[d["path"].get<std::string>()] = d["digest"].get<std::string>();
-      }
+      listed[name] = st.listed_documents;
     }
     for (size_t i = 0; i < tree_.files.size(); ++i) {
       const ReleaseFile& f = tree_.files[i];
