@@ -240,8 +240,22 @@ class Ingest {
     Trace("scan");
     states_.resize(tree_.files.size());
     for (const auto& f : tree_.files) bytes_total_ += f.size;
+    // snapshot.json first: its "templates" says how the prompts are read.
+    std::optional<size_t> snapshot_json;
+    for (size_t i = 0; i < tree_.files.size(); ++i) {
+      if (tree_.files[i].is_snapshot_json) snapshot_json = i;
+    }
+    if (snapshot_json) {
+      CAIRN_RETURN_IF_ERROR(HashAndValidate(*snapshot_json));
+      const std::optional<Json>& t = states_[*snapshot_json].tree;
+      if (t && t->is_object() && t->contains("templates") && (*t)["templates"].is_string()) {
+        templates_ = ParseTemplateDialect((*t)["templates"].get<std::string>())
+                         .value_or(TemplateDialect::kMustache);
+      }
+    }
     CAIRN_RETURN_IF_ERROR(ParallelFor(
-        tree_.files.size(), options_.threads, [&](size_t i) { return HashAndValidate(i); },
+        tree_.files.size(), options_.threads,
+        [&](size_t i) { return i == snapshot_json ? Status::OK() : HashAndValidate(i); },
         [&] { Report("checking", files_done_, tree_.files.size()); }));
     for (auto& s : states_) {
       for (auto& p : s.problems) problems->push_back(std::move(p));
@@ -389,11 +403,11 @@ class Ingest {
   }
 
   // Digest, facts and problems of a text or JSON file whose bytes are `bytes`.
-  static void ValidateText(const ReleaseFile& f, const std::string& bytes, FileState* st) {
+  void ValidateText(const ReleaseFile& f, const std::string& bytes, FileState* st) const {
     st->digest = Digest::Of(bytes);
-    const KindValidator& v = f.is_snapshot_json
-                                 ? SnapshotJsonValidator()
-                                 : *ValidatorFor(f.kind, f.path, !f.knowledge_base.empty());
+    const KindValidator& v =
+        f.is_snapshot_json ? SnapshotJsonValidator()
+                           : *ValidatorFor(f.kind, f.path, !f.knowledge_base.empty(), templates_);
     Validated out = v.Validate(f.path, bytes, &st->problems);
     st->facts = std::move(out.facts);
     // Trees are freed here, so memory does not add up over the files: only snapshot.json's
@@ -907,6 +921,8 @@ class Ingest {
   std::mutex commit_mu_;
   ReleaseTree tree_;
   std::vector<FileState> states_;
+  // How prompts are read, from snapshot.json ("templates"); set before the workers start.
+  TemplateDialect templates_ = TemplateDialect::kMustache;
   std::atomic<uint64_t> files_done_{0};
   std::atomic<uint64_t> bytes_done_{0};
   std::atomic<uint64_t> objects_written_{0};

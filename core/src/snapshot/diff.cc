@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -256,6 +258,24 @@ void CountLines(const std::string& unified, ComponentDiff* d) {
   }
 }
 
+std::set<std::string> VariablesOf(const Component& c) {
+  std::set<std::string> out;
+  if (auto it = c.facts.find("variables"); it != c.facts.end() && it->is_array()) {
+    for (const auto& v : *it) {
+      if (v.is_string()) out.insert(v.get<std::string>());
+    }
+  }
+  return out;
+}
+
+void CompareVariables(const Component& a, const Component& b, ComponentDiff* d) {
+  auto va = VariablesOf(a), vb = VariablesOf(b);
+  std::set_difference(vb.begin(), vb.end(), va.begin(), va.end(),
+                      std::back_inserter(d->variables_added));
+  std::set_difference(va.begin(), va.end(), vb.begin(), vb.end(),
+                      std::back_inserter(d->variables_removed));
+}
+
 Status Detail(const Store& store, const Component* a, const Component* b,
               const DiffOptions& options, ComponentDiff* d) {
   bool is_document = (a ? a : b)->facts.contains("knowledge_base");
@@ -384,6 +404,7 @@ Result<SnapshotDiff> DiffSnapshots(const Store& store, const Snapshot& from, con
       d.new_digest = b->digest;
       d.new_size = b->size;
     }
+    if (a && b && d.kind == ComponentKind::kPrompt) CompareVariables(*a, *b, &d);
     if (options.details) CAIRN_RETURN_IF_ERROR(Detail(store, a, b, options, &d));
     out.components.push_back(std::move(d));
   }

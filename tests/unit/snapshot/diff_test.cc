@@ -173,20 +173,42 @@ TEST(TextDiff, IsUnifiedWithHunkHeaders) {
   EXPECT_EQ(*UnifiedTextDiff("same", "same", "p.md", 3), "");
 }
 
+// A snapshot of the release directory `dir` (which must be valid).
+Snapshot SnapshotOfDir(Store& store, const std::string& dir, const char* message) {
+  CreateSnapshotOptions o;
+  o.dir = dir;
+  o.message = message;
+  std::vector<Problem> problems;
+  auto r = CreateSnapshot(store, o, &problems);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? r->snapshot : Snapshot{};
+}
+
+TEST(SnapshotDiff, PromptVariablesAddedAndRemovedAreReported) {
+  testing::Sandbox box;
+  auto store = Store::Init(box / "store");
+  ASSERT_TRUE(store.ok());
+  std::string dir = testing::WriteMinimalRelease(box, "rel");
+  box.Write("rel/prompts/reply.j2", "{{ greeting }} {{ name }}\n");
+  auto create = [&](const char* msg) { return SnapshotOfDir(**store, dir, msg); };
+  Snapshot a = create("a");
+  box.Write("rel/prompts/reply.j2", "{{ name }}{% for o in orders %} {{ o.id }}{% endfor %}\n");
+  Snapshot b = create("b");
+  DiffOptions stat_only;
+  stat_only.details = false;
+  auto diff = DiffSnapshots(**store, a, b, stat_only);
+  ASSERT_TRUE(diff.ok()) << diff.status().ToString();
+  ASSERT_EQ(diff->components.size(), 1u);
+  EXPECT_EQ(diff->components[0].variables_added, std::vector<std::string>{"orders"});
+  EXPECT_EQ(diff->components[0].variables_removed, std::vector<std::string>{"greeting"});
+}
+
 TEST(SnapshotDiff, FindsAddedRemovedChangedAndKnowledgeCounts) {
   testing::Sandbox box;
   auto store = Store::Init(box / "store");
   ASSERT_TRUE(store.ok());
   std::string dir = testing::WriteMinimalRelease(box, "rel");
-  auto create = [&](const char* msg) {
-    CreateSnapshotOptions o;
-    o.dir = dir;
-    o.message = msg;
-    std::vector<Problem> problems;
-    auto r = CreateSnapshot(**store, o, &problems);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r->snapshot;
-  };
+  auto create = [&](const char* msg) { return SnapshotOfDir(**store, dir, msg); };
   Snapshot a = create("a");
   box.Write("rel/prompts/system.md", "Hi {{customer_name}}.\n");
   box.Write("rel/prompts/extra.md", "new\n");
