@@ -24,6 +24,10 @@ struct Problem {
   std::string ToString() const;
 };
 
+// At most this many problems are listed for one file (the count of the rest is given), so
+// that a hostile file cannot make the report itself unbounded.
+constexpr size_t kMaxProblemsPerFile = 20;
+
 // Limits applied while parsing JSON input, before any tree is built.
 struct JsonLimits {
   int max_depth = 64;  // arrays and objects nested deeper than this are refused

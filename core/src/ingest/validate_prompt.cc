@@ -43,7 +43,13 @@ class TemplateScan {
       : path_(path), text_(text), problems_(problems) {}
 
   void Fail(size_t offset, std::string message) {
-    ++failures_;
+    if (++failures_ > kMaxProblemsPerFile + 1) return;
+    if (failures_ == kMaxProblemsPerFile + 1) {
+      message = fmt::format(
+          "more problems from here on are not listed (only the first {} of a "
+          "file are)",
+          kMaxProblemsPerFile);
+    }
     problems_->push_back(Problem{path_, LineColumn(text_, std::min(offset, text_.size())),
                                  "template", std::move(message)});
   }

@@ -11,8 +11,6 @@
 namespace cairn {
 namespace {
 
-constexpr size_t kMaxProblemsPerFile = 20;
-
 std::string EscapePointerToken(const std::string& token) {
   std::string out;
   for (char c : token) {

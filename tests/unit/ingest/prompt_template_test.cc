@@ -79,9 +79,10 @@ TEST(PromptTemplates, JinjaUnclosedAndMismatchedTagsAreRefusedWithLineAndColumn)
 }
 
 TEST(PromptTemplates, PythonFormatFieldsAndEscapedBraces) {
-  auto r = CheckPrompt("Dear {name}, order {order.id} of {orders[0]!r} costs {price:>10.2f}; "
-                       "JSON looks like {{\"a\": 1}}",
-                       TemplateDialect::kPython);
+  auto r = CheckPrompt(
+      "Dear {name}, order {order.id} of {orders[0]!r} costs {price:>10.2f}; "
+      "JSON looks like {{\"a\": 1}}",
+      TemplateDialect::kPython);
   ASSERT_TRUE(r.problems.empty()) << r.problems[0].ToString();
   EXPECT_EQ(r.facts["variables"], Vars({"name", "order", "orders", "price"}));
   EXPECT_EQ(r.facts["template"], "python");
@@ -92,10 +93,8 @@ TEST(PromptTemplates, PythonFormatRefusesUnclosedEmptyPositionalAndStrayBraces) 
     const char* text;
     const char* location;
   } cases[] = {
-      {"a\nb {name", "line 2, column 3"},
-      {"x {}", "line 1, column 3"},
-      {"x {0}", "line 1, column 3"},
-      {"x } y", "line 1, column 3"},
+      {"a\nb {name", "line 2, column 3"}, {"x {}", "line 1, column 3"},
+      {"x {0}", "line 1, column 3"},      {"x } y", "line 1, column 3"},
       {"{a-b}", "line 1, column 1"},
   };
   for (const auto& c : cases) {
@@ -136,6 +135,14 @@ TEST(PromptTemplates, SnapshotJsonChoosesTheDialectForTheWholeRelease) {
   ASSERT_FALSE(problems.empty());
   EXPECT_EQ(problems[0].rule, "snapshot-json");
   EXPECT_EQ(problems[0].location, "/templates");
+}
+
+TEST(PromptTemplates, AHostileTemplateListsABoundedNumberOfProblems) {
+  std::string stray;
+  for (int i = 0; i < 100000; ++i) stray += "} ";  // each a lone "}"
+  auto r = CheckPrompt(stray, TemplateDialect::kPython);
+  ASSERT_EQ(r.problems.size(), kMaxProblemsPerFile + 1);
+  EXPECT_NE(r.problems.back().message.find("not listed"), std::string::npos);
 }
 
 }  // namespace

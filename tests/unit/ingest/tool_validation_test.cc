@@ -395,5 +395,14 @@ TEST(ToolSchemas, ManySubschemasCostNoStackDepth) {
   EXPECT_EQ(r.facts["parameters"].size(), 50000u);
 }
 
+TEST(ToolSchemas, AHostileFileListsABoundedNumberOfProblems) {
+  std::string many = R"({"type": "object", "properties": {)";
+  for (int i = 0; i < 100000; ++i)
+    many += fmt::format(R"({}"p{}": {{"type": "x"}})", i ? "," : "", i);
+  auto r = CheckSchema(many + "}}");
+  ASSERT_EQ(r.problems.size(), kMaxProblemsPerFile + 1);
+  EXPECT_NE(r.problems.back().message.find("not listed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cairn
