@@ -56,6 +56,10 @@ Json ComponentDiffJson(const ComponentDiff& d) {
     j["schema_changes"] = changes;
     j["breaking"] = d.breaking;
   }
+  if (!d.variables_added.empty() || !d.variables_removed.empty()) {
+    j["variables_added"] = d.variables_added;
+    j["variables_removed"] = d.variables_removed;
+  }
   if (d.documents) {
     j["documents"] = {{"added", d.documents->added},
                       {"removed", d.documents->removed},
@@ -104,8 +108,11 @@ void PrintHuman(const SnapshotDiff& diff, const Snapshot& from, const Snapshot& 
   }
   if (stat) return;
   for (const auto& d : diff.components) {
-    if (d.fields.empty() && d.schema.empty() && d.unified.empty()) continue;
+    bool variables = !d.variables_added.empty() || !d.variables_removed.empty();
+    if (d.fields.empty() && d.schema.empty() && d.unified.empty() && !variables) continue;
     Print("\n=== {} ({})\n", d.path, KindName(d.kind));
+    for (const auto& v : d.variables_added) Print("  + variable {}\n", v);
+    for (const auto& v : d.variables_removed) Print("  - variable {}\n", v);
     for (const auto& f : d.fields) {
       if (f.added) {
         Print("  + {}: {}\n", f.pointer, f.after.dump());

@@ -53,7 +53,9 @@ std::string Summary(const Component& c) {
           params += (params.empty() ? "" : ", ") + name + (required.contains(name) ? "*" : "");
         }
       }
-      return fmt::format("{}({})", f.value("name", "?"), params);
+      std::string dialect = f.value("dialect", "cairn");
+      return fmt::format("{}({}){}", f.value("name", "?"), params,
+                         dialect == "cairn" ? "" : " [" + dialect + "]");
     }
     case ComponentKind::kKnowledge:
       return fmt::format("{} documents, embedding {}", f.value("documents", 0),

@@ -43,6 +43,11 @@ std::string FixturePath(const std::string& rel) {
   return std::string(CAIRN_FIXTURES_DIR) + "/" + rel;
 }
 
+std::string ConformancePath(const std::string& rel) {
+  if (const char* env = std::getenv("CAIRN_CONFORMANCE_DIR")) return std::string(env) + "/" + rel;
+  return std::string(CAIRN_SOURCE_DIR) + "/../shared/conformance/" + rel;
+}
+
 std::string Sandbox::CopyFixture(const std::string& rel, const std::string& dest) const {
   std::string to = path_ + "/" + dest;
   fs::create_directories(fs::path(to).parent_path());

@@ -32,6 +32,11 @@ class Sandbox {
 
 std::string FixturePath(const std::string& rel);
 
+// <conformance>/<rel>: third-party conformance data that is not copied into this repository.
+// <conformance> is $CAIRN_CONFORMANCE_DIR, or ../shared/conformance beside the source tree.
+// Tests that need it skip, saying so, when the directory is absent.
+std::string ConformancePath(const std::string& rel);
+
 struct RunResult {
   int exit_code = -1;  // -1 if killed by a signal
   int signal = 0;

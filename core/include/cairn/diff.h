@@ -46,6 +46,9 @@ struct ComponentDiff {
   std::vector<SchemaChange> schema;          // tools
   bool breaking = false;                     // any breaking schema change
   std::optional<KnowledgeCounts> documents;  // knowledge manifests
+  // Prompts: template variables (the `variables` fact) that the new version reads and the
+  // old one did not, and the other way round; sorted.
+  std::vector<std::string> variables_added, variables_removed;
   int lines_added = 0, lines_removed = 0;
 };
 

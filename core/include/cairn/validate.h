@@ -24,9 +24,18 @@ struct Problem {
   std::string ToString() const;
 };
 
+// At most this many problems are listed for one file (the count of the rest is given), so
+// that a hostile file cannot make the report itself unbounded.
+constexpr size_t kMaxProblemsPerFile = 20;
+
 // Limits applied while parsing JSON input, before any tree is built.
 struct JsonLimits {
   int max_depth = 64;  // arrays and objects nested deeper than this are refused
+  // The tree a document would become, estimated while parsing (each value, container,
+  // member and string as the tree allocates them): a larger one is refused before it is
+  // built, so memory follows this limit and not the document's shape (16 MiB of "{}" would
+  // take ~35 times its size).
+  uint64_t max_tree_bytes = 48ull << 20;
 };
 
 // Checks that `bytes` are UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF).

@@ -112,7 +112,10 @@ class FdCloser {
 struct FileState {
   Digest digest;
   Json facts = Json::object();
-  std::optional<Json> tree;
+  std::optional<Json> tree;  // snapshot.json only: read again for the app and labels
+  // A valid knowledge manifest's documents (path -> digest), for the cross-check with the
+  // document files; kept instead of its whole tree.
+  std::map<std::string, std::string> listed_documents;
   std::vector<Problem> problems;
   StatFingerprint fingerprint;
   bool from_cache = false;
@@ -237,8 +240,22 @@ class Ingest {
     Trace("scan");
     states_.resize(tree_.files.size());
     for (const auto& f : tree_.files) bytes_total_ += f.size;
+    // snapshot.json first: its "templates" says how the prompts are read.
+    std::optional<size_t> snapshot_json;
+    for (size_t i = 0; i < tree_.files.size(); ++i) {
+      if (tree_.files[i].is_snapshot_json) snapshot_json = i;
+    }
+    if (snapshot_json) {
+      CAIRN_RETURN_IF_ERROR(HashAndValidate(*snapshot_json));
+      const std::optional<Json>& t = states_[*snapshot_json].tree;
+      if (t && t->is_object() && t->contains("templates") && (*t)["templates"].is_string()) {
+        templates_ = ParseTemplateDialect((*t)["templates"].get<std::string>())
+                         .value_or(TemplateDialect::kMustache);
+      }
+    }
     CAIRN_RETURN_IF_ERROR(ParallelFor(
-        tree_.files.size(), options_.threads, [&](size_t i) { return HashAndValidate(i); },
+        tree_.files.size(), options_.threads,
+        [&](size_t i) { return i == snapshot_json ? Status::OK() : HashAndValidate(i); },
         [&] { Report("checking", files_done_, tree_.files.size()); }));
     for (auto& s : states_) {
       for (auto& p : s.problems) problems->push_back(std::move(p));
@@ -386,14 +403,22 @@ class Ingest {
   }
 
   // Digest, facts and problems of a text or JSON file whose bytes are `bytes`.
-  static void ValidateText(const ReleaseFile& f, const std::string& bytes, FileState* st) {
+  void ValidateText(const ReleaseFile& f, const std::string& bytes, FileState* st) const {
     st->digest = Digest::Of(bytes);
-    const KindValidator& v = f.is_snapshot_json
-                                 ? SnapshotJsonValidator()
-                                 : *ValidatorFor(f.kind, f.path, !f.knowledge_base.empty());
+    const KindValidator& v =
+        f.is_snapshot_json ? SnapshotJsonValidator()
+                           : *ValidatorFor(f.kind, f.path, !f.knowledge_base.empty(), templates_);
     Validated out = v.Validate(f.path, bytes, &st->problems);
     st->facts = std::move(out.facts);
-    st->tree = std::move(out.tree);
+    // Trees are freed here, so memory does not add up over the files: only snapshot.json's
+    // is kept, and what a knowledge manifest lists.
+    if (f.is_snapshot_json) st->tree = std::move(out.tree);
+    bool manifest = f.kind == ComponentKind::kKnowledge && f.knowledge_base.empty();
+    if (manifest && out.tree && !st->facts.empty()) {
+      for (const auto& d : (*out.tree)["documents"]) {
+        st->listed_documents[d["path"].get<std::string>()] = d["digest"].get<std::string>();
+      }
+    }
   }
 
   // A repository from the pool, given back when the lease ends.
@@ -543,14 +568,11 @@ class Ingest {
       if (f.kind != ComponentKind::kKnowledge || !f.knowledge_base.empty()) continue;
       std::string name = f.path.substr(10, f.path.size() - 10 - 5);  // knowledge/<name>.json
       const FileState& st = states_[i];
-      if (!st.tree || st.facts.empty()) {
+      if (st.facts.empty()) {
         broken.insert(name);
         continue;
       }
-      auto& docs = listed[name];
-      for (const auto& d : (*st.tree)["documents"]) {
-        docs[d["path"].get<std::string>()] = d["digest"].get<std::string>();
-      }
+      listed[name] = st.listed_documents;
     }
     for (size_t i = 0; i < tree_.files.size(); ++i) {
       const ReleaseFile& f = tree_.files[i];
@@ -899,6 +921,8 @@ class Ingest {
   std::mutex commit_mu_;
   ReleaseTree tree_;
   std::vector<FileState> states_;
+  // How prompts are read, from snapshot.json ("templates"); set before the workers start.
+  TemplateDialect templates_ = TemplateDialect::kMustache;
   std::atomic<uint64_t> files_done_{0};
   std::atomic<uint64_t> bytes_done_{0};
   std::atomic<uint64_t> objects_written_{0};

@@ -21,7 +21,14 @@ std::string PointerJoin(const std::string& base, std::string_view token) {
 
 void JsonChecker::Fail(const std::string& pointer, std::string message, const char* rule) {
   ++failures_;
-  problems_->push_back(Problem{path_, pointer, rule ? rule : rule_, std::move(message)});
+  if (failures_ <= kMaxProblemsPerFile) {
+    problems_->push_back(Problem{path_, pointer, rule ? rule : rule_, std::move(message)});
+  } else if (failures_ == kMaxProblemsPerFile + 1) {
+    problems_->push_back(Problem{path_, pointer, rule ? rule : rule_,
+                                 fmt::format("more problems from here on are not listed (only "
+                                             "the first {} of a file are)",
+                                             kMaxProblemsPerFile)});
+  }
 }
 
 bool JsonChecker::IsObject(const Json& v, const std::string& pointer) {

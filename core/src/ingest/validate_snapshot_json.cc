@@ -7,7 +7,7 @@
 namespace cairn {
 namespace {
 
-// snapshot.json: {"app", "description", "labels"}.
+// snapshot.json: {"app", "description", "labels", "templates"}.
 class SnapshotJsonValidatorImpl : public KindValidator {
  public:
   Validated Validate(const std::string& path, std::string_view bytes,
@@ -18,7 +18,13 @@ class SnapshotJsonValidatorImpl : public KindValidator {
     const Json& s = *out.tree;
     JsonChecker c(path, "snapshot-json", problems);
     if (!c.IsObject(s, "/")) return out;
-    c.OnlyFields(s, "/", {"app", "description", "labels"});
+    c.OnlyFields(s, "/", {"app", "description", "labels", "templates"});
+    if (c.OptionalString(s, "/", "templates") && s.contains("templates") &&
+        !ParseTemplateDialect(s["templates"].get<std::string>())) {
+      c.Fail("/templates", fmt::format("\"{}\" is not a template dialect (mustache, jinja2, "
+                                       "python)",
+                                       s["templates"].get<std::string>()));
+    }
     if (c.OptionalString(s, "/", "app") && s.contains("app") &&
         !IsValidAppName(s["app"].get<std::string>())) {
       c.Fail("/app", fmt::format("\"{}\" is not an app name ([a-z0-9][a-z0-9._-]{{0,63}})",

@@ -1,112 +1,170 @@
-// Tools: function-calling definitions whose parameters are a JSON Schema object.
+// Tools: function-calling definitions in one of the dialects of tool_dialect.h, whose
+// argument schema is a JSON Schema object (json_schema.h checks the schema itself).
 #include <fmt/format.h>
 
-#include <regex>
-#include <set>
+#include <algorithm>
 
+#include "ingest/json_schema.h"
+#include "ingest/tool_dialect.h"
 #include "ingest/validators.h"
 
 namespace cairn {
 namespace {
 
-const std::set<std::string, std::less<>> kTypes = {"object",  "array",   "string", "number",
-                                                   "integer", "boolean", "null"};
+// Every top-level field any dialect knows, and the ones each dialect allows.
+constexpr std::string_view kAnyDialectField[] = {
+    "name",         "description", "parameters",   "strict",        "response",
+    "type",         "function",    "input_schema", "cache_control", "inputSchema",
+    "outputSchema", "annotations", "title",        "_meta"};
 
-class SchemaChecker {
+std::vector<std::string_view> FieldsOf(ToolDialect dialect) {
+  switch (dialect) {
+    case ToolDialect::kCairn:
+      return {"name", "description", "parameters", "strict", "response"};
+    case ToolDialect::kOpenAiChat:
+      return {"type", "function"};
+    case ToolDialect::kOpenAiResponses:
+      return {"type", "name", "description", "parameters", "strict"};
+    case ToolDialect::kAnthropic:
+      return {"type", "name", "description", "input_schema", "cache_control", "strict"};
+    case ToolDialect::kMcp:
+      return {"name",         "title",       "description", "inputSchema",
+              "outputSchema", "annotations", "_meta"};
+  }
+  return {};
+}
+
+// Whether the dialect may leave out the argument schema for a tool without arguments.
+bool InputSchemaOptional(ToolDialect dialect) {
+  return dialect == ToolDialect::kCairn || dialect == ToolDialect::kOpenAiChat;
+}
+
+// Tool names: what OpenAI and Anthropic accept; MCP's own rule for MCP tools.
+bool IsToolName(const std::string& name, ToolDialect dialect) {
+  size_t max = dialect == ToolDialect::kMcp ? 128 : 64;
+  if (name.empty() || name.size() > max) return false;
+  return std::all_of(name.begin(), name.end(), [&](char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+           ch == '_' || ch == '-' || (ch == '.' && dialect == ToolDialect::kMcp);
+  });
+}
+
+class ToolChecks {
  public:
-  explicit SchemaChecker(JsonChecker& c) : c_(c) {}
+  ToolChecks(const Json& tool, ToolDialect dialect, JsonChecker& c)
+      : t_(tool), dialect_(dialect), c_(c) {}
 
-  void Check(const Json& s, const std::string& ptr) {
-    if (s.is_boolean()) return;  // true / false are schemas
-    if (!s.is_object()) {
-      c_.Fail(ptr, fmt::format("a schema must be an object, found {}", s.type_name()));
+  // The fields of `obj` (at `pointer`) outside `allowed`: another dialect's field is a
+  // tool-dialect problem, a field of no dialect a tool-schema one.
+  void OnlyDialectFields(const Json& obj, const std::string& pointer,
+                         const std::vector<std::string_view>& allowed) {
+    for (const auto& [key, value] : obj.items()) {
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      std::string names;
+      for (auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
+      bool other = std::find(std::begin(kAnyDialectField), std::end(kAnyDialectField), key) !=
+                   std::end(kAnyDialectField);
+      if (other) {
+        c_.Fail(PointerJoin(pointer, key),
+                fmt::format("\"{}\" does not belong in a {} tool (its fields: {})", key,
+                            ToolDialectName(dialect_), names),
+                "tool-dialect");
+      } else {
+        c_.Fail(PointerJoin(pointer, key), fmt::format("unknown field \"{}\" (a {} tool has: {})",
+                                                       key, ToolDialectName(dialect_), names));
+      }
+    }
+  }
+
+  // The object holding name, description and the argument schema, or nullptr.
+  const Json* Body(std::string* base) {
+    *base = "/";
+    if (dialect_ != ToolDialect::kOpenAiChat) return &t_;
+    const Json& f = t_["function"];
+    if (!f.is_object()) {
+      c_.Fail("/function", "\"function\" must be an object: {\"name\", \"parameters\", ...}");
+      return nullptr;
+    }
+    *base = "/function";
+    OnlyDialectFields(f, *base, {"name", "description", "parameters", "strict"});
+    return &f;
+  }
+
+  void CheckType() {
+    auto it = t_.find("type");
+    if (it == t_.end()) {
+      if (dialect_ == ToolDialect::kOpenAiChat) {
+        c_.Fail("/", "missing \"type\": \"function\" beside \"function\"");
+      }
       return;
     }
-    CheckType(s, ptr);
-    if (auto it = s.find("properties"); it != s.end()) {
-      if (!it->is_object()) {
-        c_.Fail(PointerJoin(ptr, "properties"), "\"properties\" must be an object of schemas");
-      } else {
-        for (const auto& [name, sub] : it->items()) {
-          Check(sub, PointerJoin(PointerJoin(ptr, "properties"), name));
-        }
-      }
+    const char* want = dialect_ == ToolDialect::kAnthropic ? "custom" : "function";
+    if (*it != want) {
+      c_.Fail("/type", fmt::format("\"type\" must be \"{}\" in a {} tool, found {}", want,
+                                   ToolDialectName(dialect_), it->dump()));
     }
-    if (auto it = s.find("required"); it != s.end()) CheckRequired(s, *it, ptr);
-    if (auto it = s.find("items"); it != s.end()) {
-      if (it->is_array()) {
-        for (size_t i = 0; i < it->size(); ++i) {
-          Check((*it)[i], PointerJoin(PointerJoin(ptr, "items"), std::to_string(i)));
-        }
-      } else {
-        Check(*it, PointerJoin(ptr, "items"));
-      }
+  }
+
+  void CheckStrictFlag(const Json& body, const std::string& base) {
+    auto it = body.find("strict");
+    if (it == body.end() || it->is_boolean()) return;
+    if (it->is_null() && dialect_ == ToolDialect::kOpenAiResponses) return;
+    c_.Fail(PointerJoin(base, "strict"),
+            fmt::format("must be true or false, found {}", it->type_name()));
+  }
+
+  // An argument (or output) schema: an object schema, then every JSON Schema rule.
+  void CheckObjectSchema(const Json& schema, const std::string& ptr, bool strict) {
+    if (!schema.is_object() || schema.value("type", Json()) != "object") {
+      c_.Fail(ptr, "the schema must be an object with \"type\": \"object\"");
     }
-    for (const char* key : {"anyOf", "oneOf", "allOf"}) {
-      if (auto it = s.find(key); it != s.end()) {
-        if (!it->is_array() || it->empty()) {
-          c_.Fail(PointerJoin(ptr, key), fmt::format("\"{}\" must be a non-empty array", key));
-          continue;
-        }
-        for (size_t i = 0; i < it->size(); ++i) {
-          Check((*it)[i], PointerJoin(PointerJoin(ptr, key), std::to_string(i)));
-        }
-      }
-    }
-    for (const char* key : {"additionalProperties", "not"}) {
-      if (auto it = s.find(key); it != s.end()) Check(*it, PointerJoin(ptr, key));
-    }
-    if (auto it = s.find("enum"); it != s.end() && (!it->is_array() || it->empty())) {
-      c_.Fail(PointerJoin(ptr, "enum"), "\"enum\" must be a non-empty array");
-    }
-    if (auto it = s.find("description"); it != s.end() && !it->is_string()) {
-      c_.Fail(PointerJoin(ptr, "description"), "\"description\" must be a string");
+    CheckJsonSchema(schema, ptr, strict, c_);
+  }
+
+  void CheckDialectExtras() {
+    if (dialect_ == ToolDialect::kAnthropic) CheckCacheControl();
+    if (dialect_ == ToolDialect::kMcp) CheckMcpFields();
+    if (auto r = t_.find("response"); r != t_.end() && !r->is_object()) {
+      c_.Fail("/response",
+              fmt::format("\"response\" (the return value's schema) must be an object, found {}",
+                          r->type_name()));
     }
   }
 
  private:
-  void CheckType(const Json& s, const std::string& ptr) {
-    auto it = s.find("type");
-    if (it == s.end()) return;
-    auto check_one = [&](const Json& t, const std::string& p) {
-      if (!t.is_string() || !kTypes.contains(t.get<std::string>())) {
-        c_.Fail(p, fmt::format("{} is not a JSON Schema type (object, array, string, number, "
-                               "integer, boolean, null)",
-                               t.dump()));
-      }
-    };
-    if (it->is_array()) {
-      for (size_t i = 0; i < it->size(); ++i) {
-        check_one((*it)[i], PointerJoin(PointerJoin(ptr, "type"), std::to_string(i)));
-      }
-    } else {
-      check_one(*it, PointerJoin(ptr, "type"));
-    }
-  }
-
-  void CheckRequired(const Json& s, const Json& req, const std::string& ptr) {
-    std::string rptr = PointerJoin(ptr, "required");
-    if (!req.is_array()) {
-      c_.Fail(rptr, "\"required\" must be an array of property names");
+  void CheckCacheControl() {
+    auto it = t_.find("cache_control");
+    if (it == t_.end()) return;
+    if (!it->is_object()) {
+      c_.Fail("/cache_control", "must be an object: {\"type\": \"ephemeral\"}");
       return;
     }
-    std::set<std::string> seen;
-    const Json* props =
-        s.contains("properties") && s["properties"].is_object() ? &s["properties"] : nullptr;
-    for (size_t i = 0; i < req.size(); ++i) {
-      std::string p = PointerJoin(rptr, std::to_string(i));
-      if (!req[i].is_string()) {
-        c_.Fail(p, "must be a property name (string)");
-        continue;
-      }
-      std::string name = req[i].get<std::string>();
-      if (!seen.insert(name).second) c_.Fail(p, fmt::format("\"{}\" is listed twice", name));
-      if (props && !props->contains(name)) {
-        c_.Fail(p, fmt::format("required property \"{}\" is not in \"properties\"", name));
-      }
+    c_.OnlyFields(*it, "/cache_control", {"type", "ttl"});
+    if (it->value("type", Json()) != "ephemeral") {
+      c_.Fail("/cache_control/type", "must be \"ephemeral\"");
+    }
+    if (auto ttl = it->find("ttl"); ttl != it->end() && *ttl != "5m" && *ttl != "1h") {
+      c_.Fail("/cache_control/ttl", fmt::format("must be \"5m\" or \"1h\", found {}", ttl->dump()));
     }
   }
 
+  void CheckMcpFields() {
+    c_.OptionalString(t_, "/", "title");
+    c_.OptionalObject(t_, "/", "_meta");
+    if (auto it = t_.find("outputSchema"); it != t_.end()) {
+      CheckObjectSchema(*it, "/outputSchema", /*strict=*/false);
+    }
+    auto a = t_.find("annotations");
+    if (a == t_.end() || !c_.OptionalObject(t_, "/", "annotations")) return;
+    c_.OptionalString(*a, "/annotations", "title");
+    for (const char* hint :
+         {"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"}) {
+      c_.OptionalBool(*a, "/annotations", hint);
+    }
+  }
+
+  const Json& t_;
+  ToolDialect dialect_;
   JsonChecker& c_;
 };
 
@@ -120,36 +178,58 @@ class ToolValidator : public KindValidator {
     const Json& t = *out.tree;
     JsonChecker c(path, "tool-schema", problems);
     if (!c.IsObject(t, "/")) return out;
-    c.OnlyFields(t, "/", {"name", "description", "parameters", "input_schema", "strict"});
-    c.OptionalString(t, "/", "description");
-    c.OptionalBool(t, "/", "strict");
-    static const std::regex kName("^[A-Za-z0-9_-]{1,64}$");
-    auto name = c.RequireString(t, "/", "name");
-    if (name && !std::regex_match(*name, kName)) {
-      c.Fail("/name", fmt::format("\"{}\" is not a tool name ([A-Za-z0-9_-]{{1,64}})", *name));
-    }
-    const char* field = t.contains("input_schema") ? "input_schema" : "parameters";
-    if (t.contains("input_schema") && t.contains("parameters")) {
-      c.Fail("/", "has both \"parameters\" and \"input_schema\": use one");
-    }
-    auto it = t.find(field);
-    if (it == t.end()) {
-      c.Fail("/", "missing \"parameters\": the JSON Schema of the tool's arguments");
+    std::string conflict;
+    auto dialect = DetectToolDialect(t, &conflict);
+    if (!dialect) {
+      c.Fail("/",
+             fmt::format("mixes the fields of several tool dialects: {}; write the tool in one",
+                         conflict),
+             "tool-dialect");
       return out;
     }
-    std::string ptr = PointerJoin("/", field);
-    if (!it->is_object() || it->value("type", Json()) != "object") {
-      c.Fail(ptr, "the parameters schema must be an object with \"type\": \"object\"");
+    ToolChecks checks(t, *dialect, c);
+    checks.OnlyDialectFields(t, "/", FieldsOf(*dialect));
+    checks.CheckType();
+    std::string base;
+    const Json* body = checks.Body(&base);
+    if (!body) return out;
+    auto name = c.RequireString(*body, base, "name");
+    if (name && !IsToolName(*name, *dialect)) {
+      c.Fail(PointerJoin(base, "name"),
+             fmt::format("\"{}\" is not a tool name ({})", *name,
+                         *dialect == ToolDialect::kMcp ? "[A-Za-z0-9_.-]{1,128} in MCP"
+                                                       : "[A-Za-z0-9_-]{1,64}"));
     }
-    SchemaChecker(c).Check(*it, ptr);
+    c.OptionalString(*body, base, "description");
+    checks.CheckStrictFlag(*body, base);
+    checks.CheckDialectExtras();
+    ToolParts parts = ToolPartsOf(t);
+    auto schema = body->find(parts.input_field);
+    bool no_arguments =
+        schema == body->end() || (schema->is_null() && *dialect == ToolDialect::kOpenAiResponses);
+    if (schema == body->end() && !InputSchemaOptional(*dialect)) {
+      c.Fail(base, fmt::format("missing \"{}\": the JSON Schema of the tool's arguments",
+                               parts.input_field));
+    } else if (!no_arguments) {
+      auto strict = body->find("strict");
+      checks.CheckObjectSchema(*schema, parts.input_pointer,
+                               strict != body->end() && *strict == true);
+    }
     if (c.failures() > 0 || !name) return out;
     std::vector<std::string> params, required;
-    if (it->contains("properties")) {
-      for (const auto& [k, v] : (*it)["properties"].items()) params.push_back(k);
+    if (parts.input_schema) {
+      if (auto p = parts.input_schema->find("properties"); p != parts.input_schema->end()) {
+        for (const auto& [k, v] : p->items()) params.push_back(k);
+      }
+      if (auto r = parts.input_schema->find("required"); r != parts.input_schema->end()) {
+        required = r->get<std::vector<std::string>>();
+      }
     }
-    if (it->contains("required")) required = (*it)["required"].get<std::vector<std::string>>();
     std::sort(required.begin(), required.end());
     out.facts = {{"name", *name}, {"parameters", params}, {"required", required}};
+    // cairn's own form is the default and not recorded: a release written before dialects
+    // existed keeps the same facts, so the same content digest.
+    if (*dialect != ToolDialect::kCairn) out.facts["dialect"] = ToolDialectName(*dialect);
     return out;
   }
 };

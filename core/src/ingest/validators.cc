@@ -3,17 +3,17 @@
 
 namespace cairn {
 
-const KindValidator& PromptValidatorInstance();
+const KindValidator& PromptValidatorInstance(TemplateDialect dialect);
 const KindValidator& ModelValidatorInstance();
 const KindValidator& ToolValidatorInstance();
 const KindValidator& KnowledgeValidatorInstance();
 const KindValidator& ConfigJsonValidatorInstance();
 
 const KindValidator* ValidatorFor(ComponentKind kind, std::string_view path,
-                                  bool is_knowledge_document) {
+                                  bool is_knowledge_document, TemplateDialect templates) {
   switch (kind) {
     case ComponentKind::kPrompt:
-      return &PromptValidatorInstance();
+      return &PromptValidatorInstance(TemplateDialectFor(path, templates));
     case ComponentKind::kModel:
       return &ModelValidatorInstance();
     case ComponentKind::kTool:

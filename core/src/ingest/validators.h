@@ -25,10 +25,21 @@ class KindValidator {
                              std::vector<Problem>* problems) const = 0;
 };
 
+// How prompt templates mark their variables. A release chooses one in snapshot.json
+// ("templates"); a prompt's extension overrides it (TemplateDialectFor).
+enum class TemplateDialect { kMustache, kJinja2, kPython };
+// "mustache", "jinja2", "python".
+const char* TemplateDialectName(TemplateDialect dialect);
+std::optional<TemplateDialect> ParseTemplateDialect(std::string_view name);
+// ".j2", ".jinja", ".jinja2": Jinja2; ".mustache": mustache; anything else: `release_default`.
+TemplateDialect TemplateDialectFor(std::string_view path, TemplateDialect release_default);
+
 // The validator for files of `kind` at `path` (config files are JSON-checked only when
-// they end in ".json"; knowledge documents are opaque and have none: nullptr).
+// they end in ".json"; knowledge documents are opaque and have none: nullptr). Prompts are
+// checked in TemplateDialectFor(path, templates).
 const KindValidator* ValidatorFor(ComponentKind kind, std::string_view path,
-                                  bool is_knowledge_document);
+                                  bool is_knowledge_document,
+                                  TemplateDialect templates = TemplateDialect::kMustache);
 // snapshot.json at the release root.
 const KindValidator& SnapshotJsonValidator();
 

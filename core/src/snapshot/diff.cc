@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 
 #include "cairn/object.h"
+#include "ingest/json_schema.h"
+#include "ingest/tool_dialect.h"
 #include "ingest/validators.h"
 
 namespace cairn {
@@ -21,9 +25,33 @@ void Flatten(const Json& v, const std::string& ptr, std::map<std::string, Json>*
   }
 }
 
+// The types a schema admits; empty means any (no "type").
+std::set<std::string> TypesOf(const Json& schema) {
+  std::set<std::string> out;
+  if (!schema.is_object() || !schema.contains("type")) return out;
+  const Json& t = schema["type"];
+  if (t.is_string()) out.insert(t.get<std::string>());
+  if (t.is_array()) {
+    for (const auto& name : t) {
+      if (name.is_string()) out.insert(name.get<std::string>());
+    }
+  }
+  return out;
+}
+
 std::string TypeOf(const Json& schema) {
   if (!schema.is_object() || !schema.contains("type")) return "any";
   return schema["type"].is_string() ? schema["type"].get<std::string>() : schema["type"].dump();
+}
+
+// Whether every value of a type in `before` is still admitted by `after`.
+bool TypesWidenOrKeep(const std::set<std::string>& before, const std::set<std::string>& after) {
+  if (after.empty()) return true;
+  if (before.empty()) return false;
+  for (const auto& t : before) {
+    if (!after.contains(t) && !(t == "integer" && after.contains("number"))) return false;
+  }
+  return true;
 }
 
 std::set<std::string> RequiredOf(const Json& schema) {
@@ -44,77 +72,141 @@ const Json& PropertiesOf(const Json& schema) {
   return kEmpty;
 }
 
-// Compares two object schemas property by property. `where` names the parameter path
-// ("" at the top, "address." below).
-void CompareObjectSchemas(const Json& a, const Json& b, const std::string& ptr,
-                          const std::string& where, std::vector<SchemaChange>* out) {
-  const Json& pa = PropertiesOf(a);
-  const Json& pb = PropertiesOf(b);
-  auto ra = RequiredOf(a), rb = RequiredOf(b);
-  std::string props = PointerJoin(ptr, "properties");
-  for (const auto& [name, sa] : pa.items()) {
-    std::string p = PointerJoin(props, name);
-    std::string label = where + name;
-    if (!pb.contains(name)) {
-      out->push_back({p, fmt::format("parameter \"{}\" removed", label), true});
-      continue;
-    }
-    const Json& sb = pb[name];
-    if (TypeOf(sa) != TypeOf(sb)) {
-      out->push_back(
-          {p, fmt::format("parameter \"{}\" retyped: {} -> {}", label, TypeOf(sa), TypeOf(sb)),
-           true});
-      continue;
-    }
-    if (!ra.contains(name) && rb.contains(name)) {
-      out->push_back({p, fmt::format("parameter \"{}\" is now required", label), true});
-    } else if (ra.contains(name) && !rb.contains(name)) {
-      out->push_back({p, fmt::format("parameter \"{}\" is now optional", label), false});
-    }
-    if (sa.is_object() && sb.is_object() && sa.contains("enum") && sb.contains("enum") &&
-        sa["enum"].is_array() && sb["enum"].is_array()) {
-      for (const auto& value : sa["enum"]) {
-        if (std::find(sb["enum"].begin(), sb["enum"].end(), value) == sb["enum"].end()) {
-          out->push_back(
-              {p, fmt::format("parameter \"{}\" no longer accepts {}", label, value.dump()), true});
-        }
-      }
-      for (const auto& value : sb["enum"]) {
-        if (std::find(sa["enum"].begin(), sa["enum"].end(), value) == sa["enum"].end()) {
-          out->push_back(
-              {p, fmt::format("parameter \"{}\" also accepts {}", label, value.dump()), false});
-        }
-      }
-    }
-    if (TypeOf(sa) == "object") CompareObjectSchemas(sa, sb, p, label + ".", out);
-    if (TypeOf(sa) == "array" && sa.contains("items") && sb.contains("items") &&
-        TypeOf(sa["items"]) != TypeOf(sb["items"])) {
-      out->push_back({PointerJoin(p, "items"),
-                      fmt::format("items of \"{}\" retyped: {} -> {}", label, TypeOf(sa["items"]),
-                                  TypeOf(sb["items"])),
-                      true});
-    }
-    if (sa.value("description", "") != sb.value("description", "")) {
-      out->push_back({p, fmt::format("description of \"{}\" changed", label), false});
-    }
-  }
-  for (const auto& [name, sb] : pb.items()) {
-    if (pa.contains(name)) continue;
-    bool required = rb.contains(name);
-    out->push_back({PointerJoin(props, name),
-                    fmt::format("{} parameter \"{}{}\" added", required ? "required" : "optional",
-                                where, name),
-                    required});
-  }
-}
+// Compares two tool argument schemas, following local "$ref"s in each, so that a change
+// inside a shared definition is found (once, at the first parameter that uses it). Bounded:
+// each pair of subschemas is compared once, nesting stops at kMaxCompareDepth and the whole
+// comparison after kMaxComparisons; a difference not compared is reported as breaking.
+class ToolSchemaComparison {
+ public:
+  ToolSchemaComparison(const Json& root_a, const Json& root_b, std::vector<SchemaChange>* out)
+      : root_a_(root_a), root_b_(root_b), out_(out) {}
 
-const Json& ParametersOf(const Json& tool) {
-  static const Json kEmpty = Json::object();
-  if (!tool.is_object()) return kEmpty;
-  if (tool.contains("parameters")) return tool["parameters"];
-  if (tool.contains("input_schema")) return tool["input_schema"];
-  return kEmpty;
-}
+  // The whole argument schemas; `ptr` is where they are in the (after) tool definition.
+  void CompareRoots(const std::string& ptr) {
+    seen_.insert({&Deref(root_a_, root_a_), &Deref(root_b_, root_b_)});
+    CompareObjects(root_a_, root_b_, ptr, "", 0);
+  }
+
+ private:
+  // `where` names the parameter path ("" at the top, "address." below).
+  void CompareObjects(const Json& a_in, const Json& b_in, const std::string& ptr,
+                      const std::string& where, int depth) {
+    const Json& a = Deref(a_in, root_a_);
+    const Json& b = Deref(b_in, root_b_);
+    const Json& pa = PropertiesOf(a);
+    const Json& pb = PropertiesOf(b);
+    auto ra = RequiredOf(a), rb = RequiredOf(b);
+    std::string props = PointerJoin(ptr, "properties");
+    for (const auto& [name, sa] : pa.items()) {
+      std::string p = PointerJoin(props, name);
+      std::string label = where + name;
+      if (!pb.contains(name)) {
+        Add(p, fmt::format("parameter \"{}\" removed", label), true);
+        continue;
+      }
+      if (!ra.contains(name) && rb.contains(name)) {
+        Add(p, fmt::format("parameter \"{}\" is now required", label), true);
+      } else if (ra.contains(name) && !rb.contains(name)) {
+        Add(p, fmt::format("parameter \"{}\" is now optional", label), false);
+      }
+      CompareSchemas(sa, pb[name], p, label, depth + 1);
+    }
+    for (const auto& [name, sb] : pb.items()) {
+      if (pa.contains(name)) continue;
+      bool required = rb.contains(name);
+      Add(PointerJoin(props, name),
+          fmt::format("{} parameter \"{}{}\" added", required ? "required" : "optional", where,
+                      name),
+          required);
+    }
+  }
+
+  static constexpr int kMaxCompareDepth = 64;
+  static constexpr size_t kMaxComparisons = 100000;
+  static constexpr int kMaxRefHops = 32;
+
+  static const Json& Deref(const Json& s, const Json& root) {
+    const Json* at = &s;
+    for (int hop = 0; hop < kMaxRefHops && at->is_object(); ++hop) {
+      auto ref = at->find("$ref");
+      if (ref == at->end() || !ref->is_string()) break;
+      const Json* target = ResolveLocalSchemaRef(root, ref->get<std::string>());
+      if (!target) break;
+      at = target;
+    }
+    return *at;
+  }
+
+  void Add(const std::string& ptr, std::string description, bool breaking) {
+    out_->push_back({ptr, std::move(description), breaking});
+  }
+
+  void CompareSchemas(const Json& a_in, const Json& b_in, const std::string& p,
+                      const std::string& label, int depth) {
+    const Json& sa = Deref(a_in, root_a_);
+    const Json& sb = Deref(b_in, root_b_);
+    if (!seen_.insert({&sa, &sb}).second) return;
+    if (depth > kMaxCompareDepth || ++comparisons_ > kMaxComparisons) {
+      if (sa != sb) {
+        Add(p, fmt::format("parameter \"{}\" changed (nested too deep to compare)", label), true);
+      }
+      return;
+    }
+    auto ta = TypesOf(sa), tb = TypesOf(sb);
+    if (ta != tb) {
+      bool widened = TypesWidenOrKeep(ta, tb);
+      Add(p,
+          fmt::format("parameter \"{}\" retyped: {} -> {}{}", label, TypeOf(sa), TypeOf(sb),
+                      widened ? " (wider)" : ""),
+          !widened);
+      if (!widened) return;
+    }
+    CompareEnums(sa, sb, p, label);
+    if (ta.contains("object") || (sa.is_object() && sa.contains("properties"))) {
+      CompareObjects(sa, sb, p, label + ".", depth);
+    }
+    if (sa.is_object() && sb.is_object() && sa.contains("items") && sb.contains("items") &&
+        sa["items"].is_object() && sb["items"].is_object()) {
+      CompareSchemas(sa["items"], sb["items"], PointerJoin(p, "items"), label + "[]", depth + 1);
+    }
+    if (sa.is_object() && sb.is_object() &&
+        sa.value("description", Json()) != sb.value("description", Json())) {
+      Add(p, fmt::format("description of \"{}\" changed", label), false);
+    }
+  }
+
+  void CompareEnums(const Json& sa, const Json& sb, const std::string& p,
+                    const std::string& label) {
+    auto values = [](const Json& s) -> const Json* {
+      if (!s.is_object()) return nullptr;
+      auto it = s.find("enum");
+      return it != s.end() && it->is_array() ? &*it : nullptr;
+    };
+    const Json* ea = values(sa);
+    const Json* eb = values(sb);
+    if (!eb) return;  // no enum after: every value of the type is accepted
+    if (!ea) {
+      Add(p, fmt::format("parameter \"{}\" now accepts only {}", label, eb->dump()), true);
+      return;
+    }
+    for (const auto& value : *ea) {
+      if (std::find(eb->begin(), eb->end(), value) == eb->end()) {
+        Add(p, fmt::format("parameter \"{}\" no longer accepts {}", label, value.dump()), true);
+      }
+    }
+    for (const auto& value : *eb) {
+      if (std::find(ea->begin(), ea->end(), value) == ea->end()) {
+        Add(p, fmt::format("parameter \"{}\" also accepts {}", label, value.dump()), false);
+      }
+    }
+  }
+
+  const Json& root_a_;
+  const Json& root_b_;
+  std::vector<SchemaChange>* out_;
+  std::set<std::pair<const Json*, const Json*>> seen_;
+  size_t comparisons_ = 0;
+};
 
 KnowledgeCounts CompareDocuments(const Json& a, const Json& b) {
   auto index = [](const Json& k) {
@@ -164,6 +256,24 @@ void CountLines(const std::string& unified, ComponentDiff* d) {
     if (line.starts_with("-") && !line.starts_with("---")) ++d->lines_removed;
     pos = end + 1;
   }
+}
+
+std::set<std::string> VariablesOf(const Component& c) {
+  std::set<std::string> out;
+  if (auto it = c.facts.find("variables"); it != c.facts.end() && it->is_array()) {
+    for (const auto& v : *it) {
+      if (v.is_string()) out.insert(v.get<std::string>());
+    }
+  }
+  return out;
+}
+
+void CompareVariables(const Component& a, const Component& b, ComponentDiff* d) {
+  auto va = VariablesOf(a), vb = VariablesOf(b);
+  std::set_difference(vb.begin(), vb.end(), va.begin(), va.end(),
+                      std::back_inserter(d->variables_added));
+  std::set_difference(va.begin(), va.end(), vb.begin(), vb.end(),
+                      std::back_inserter(d->variables_removed));
 }
 
 Status Detail(const Store& store, const Component* a, const Component* b,
@@ -237,19 +347,24 @@ std::vector<FieldChange> DiffJsonFields(const Json& before, const Json& after) {
 
 std::vector<SchemaChange> DiffToolSchemas(const Json& before, const Json& after) {
   std::vector<SchemaChange> out;
-  std::string na = before.is_object() ? before.value("name", "") : "";
-  std::string nb = after.is_object() ? after.value("name", "") : "";
-  if (na != nb) {
-    out.push_back({"/name", fmt::format("tool renamed: \"{}\" -> \"{}\"", na, nb), true});
+  ToolParts a = ToolPartsOf(before), b = ToolPartsOf(after);
+  if (a.name != b.name) {
+    out.push_back({"/name", fmt::format("tool renamed: \"{}\" -> \"{}\"", a.name, b.name), true});
   }
-  if (before.is_object() && after.is_object() &&
-      before.value("description", "") != after.value("description", "")) {
+  if (a.dialect != b.dialect) {
+    out.push_back({"/",
+                   fmt::format("dialect changed: {} -> {}", ToolDialectName(a.dialect),
+                               ToolDialectName(b.dialect)),
+                   false});
+  }
+  if (a.description != b.description) {
     out.push_back({"/description", "tool description changed", false});
   }
-  const char* field =
-      after.is_object() && after.contains("input_schema") ? "input_schema" : "parameters";
-  CompareObjectSchemas(ParametersOf(before), ParametersOf(after), PointerJoin("/", field), "",
-                       &out);
+  static const Json kNoArguments = Json::object();
+  const Json& sa = a.input_schema ? *a.input_schema : kNoArguments;
+  const Json& sb = b.input_schema ? *b.input_schema : kNoArguments;
+  ToolSchemaComparison(sa, sb, &out)
+      .CompareRoots(b.input_schema ? b.input_pointer : a.input_pointer);
   return out;
 }
 
@@ -289,6 +404,7 @@ Result<SnapshotDiff> DiffSnapshots(const Store& store, const Snapshot& from, con
       d.new_digest = b->digest;
       d.new_size = b->size;
     }
+    if (a && b && d.kind == ComponentKind::kPrompt) CompareVariables(*a, *b, &d);
     if (options.details) CAIRN_RETURN_IF_ERROR(Detail(store, a, b, options, &d));
     out.components.push_back(std::move(d));
   }

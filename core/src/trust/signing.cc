@@ -28,7 +28,7 @@ constexpr std::string_view kPolicyChangeDomain{"cairn-policy-change-v1\0", 23};
 // PEM files are small; anything larger is not a key.
 constexpr std::streamsize kMaxPemBytes = 64 << 10;
 
-int HexValue(char c) {
+int LowercaseHexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   return -1;
@@ -39,8 +39,8 @@ template <size_t N>
 bool FromHex(std::string_view hex, std::array<uint8_t, N>* out) {
   if (hex.size() != 2 * N) return false;
   for (size_t i = 0; i < N; ++i) {
-    int hi = HexValue(hex[2 * i]);
-    int lo = HexValue(hex[2 * i + 1]);
+    int hi = LowercaseHexValue(hex[2 * i]);
+    int lo = LowercaseHexValue(hex[2 * i + 1]);
     if (hi < 0 || lo < 0) return false;
     (*out)[i] = static_cast<uint8_t>(hi * 16 + lo);
   }

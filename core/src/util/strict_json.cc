@@ -11,8 +11,6 @@
 namespace cairn {
 namespace {
 
-constexpr size_t kMaxProblemsPerFile = 20;
-
 std::string EscapePointerToken(const std::string& token) {
   std::string out;
   for (char c : token) {
@@ -53,7 +51,10 @@ class StrictSax {
     }
     return Continue();
   }
-  bool string(string_t&) { return Value(); }
+  bool string(string_t& s) {
+    Grow(kStringBytes + HeapString(s.size()));
+    return Value();
+  }
   bool binary(binary_t&) { return Value(); }
 
   bool start_object(std::size_t) { return Open(/*is_array=*/false); }
@@ -62,6 +63,8 @@ class StrictSax {
   bool end_array() { return Close(); }
 
   bool key(string_t& key) {
+    Grow(kMemberBytes + HeapString(key.size()));
+    if (tree_too_large_) return false;
     Frame& top = frames_.back();
     top.token = key;
     if (!top.keys.insert(key).second) {
@@ -96,16 +99,42 @@ class StrictSax {
     std::set<std::string> keys;
   };
 
+  // What nlohmann's tree allocates, on 64-bit libstdc++, with 16 bytes of allocator overhead
+  // per allocation: an object is a std::map (48 bytes), each member a tree node (node header,
+  // std::string key and the value: 80); an array a std::vector (24) whose slots (16 bytes
+  // each) grow to up to twice the count; a string a std::string (32), with its characters on
+  // the heap beyond 15 of them. Numbers, booleans and null live in their slot.
+  static constexpr uint64_t kObjectBytes = 48 + 16;
+  static constexpr uint64_t kMemberBytes = 80 + 16;
+  static constexpr uint64_t kArrayBytes = 24 + 16;
+  static constexpr uint64_t kArraySlotBytes = 2 * 16;
+  static constexpr uint64_t kStringBytes = 32 + 16;
+  static uint64_t HeapString(size_t size) { return size > 15 ? size + 1 + 16 : 0; }
+
+  void Grow(uint64_t bytes) {
+    tree_bytes_ += bytes;
+    if (tree_bytes_ > limits_.max_tree_bytes && !tree_too_large_) {
+      tree_too_large_ = true;
+      Add("too-large", Pointer(),
+          fmt::format("the parsed document would take more than {} MiB of memory (estimated "
+                      "while parsing; nothing was built)",
+                      limits_.max_tree_bytes >> 20));
+    }
+  }
+
   // Called at the start of every value: sets the pointer token for array elements.
   bool Value() {
     if (!frames_.empty() && frames_.back().is_array) {
       frames_.back().token = std::to_string(frames_.back().next_index++);
+      Grow(kArraySlotBytes);
     }
+    if (tree_too_large_) return false;  // stop: the tree will not be built
     return Continue();
   }
 
   bool Open(bool is_array) {
-    Value();
+    if (!Value()) return false;
+    Grow(is_array ? kArrayBytes : kObjectBytes);
     if (static_cast<int>(frames_.size()) >= limits_.max_depth) {
       Add("too-deep", Pointer(),
           fmt::format("nesting deeper than {} arrays/objects", limits_.max_depth));
@@ -142,6 +171,8 @@ class StrictSax {
   std::vector<Frame> frames_;
   size_t count_ = 0;
   bool failed_ = false;
+  uint64_t tree_bytes_ = 0;
+  bool tree_too_large_ = false;
 };
 
 }  // namespace

@@ -504,8 +504,9 @@ TEST_F(PolicyTest, RequireAgentLimitsReadsEachModelComponent) {
   PolicyCheck ok = One(p, limited);
   EXPECT_TRUE(ok.passed) << ok.detail;
   EXPECT_EQ(ok.detail, "max_steps 8, max_cost_usd 0.05");
+  // (A non-numeric limit is refused at ingest, rule model-limits: only a missing one is left.)
   int half = CreateWithModel(R"({"provider": "openai", "model": "gpt-4o-2024-08-06",
-      "revision": "2024-08-06", "limits": {"max_steps": 8, "max_cost_usd": "0.05"}})");
+      "revision": "2024-08-06", "limits": {"max_steps": 8}})");
   PolicyCheck partial = One(p, half);
   EXPECT_FALSE(partial.passed);
   EXPECT_NE(partial.detail.find("lacks a numeric max_cost_usd"), std::string::npos)

@@ -4,7 +4,6 @@
 // saying so, when the suite is not present.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,6 +11,7 @@
 #include <sstream>
 
 #include "cairn/validate.h"
+#include "support/sandbox.h"
 
 namespace cairn {
 namespace {
@@ -24,12 +24,7 @@ const std::set<std::string> kRefusedByRule = {
     "y_object_duplicated_key_and_value.json",
 };
 
-std::string SuiteDir() {
-  if (const char* env = std::getenv("CAIRN_CONFORMANCE_DIR")) {
-    return std::string(env) + "/JSONTestSuite/test_parsing";
-  }
-  return std::string(CAIRN_SOURCE_DIR) + "/../shared/conformance/JSONTestSuite/test_parsing";
-}
+std::string SuiteDir() { return testing::ConformancePath("JSONTestSuite/test_parsing"); }
 
 std::string ReadAll(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

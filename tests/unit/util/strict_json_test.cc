@@ -1,3 +1,4 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "cairn/validate.h"
@@ -39,6 +40,42 @@ TEST(StrictJson, HostileNestingDoesNotRecurse) {
   auto p = Parse(std::string(1000000, '['));
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0].rule, "too-deep");
+}
+
+// 100,000 empty objects: 300 KB of text, about 10 MB as a tree.
+std::string ManyEmptyObjects() {
+  std::string text = "[{}";
+  for (int i = 1; i < 100000; ++i) text += ",{}";
+  return text + "]";
+}
+
+TEST(StrictJson, ATreeLargerThanTheLimitIsRefusedWhileParsing) {
+  std::vector<Problem> problems;
+  JsonLimits small;
+  small.max_tree_bytes = 4 << 20;
+  auto v = ParseStrictJson(ManyEmptyObjects(), "f.json", &problems, small);
+  EXPECT_FALSE(v.has_value());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].rule, "too-large");
+  EXPECT_TRUE(problems[0].location.starts_with("/")) << problems[0].location;
+  EXPECT_NE(problems[0].message.find("4 MiB"), std::string::npos) << problems[0].message;
+  problems.clear();
+  small.max_tree_bytes = 16 << 20;
+  EXPECT_TRUE(ParseStrictJson(ManyEmptyObjects(), "f.json", &problems, small).has_value());
+}
+
+TEST(StrictJson, LongStringsCostAboutTheirSize) {
+  std::vector<Problem> problems;
+  JsonLimits limits;
+  limits.max_tree_bytes = 2 << 20;
+  std::string text = "[\"" + std::string(1 << 20, 'x') + "\"]";  // 1 MiB in one string
+  EXPECT_TRUE(ParseStrictJson(text, "f.json", &problems, limits).has_value());
+  std::string keys = "{";
+  for (int i = 0; i < 3; ++i)
+    keys += fmt::format("{}\"k{}{}\": 1", i ? "," : "", i, std::string(1 << 20, 'k'));
+  EXPECT_FALSE(ParseStrictJson(keys + "}", "f.json", &problems, limits).has_value());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].rule, "too-large");
 }
 
 TEST(StrictJson, IntegerThatDoesNotFitIsRefused) {
