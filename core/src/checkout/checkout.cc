@@ -23,6 +23,7 @@
 #include "cairn/digest.h"
 #include "cairn/object.h"
 #include "port/env.h"
+#include "util/crash_point.h"
 #include "util/fs_util.h"
 #include "util/parallel.h"
 
@@ -571,6 +572,7 @@ Status WriteVersion(const Store& store, const Snapshot& snapshot, int versions,
     // Files were fsynced as they were written (in parallel, and only ours: a syncfs
     // would wait for every other writer on the file system); now the directories.
     CAIRN_RETURN_IF_ERROR(SealDirs(env, versions, tmp, tmp_shown));
+    CAIRN_CRASH_POINT("checkout.tree-written");
     CAIRN_ASSIGN_OR_RETURN(std::string seal, SealBytes(snapshot, ids));
     CAIRN_RETURN_IF_ERROR(
         WriteSealFile(env, versions, seal_tmp, Join(versions_shown, seal_tmp), seal));
@@ -601,6 +603,7 @@ Status WriteVersion(const Store& store, const Snapshot& snapshot, int versions,
     } else if (env.RenameAt(versions, tmp.c_str(), versions, hex.c_str()) != 0) {
       return ErrnoStatus("rename into place", Join(versions_shown, hex), errno);
     }
+    CAIRN_CRASH_POINT("checkout.version-in-place");
     if (env.RenameAt(versions, seal_tmp.c_str(), versions, SealName(hex).c_str()) != 0) {
       return ErrnoStatus("rename into place", Join(versions_shown, SealName(hex)), errno);
     }
@@ -669,7 +672,9 @@ Status SwitchCurrent(Env& env, int dir, const std::string& dir_shown, const std:
     (void)::unlinkat(dir, kNewLink, 0);
     return ErrnoStatus("replace", Join(dir_shown, kCurrentLink), err);
   }
-  return FsyncFd(env, dir, dir_shown);
+  CAIRN_RETURN_IF_ERROR(FsyncFd(env, dir, dir_shown));
+  CAIRN_CRASH_POINT("checkout.current-switched");
+  return Status::OK();
 }
 
 // Deletes versions beyond the newest `keep`, never `current_hex`. A version is first

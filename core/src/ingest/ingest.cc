@@ -30,6 +30,7 @@
 #include "store/schema.h"
 #include "store/store_internal.h"
 #include "trust/signature_records.h"
+#include "util/crash_point.h"
 #include "util/fs_util.h"
 #include "util/parallel.h"
 
@@ -668,6 +669,7 @@ class Ingest {
         [&] { Report("storing", files_done_, todo.size()); }));
     if (!todo.empty() && !commit_batch_) {
       CAIRN_RETURN_IF_ERROR(db_->Flush({Table::kObjects, Table::kObjectMeta}));
+      CAIRN_CRASH_POINT("ingest.objects-stored");
     }
     // Files with the same blob as one that was read have its digest.
     for (size_t i = 0; i < tree_.files.size(); ++i) {

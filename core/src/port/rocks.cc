@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "util/crash_point.h"
+
 namespace cairn {
 namespace {
 
@@ -700,6 +702,7 @@ Status Db::Write(Batch& batch, bool sync, bool no_wal) {
   rocksdb::WriteOptions wo;
   wo.sync = sync && sync_writes_;
   wo.disableWAL = no_wal;
+  if (acknowledged) CAIRN_CRASH_POINT("db.write.before");
   CAIRN_RETURN_IF_ERROR(FromRocks(db_->Write(wo, batch.batch_.get()), "write"));
   if (!acknowledged) return Status::OK();
   if (first) {
@@ -707,7 +710,10 @@ Status Db::Write(Batch& batch, bool sync, bool no_wal) {
     fo.wait = true;
     CAIRN_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, all_handles_), "flush"));
   }
-  return Acknowledge();
+  CAIRN_CRASH_POINT("db.write.unacknowledged");
+  CAIRN_RETURN_IF_ERROR(Acknowledge());
+  CAIRN_CRASH_POINT("db.write.acknowledged");
+  return Status::OK();
 }
 
 uint64_t Db::LatestSequence() const { return db_->GetLatestSequenceNumber(); }

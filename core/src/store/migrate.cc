@@ -13,6 +13,7 @@
 #include "port/rocks.h"
 #include "store/schema.h"
 #include "store/table_copy.h"
+#include "util/crash_point.h"
 #include "util/fs_util.h"
 
 namespace cairn {
@@ -170,12 +171,14 @@ Result<UpgradeReport> UpgradeFormat1Store(const std::string& store_path,
     RemoveTreeQuietly(tmp);
     return records.status().WithContext("upgrading the store to format 2");
   }
+  CAIRN_CRASH_POINT("migrate.copied");
   if (env.RenameAt(AT_FDCWD, tmp.c_str(), AT_FDCWD, db2.c_str()) != 0) {
     int err = errno;
     RemoveTreeQuietly(tmp);
     return ErrnoStatus("rename the upgraded database into place", db2, err);
   }
   CAIRN_RETURN_IF_ERROR(FsyncDir(env, store_path));
+  CAIRN_CRASH_POINT("migrate.switched");
   report.upgraded = true;
   report.records = *records;
   CAIRN_ASSIGN_OR_RETURN(report.kept, RetireFormat1Leftover(store_path, env));
