@@ -236,6 +236,30 @@ TEST_F(CrashPointE2E, EveryPointOfTheFormatUpgradeLeavesFormat1IntactOrFormat2Co
   }
 }
 
+// A recover killed before its copy is in place leaves no store at DIR/.cairn (a partial copy
+// that passed for a recovered store would hide the loss); the next recover completes and
+// leaves nothing behind.
+TEST_F(CrashPointE2E, ARecoverKilledBeforeItsCopyIsInPlaceLeavesNoStore) {
+  ASSERT_EQ(Run({"init"}).exit_code, 0);
+  rel_ = WriteMinimalRelease(box_, "rel");
+  std::string id = Snapshot("zero");
+  ASSERT_EQ(Run({"promote", id, "--to", "prod", "--reason", "start"}).exit_code, 0);
+  for (int i = 0; i < kRounds; ++i) {
+    std::string when = "recover round " + std::to_string(i);
+    std::string dir = box_ / ("new" + std::to_string(i));
+    auto r = Run({"recover", "--into", dir}, "recover.copied");
+    ASSERT_EQ(r.signal, SIGKILL) << when << ": the point was not reached\n" << r.err;
+    EXPECT_FALSE(fs::exists(dir + "/.cairn")) << when;
+    auto again = Run({"recover", "--into", dir});
+    ASSERT_EQ(again.exit_code, 0) << when << ": " << again.out << again.err;
+    std::vector<std::string> left;
+    for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename());
+    EXPECT_EQ(left, std::vector<std::string>{".cairn"}) << when;
+    auto log = RunCairn({"--store", dir + "/.cairn", "log", "prod", "--json"});
+    EXPECT_EQ(log.exit_code, 0) << when;
+  }
+}
+
 TEST_F(CrashPointE2E, AnUnknownPointIsRefusedRatherThanNeverReached) {
   ASSERT_EQ(Run({"init"}).exit_code, 0);
   auto r = Run({"status"}, "db.write.befor");

@@ -1,7 +1,12 @@
 #include "cairn/recover.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <signal.h>
 
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -17,6 +22,7 @@
 #include "store/schema.h"
 #include "store/store_internal.h"
 #include "store/table_copy.h"
+#include "util/crash_point.h"
 #include "util/fs_util.h"
 
 namespace cairn {
@@ -65,7 +71,8 @@ class Recovery {
  public:
   Recovery(std::string from, std::string into) {
     report_.from = std::move(from);
-    report_.into = std::move(into);
+    report_.into = into;
+    into_ = std::move(into);
   }
 
   Result<RecoverReport> Run() {
@@ -78,6 +85,7 @@ class Recovery {
                       report_.from, db_dir));
     }
     CAIRN_RETURN_IF_ERROR(CheckPlaces());
+    CAIRN_RETURN_IF_ERROR(PrepareWorkDir());
     ReadAcknowledged(db_dir);
 
     DbOpenOptions o;
@@ -110,7 +118,10 @@ class Recovery {
       report_.lost.front().detail += "; what is still readable of them is listed below";
     }
     (*intact)->Close().PermitUnchecked();  // read-only: nothing to lose
-    return CheckCopy();
+    CAIRN_ASSIGN_OR_RETURN(RecoverReport report, CheckCopy());
+    CAIRN_CRASH_POINT("recover.copied");
+    CAIRN_RETURN_IF_ERROR(MoveIntoPlace());
+    return report;
   }
 
  private:
@@ -120,6 +131,43 @@ class Recovery {
     } else {
       ++unlisted_;
     }
+  }
+
+  // The copy is built and checked under DIR/.cairn-recover-<pid> and renamed to DIR/.cairn
+  // only when complete, so a recover that is killed leaves no store that looks recovered
+  // but holds part of the data. Leftovers of killed runs (their process gone) are removed.
+  Status PrepareWorkDir() {
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(report_.into, ec)) &&
+        (!fs::is_directory(fs::symlink_status(report_.into, ec)) ||
+         !fs::is_empty(report_.into, ec))) {
+      return Status::Conflict(
+          fmt::format("{} already exists and is not an empty directory", report_.into));
+    }
+    const fs::path parent = fs::path(report_.into).parent_path();
+    constexpr std::string_view kPrefix = ".cairn-recover-";
+    for (auto it = fs::directory_iterator(parent, ec); !ec && it != fs::end(it); it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (!name.starts_with(kPrefix)) continue;
+      long pid = std::strtol(name.c_str() + kPrefix.size(), nullptr, 10);
+      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+        RemoveTreeQuietly(it->path().string());
+      }
+    }
+    work_ = fmt::format("{}/{}{}", parent.string(), kPrefix, ::getpid());
+    RemoveTreeQuietly(work_);
+    return Status::OK();
+  }
+
+  // One rename(2) makes the checked copy the store; then the directory holding it is fsynced.
+  Status MoveIntoPlace() {
+    std::error_code ec;
+    fs::remove(into_, ec);  // an empty directory, if any (PrepareWorkDir checked)
+    if (Env::Default().RenameAt(AT_FDCWD, work_.c_str(), AT_FDCWD, into_.c_str()) != 0) {
+      return Status::IO(
+          fmt::format("rename {} to {}: {}", work_, into_, std::strerror(errno)));
+    }
+    return FsyncDir(Env::Default(), fs::path(into_).parent_path().string());
   }
 
   // The new store must not be inside the damaged one (a copy there would be a write to it).
@@ -151,14 +199,14 @@ class Recovery {
   // Every readable record of the intact state, table by table, into the new store (a bulk
   // load, flushed and fsynced by Close), then read back and compared.
   Status CopyInto(const Db& from) {
-    CAIRN_ASSIGN_OR_RETURN(auto created, Store::Init(report_.into));
+    CAIRN_ASSIGN_OR_RETURN(auto created, Store::Init(work_));
     CAIRN_RETURN_IF_ERROR(created->Close());
     std::vector<TableDigest> written;
     {
       StoreOpenOptions o;
       o.read_only = false;
       o.sync_each_write = false;
-      CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(report_.into, o));
+      CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(work_, o));
       Db& to = StoreInternal::db(*store);
       // The new store's own meta records (format version, ...) stay unless copied over;
       // the copy is proven against both.
@@ -199,19 +247,19 @@ class Recovery {
       CAIRN_RETURN_IF_ERROR(store->Close());
     }
     StoreOpenOptions ro;
-    CAIRN_ASSIGN_OR_RETURN(auto check, Store::Open(report_.into, ro));
+    CAIRN_ASSIGN_OR_RETURN(auto check, Store::Open(work_, ro));
     return VerifyTables(StoreInternal::db(*check), written, "the recovered copy");
   }
 
   // A bulk load of what Salvage finds, made durable by Close. The copy is proven by the
   // checks that follow (fsck, audit verify), not against the damaged store's tables.
   Status SalvageInto(const Db& from, const std::vector<DamagedFile>& damaged) {
-    CAIRN_ASSIGN_OR_RETURN(auto created, Store::Init(report_.into));
+    CAIRN_ASSIGN_OR_RETURN(auto created, Store::Init(work_));
     CAIRN_RETURN_IF_ERROR(created->Close());
     StoreOpenOptions o;
     o.read_only = false;
     o.sync_each_write = false;
-    CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(report_.into, o));
+    CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(work_, o));
     uint64_t records = 0;
     CAIRN_RETURN_IF_ERROR(Salvage(
         from, damaged, *store,
@@ -227,11 +275,11 @@ class Recovery {
     std::error_code ec;
     const fs::path from = fs::path(report_.from) / "hooks";
     if (!fs::is_directory(from, ec)) return Status::OK();
-    std::vector<std::string> dirs = {report_.into + "/hooks"};
+    std::vector<std::string> dirs = {work_ + "/hooks"};
     for (auto it = fs::recursive_directory_iterator(from, ec); !ec && it != fs::end(it);
          it.increment(ec)) {
       const fs::path rel = fs::relative(it->path(), from, ec);
-      const std::string to = report_.into + "/hooks/" + rel.string();
+      const std::string to = work_ + "/hooks/" + rel.string();
       auto st = it->symlink_status(ec);
       if (fs::is_directory(st)) {
         CAIRN_RETURN_IF_ERROR(MakeDir(Env::Default(), to, /*exist_ok=*/true));
@@ -285,7 +333,7 @@ class Recovery {
   // The new store as a user will see it: fsck, audit verify, and every event's snapshot.
   Result<RecoverReport> CheckCopy() {
     StoreOpenOptions ro;
-    CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(report_.into, ro));
+    CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(work_, ro));
     CAIRN_ASSIGN_OR_RETURN(FsckReport fsck, Fsck(*store));
     for (const auto& p : fsck.problems) Lost(p.what, "in the recovered store: " + p.message);
     CAIRN_ASSIGN_OR_RETURN(AuditReport audit, AuditVerify(*store));
@@ -308,6 +356,8 @@ class Recovery {
   }
 
   RecoverReport report_;
+  std::string into_;  // DIR/.cairn (report_.into, which CheckCopy moves out)
+  std::string work_;  // where the copy is built (PrepareWorkDir)
   bool ack_known_ = false;
   uint64_t unlisted_ = 0;
 };

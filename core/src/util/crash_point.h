@@ -36,6 +36,9 @@ inline constexpr std::string_view kCrashPoints[] = {
     // in place but the format-1 database is not renamed aside yet.
     "migrate.copied",
     "migrate.switched",
+    // store/recover.cc: the copy is complete and checked under its temporary name, not yet
+    // renamed to DIR/.cairn (no store is there; the next recover starts again).
+    "recover.copied",
 };
 
 // Stops the process if the environment names `name` and this is the Nth time it is reached.
