@@ -164,8 +164,7 @@ class Recovery {
     std::error_code ec;
     fs::remove(into_, ec);  // an empty directory, if any (PrepareWorkDir checked)
     if (Env::Default().RenameAt(AT_FDCWD, work_.c_str(), AT_FDCWD, into_.c_str()) != 0) {
-      return Status::IO(
-          fmt::format("rename {} to {}: {}", work_, into_, std::strerror(errno)));
+      return Status::IO(fmt::format("rename {} to {}: {}", work_, into_, std::strerror(errno)));
     }
     return FsyncDir(Env::Default(), fs::path(into_).parent_path().string());
   }
