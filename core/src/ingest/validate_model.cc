@@ -32,16 +32,17 @@ bool EndsWithIsoDate(std::string_view s) {
          d[8] == '-' && AllDigits(d.substr(9, 2));
 }
 
-bool IsDigestString(std::string_view s) {
-  return s.starts_with("sha256:") && s.size() == 71 && IsHex(s.substr(7)) &&
-         std::none_of(s.begin() + 7, s.end(), [](char c) { return c >= 'A' && c <= 'F'; });
+// Exactly `n` lowercase hex digits.
+bool IsLowerHex(std::string_view s, size_t n) {
+  return s.size() == n && IsHex(s) &&
+         std::none_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'F'; });
 }
 
-bool IsCommitHash(std::string_view s) {
-  return s.size() == 40 && std::all_of(s.begin(), s.end(), [](char c) {
-           return AllDigits({&c, 1}) || (c >= 'a' && c <= 'f');
-         });
+bool IsDigestString(std::string_view s) {
+  return s.starts_with("sha256:") && IsLowerHex(s.substr(7), 64);
 }
+
+bool IsCommitHash(std::string_view s) { return IsLowerHex(s, 40); }
 
 // Names every provider uses for "whatever is current".
 bool IsFloatingWord(std::string_view value) {

@@ -32,41 +32,6 @@ namespace fs = std::filesystem;
 
 constexpr size_t kMaxListed = 1000;  // lost records listed one by one; then a count
 
-std::string HexOfRaw(std::string_view raw) {
-  auto d = Digest::FromRaw(raw.substr(0, std::min<size_t>(raw.size(), Digest::kSize)));
-  return d.ok() ? d->Hex() : std::string("(unreadable key)");
-}
-
-// The records a user knows by name; derived records (pointers, indexes) are not listed.
-std::optional<std::string> Describe(Table table, std::string_view key) {
-  switch (table) {
-    case Table::kSnapshots:
-      return "snapshot " + HexOfRaw(key);
-    case Table::kEvents: {
-      size_t nul = key.find('\0');
-      if (nul == std::string_view::npos) return std::nullopt;
-      auto seq = keys::DecodeBe64(key.substr(nul + 1));
-      return fmt::format("{} event #{}", key.substr(0, nul), seq ? *seq : 0);
-    }
-    case Table::kTrust: {
-      auto seq = SeqOfChainEventKey(kTrustEventPrefix, key);
-      if (!seq) return std::nullopt;
-      return fmt::format("trust event #{}", *seq);
-    }
-    case Table::kPolicy: {
-      auto seq = SeqOfChainEventKey(kPolicyEventPrefix, key);
-      if (!seq) return std::nullopt;
-      return fmt::format("policy event #{}", *seq);
-    }
-    case Table::kSignatures:
-      return "a signature on snapshot " + HexOfRaw(key);
-    case Table::kAttestations:
-      return "an attestation on snapshot " + HexOfRaw(key);
-    default:
-      return std::nullopt;
-  }
-}
-
 class Recovery {
  public:
   Recovery(std::string from, std::string into) {
@@ -231,7 +196,7 @@ class Recovery {
           td.digest = h.Finish();
         }
         if (s.IsCorruption()) {
-          auto last_name = last.empty() ? std::nullopt : Describe(table, last);
+          auto last_name = last.empty() ? std::nullopt : RecordName(table, last);
           Lost(fmt::format("table {}", TableName(table)),
                fmt::format("unreadable after {} records{}: {}", td.records,
                            last_name ? " (the last one " + *last_name + ")" : std::string(),
@@ -316,7 +281,7 @@ class Recovery {
                         Table::kSignatures, Table::kAttestations}) {
       Cursor cur = (*all)->NewCursor(table);
       for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
-        auto name = Describe(table, cur.key());
+        auto name = RecordName(table, cur.key());
         if (!name) continue;
         auto there = intact.Contains(table, cur.key());
         if (there.ok() && !*there) {

@@ -53,30 +53,9 @@ std::string ShortHex(std::string_view raw) {
   return d.ok() ? d->Hex() : std::string("(unreadable key)");
 }
 
-// What a lost record is called in the list.
+// What a lost record is called in the list, also for tables whose records have no name.
 std::string NameOf(Table table, std::string_view key) {
-  switch (table) {
-    case Table::kSnapshots:
-      return "snapshot " + ShortHex(key);
-    case Table::kEvents: {
-      size_t nul = key.find('\0');
-      if (nul == std::string_view::npos) break;
-      auto seq = keys::DecodeBe64(key.substr(nul + 1));
-      return fmt::format("{} event #{}", key.substr(0, nul), seq.value_or(0));
-    }
-    case Table::kTrust:
-      return fmt::format("trust event #{}", SeqOfChainEventKey(kTrustEventPrefix, key).value_or(0));
-    case Table::kPolicy:
-      return fmt::format("policy event #{}",
-                         SeqOfChainEventKey(kPolicyEventPrefix, key).value_or(0));
-    case Table::kSignatures:
-      return "a signature on snapshot " + ShortHex(key);
-    case Table::kAttestations:
-      return "an attestation on snapshot " + ShortHex(key);
-    default:
-      break;
-  }
-  return fmt::format("a record of table {}", TableName(table));
+  return RecordName(table, key).value_or(fmt::format("a record of table {}", TableName(table)));
 }
 
 class Salvager {
@@ -405,41 +384,44 @@ class Salvager {
       }
       CAIRN_RETURN_IF_ERROR(cur.status());
     }
-    DropUnless(Table::kContentIndex, &drop, [&](std::string_view key, std::string_view) {
-      return key.size() >= Digest::kSize &&
-             kept_.contains(std::string(key.substr(key.size() - Digest::kSize)));
-    });
-    DropUnless(Table::kSignatures, &drop, [&](std::string_view key, std::string_view value) {
-      auto s = DecodeSignatureRecord(key, value);
-      return s.ok() && kept_.contains(std::string(s->snapshot.digest().Raw()));
-    });
-    DropUnless(Table::kAttestations, &drop, [&](std::string_view key, std::string_view value) {
-      auto a = DecodeAttestationRecord(key, value);
-      if (!a.ok() || !kept_.contains(std::string(key.substr(0, Digest::kSize)))) return false;
-      if (a->statement.report) {
-        auto has = HasObject(to_store_, *a->statement.report);
-        if (!has.ok() || !*has) {
-          lost_(NameOf(Table::kAttestations, key),
-                fmt::format("its report {} was not recovered", a->statement.report->ToString()));
-          return false;
-        }
-      }
-      if (a->statement.seq)
-        max_attestation_seq_ = std::max(max_attestation_seq_, *a->statement.seq);
-      return true;
-    });
+    CAIRN_RETURN_IF_ERROR(
+        DropUnless(Table::kContentIndex, &drop, [&](std::string_view key, std::string_view) {
+          return key.size() >= Digest::kSize &&
+                 kept_.contains(std::string(key.substr(key.size() - Digest::kSize)));
+        }));
+    CAIRN_RETURN_IF_ERROR(
+        DropUnless(Table::kSignatures, &drop, [&](std::string_view key, std::string_view value) {
+          auto s = DecodeSignatureRecord(key, value);
+          return s.ok() && kept_.contains(std::string(s->snapshot.digest().Raw()));
+        }));
+    CAIRN_RETURN_IF_ERROR(
+        DropUnless(Table::kAttestations, &drop, [&](std::string_view key, std::string_view value) {
+          auto a = DecodeAttestationRecord(key, value);
+          if (!a.ok() || !kept_.contains(std::string(key.substr(0, Digest::kSize)))) return false;
+          if (a->statement.report) {
+            auto has = HasObject(to_store_, *a->statement.report);
+            if (!has.ok() || !*has) {
+              lost_(
+                  NameOf(Table::kAttestations, key),
+                  fmt::format("its report {} was not recovered", a->statement.report->ToString()));
+              return false;
+            }
+          }
+          if (a->statement.seq)
+            max_attestation_seq_ = std::max(max_attestation_seq_, *a->statement.seq);
+          return true;
+        }));
     for (const auto& [table, key] : drop) CAIRN_RETURN_IF_ERROR(Delete(table, key));
     return Commit();
   }
 
-  void DropUnless(Table table, std::vector<std::pair<Table, std::string>>* drop,
-                  const std::function<bool(std::string_view key, std::string_view value)>& keep) {
+  Status DropUnless(Table table, std::vector<std::pair<Table, std::string>>* drop,
+                    const std::function<bool(std::string_view key, std::string_view value)>& keep) {
     Cursor cur = to_.NewCursor(table);
     for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
       if (!keep(cur.key(), cur.value())) drop->emplace_back(table, cur.key());
     }
-    // A cursor over the new store fails only on I/O, which the Close that follows reports.
-    cur.status().PermitUnchecked();
+    return cur.status();
   }
 
   // ---- chains ----
@@ -657,6 +639,35 @@ class Salvager {
 };
 
 }  // namespace
+
+std::optional<std::string> RecordName(Table table, std::string_view key) {
+  switch (table) {
+    case Table::kSnapshots:
+      return "snapshot " + ShortHex(key);
+    case Table::kEvents: {
+      size_t nul = key.find('\0');
+      if (nul == std::string_view::npos) return std::nullopt;
+      auto seq = keys::DecodeBe64(key.substr(nul + 1));
+      return fmt::format("{} event #{}", key.substr(0, nul), seq.value_or(0));
+    }
+    case Table::kTrust: {
+      auto seq = SeqOfChainEventKey(kTrustEventPrefix, key);
+      if (!seq) return std::nullopt;
+      return fmt::format("trust event #{}", *seq);
+    }
+    case Table::kPolicy: {
+      auto seq = SeqOfChainEventKey(kPolicyEventPrefix, key);
+      if (!seq) return std::nullopt;
+      return fmt::format("policy event #{}", *seq);
+    }
+    case Table::kSignatures:
+      return "a signature on snapshot " + ShortHex(key);
+    case Table::kAttestations:
+      return "an attestation on snapshot " + ShortHex(key);
+    default:
+      return std::nullopt;
+  }
+}
 
 Status Salvage(const Db& from, const std::vector<DamagedFile>& damaged, Store& to,
                const LostFn& lost, uint64_t* records) {

@@ -17,17 +17,24 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cairn/status.h"
 #include "cairn/store.h"
 #include "port/rocks.h"
+#include "store/schema.h"
 
 namespace cairn {
 
 // Called once for each record or file that is lost: what (as `recover` lists it) and why.
 using LostFn = std::function<void(std::string what, std::string detail)>;
+
+// What `recover` calls the record `key` of `table` when it lists it ("prod event #4",
+// "snapshot 1a2b…", "trust event #2"); nullopt for records that have no name of their own
+// (indexes, pointers and other derived records).
+std::optional<std::string> RecordName(Table table, std::string_view key);
 
 // Copies what can be salvaged of `from` (opened read-only) into `to`; `*records` counts the
 // records written. `damaged` are the files Db::VerifyFiles found damaged (each table file
