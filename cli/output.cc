@@ -104,6 +104,10 @@ int ExitCodeFor(Code code) {
       return kExitGateBlocked;
     case Code::kBusy:
       return kExitBusy;
+    case Code::kUnreachable:
+      return kExitUnreachable;
+    case Code::kRefused:
+      return kExitRefused;
     case Code::kIO:
     case Code::kInternal:
       return kExitFailure;
@@ -284,6 +288,35 @@ void TerminalProgress::Finish() {
     std::fflush(stderr);
   }
   drawn_ = false;
+}
+
+TransferOptions TransferFor(int timeout_s, bool progress_enabled) {
+  TransferOptions t;
+  t.timeout = std::chrono::milliseconds(int64_t{timeout_s} * 1000);
+  if (progress_enabled && ::isatty(2) == 1) {
+    t.progress = [](std::string_view line) { PrintErr("{}", Block{line}); };
+  }
+  return t;
+}
+
+void PrintTransferReport(const TransferReport& r, std::string_view verb, bool json) {
+  if (json) {
+    PrintJson({{"remote", r.remote},
+               {"snapshots", r.snapshots},
+               {"events", r.events},
+               {"evidence", r.evidence},
+               {"trust_events", r.trust_events},
+               {"policy_events", r.policy_events},
+               {"lines", r.lines},
+               {"warnings", r.warnings}});
+    return;
+  }
+  for (const auto& line : r.lines) Print("{}\n", line);
+  for (const auto& w : r.warnings) PrintErr("cairn: warning: {}\n", w);
+  Print(
+      "{} {}: {} snapshot(s), {} event(s), {} evidence record(s), {} trust and {} policy "
+      "event(s)\n",
+      verb, r.remote, r.snapshots, r.events, r.evidence, r.trust_events, r.policy_events);
 }
 
 }  // namespace cairn::cli

@@ -9,6 +9,7 @@
 #include <cairn/deployment.h>
 #include <cairn/gates.h>
 #include <cairn/progress.h>
+#include <cairn/remote.h>
 #include <cairn/signature.h>
 #include <cairn/status.h>
 #include <cairn/validate.h>
@@ -76,6 +77,8 @@ enum ExitCode : int {
   kExitGateBlocked = 7,   // a policy gate refused the operation
   kExitBusy = 8,          // another writer held the store lock past --lock-timeout
   kExitMoved = 9,         // --expect lost: the pointer moved under you; nothing changed
+  kExitUnreachable = 10,  // a remote could not be reached, or --timeout passed
+  kExitRefused = 11,      // a remote refused (a hook, hidden refs, permissions)
 };
 
 int ExitCodeFor(Code code);
@@ -136,5 +139,12 @@ class TerminalProgress : public ProgressSink {
   bool drawn_ = false;
   int64_t last_draw_us_ = 0;
 };
+
+// The transfer options of a command that talks to a remote: `timeout_s` seconds, and the
+// remote's messages and cairn's progress lines on stderr when it is a terminal (escaped;
+// nothing in a pipe unless `always`: a refusal's own words are part of the error message).
+TransferOptions TransferFor(int timeout_s, bool progress_enabled);
+// A push or pull report: its lines on stdout (human) or one JSON document.
+void PrintTransferReport(const TransferReport& report, std::string_view verb, bool json);
 
 }  // namespace cairn::cli

@@ -155,4 +155,44 @@ run recover --into "$work/recovered" || printf '(exit %s: something was lost, an
 export CAIRN_STORE="$work/recovered/.cairn"
 run audit verify
 export CAIRN_STORE="$work/.cairn"
+# Team mode: the on-call engineer's store shares prod with this one through a git server
+# (git daemon on 127.0.0.1, stopped when the demo ends). prod moves only through it.
+git init -q --bare "$work/server/cairn.git"
+daemon=""
+trap '[ -n "$daemon" ] && kill "$daemon" 2>/dev/null' EXIT
+for attempt in 1 2 3 4 5; do
+  port=$((20000 + RANDOM % 20000))
+  git daemon --reuseaddr --export-all --enable=receive-pack --listen=127.0.0.1 --port="$port" \
+    --base-path="$work/server" "$work/server" 2>/dev/null &
+  daemon=$!
+  for _ in $(seq 50); do
+    git ls-remote "git://127.0.0.1:$port/cairn.git" >/dev/null 2>&1 && break 2
+    kill -0 "$daemon" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill "$daemon" 2>/dev/null; daemon=""
+done
+[ -n "$daemon" ] || { echo "demo: could not start git daemon on 127.0.0.1" >&2; exit 1; }
+url="git://127.0.0.1:$port/cairn.git"
+printf '\n$ git daemon --export-all --enable=receive-pack --listen=127.0.0.1 --port=%s …\n' "$port"
+run remote add origin "$url"
+run push origin prod --snapshot "${v3:0:12}"
+run clone "$url" "$work/oncall" --root sha256:9ea7074c546e014951434902170201a9641a3821eab55945f0d7830ef6fc14b0 \
+  --root sha256:259a8c5ee1aab8f97c0ebd6fb3f0f37dbb32b999b5c75231e1b73ca0e749e4db \
+  --root sha256:14c86c6b5c5df38508651191fa9cedecefc4e9bf363b98332c95380a4b754d0d
+# The on-call engineer moves prod from the second store...
+export CAIRN_STORE="$work/oncall/.cairn" CAIRN_ACTOR="oncall@demo"
+run promote "${v1:0:12}" --to prod --reason "INC-9: v1 while the KB is re-indexed (CX-170)" \
+  --key "$release_key"
+# ...while the release lead, on the first store, still sees v2 live: the server's ref update
+# decides, and the loser is told who moved prod, when and to what.
+export CAIRN_STORE="$work/.cairn" CAIRN_ACTOR="release-bot@demo"
+run rollback prod --reason "INC-9: roll back v2" --key "$release_key" ||
+  printf '(exit %s: lost the race; nothing changed here)\n' "$?"
+run pull
+run status
+run rollback prod --reason "INC-9 over: KB re-indexed, back to v2" --key "$release_key"
+printf '\n$ git --git-dir server/cairn.git log --first-parent --format="%%h %%an: %%s" refs/cairn/deployments/prod\n'
+git --git-dir "$work/server/cairn.git" log --first-parent --format="%h %an: %s" \
+  refs/cairn/deployments/prod
 printf '\nDone. The store is in %s (set CAIRN_STORE=%s to explore it).\n' "$work/.cairn" "$work/.cairn"

@@ -2,6 +2,7 @@
 #include <cairn/checkout.h>
 #include <cairn/clock.h>
 #include <cairn/deployment.h>
+#include <cairn/remote.h>
 #include <cairn/revision.h>
 #include <fmt/format.h>
 #include <signal.h>
@@ -22,6 +23,7 @@ struct CheckoutCliOptions {
   bool follow = false;
   bool verify = false;
   int interval_ms = 500;
+  int timeout_s = 5;
   bool json = false;
 };
 
@@ -103,6 +105,36 @@ int RunFollow(const CheckoutCliOptions& o, const Context& ctx) {
     }
     std::fflush(stdout);
   };
+  // A store whose deployment moves through an upstream pulls it at each look, as a brief
+  // writer: it waits at most 200 ms for the lock (another writer is busy: the next look
+  // tries again) and at most --timeout for the remote.
+  f.refresh = [&]() -> Status {
+    {
+      // A look that finds the upstream where it was pulled last takes no lock at all.
+      StoreOpenOptions read;
+      read.read_only = true;
+      auto store = Store::Open(*store_path, read);
+      if (!store.ok()) return store.status();
+      auto moved = UpstreamMoved(**store, *name, TransferFor(o.timeout_s, false));
+      if (!moved.ok()) return moved.status();
+      if (!*moved) return Status::OK();
+    }
+    StoreOpenOptions open;
+    open.read_only = false;
+    open.lock_timeout = std::chrono::milliseconds(200);
+    auto store = Store::Open(*store_path, open);
+    if (!store.ok()) return store.status();
+    auto upstream = UpstreamOf(**store, *name);
+    if (!upstream.ok()) return upstream.status();
+    if (!*upstream) return (*store)->Close();
+    PullOptions pull;
+    pull.deployments = {*name};
+    pull.transfer = TransferFor(o.timeout_s, false);
+    auto report = Pull(**store, **upstream, pull);
+    Status closed = (*store)->Close();
+    if (!report.ok()) return report.status();
+    return closed;
+  };
   std::string last_error;
   f.on_error = [&](const Status& s) {
     if (s.message() == last_error) return;  // said once until something changes
@@ -157,6 +189,11 @@ void RegisterCheckout(CLI::App& app, Context& ctx) {
   cmd->add_option("--interval", o->interval_ms,
                   "With --follow: look every MS milliseconds (default 500)")
       ->check(CLI::Range(10, 3600000))
+      ->needs(follow);
+  cmd->add_option("--timeout", o->timeout_s,
+                  "With --follow on a deployment that has an upstream: seconds each pull from it "
+                  "may take (default 5)")
+      ->check(CLI::Range(1, 3600))
       ->needs(follow);
   cmd->add_flag("--json", o->json, "Print the result as JSON (one line per switch with --follow)");
   cmd->callback([o, &ctx] { ctx.exit_code = RunCheckout(*o, ctx); });

@@ -37,5 +37,9 @@ void RegisterAttest(CLI::App& app, Context& ctx);
 void RegisterPolicy(CLI::App& app, Context& ctx);
 void RegisterCheckout(CLI::App& app, Context& ctx);
 void RegisterRecover(CLI::App& app, Context& ctx);
+void RegisterRemote(CLI::App& app, Context& ctx);
+void RegisterPush(CLI::App& app, Context& ctx);
+void RegisterPull(CLI::App& app, Context& ctx);
+void RegisterClone(CLI::App& app, Context& ctx);
 
 }  // namespace cairn::cli

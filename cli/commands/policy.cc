@@ -2,6 +2,7 @@
 #include <cairn/attestation.h>
 #include <cairn/clock.h>
 #include <cairn/policy.h>
+#include <cairn/remote.h>
 #include <cairn/trust.h>
 #include <fmt/format.h>
 
@@ -192,7 +193,11 @@ int RunPolicySet(const PolicySetOptions& o, const Context& ctx) {
   if (!keys.ok()) return ReportError(keys.status());
   auto store = ctx.OpenForWrite();
   if (!store.ok()) return ReportError(store.status());
-  auto event = SetPolicy(**store, *policy, ctx.Actor(), o.reason, Context::KeyPointers(*keys));
+  // A store whose policy chain is shared (team mode) sends the change to the remote first.
+  auto publisher = NewChainPublisher(**store, TransferFor(30, !ctx.global.no_progress));
+  if (!publisher.ok()) return ReportError(publisher.status());
+  auto event = SetPolicy(**store, *policy, ctx.Actor(), o.reason, Context::KeyPointers(*keys),
+                         publisher->get());
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
     PrintJson(event->ToJson());

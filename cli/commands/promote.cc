@@ -1,6 +1,7 @@
 // cairn promote REV --to DEPLOYMENT --reason TEXT [--expect REV] [--key FILE] [--json]
 #include <cairn/deployment.h>
 #include <cairn/gates.h>
+#include <cairn/remote.h>
 #include <cairn/revision.h>
 #include <fmt/format.h>
 
@@ -18,6 +19,7 @@ struct PromoteOptions {
   std::string key;
   std::vector<std::string> overrides;
   int hook_timeout_s = 30;
+  int timeout_s = 30;
   bool json = false;
 };
 
@@ -40,6 +42,12 @@ int RunPromote(const PromoteOptions& o, const Context& ctx) {
     if (!expect.ok()) return ReportError(expect.status().WithContext("--expect"));
     move.expect = *expect;
   }
+  // A deployment with an upstream moves through it (remote.h): nothing is written here
+  // unless the remote accepted.
+  auto publisher =
+      NewUpstreamPublisher(**store, *name, TransferFor(o.timeout_s, !ctx.global.no_progress));
+  if (!publisher.ok()) return ReportError(publisher.status());
+  move.publisher = publisher->get();
   GateOptions gates;
   gates.hooks.timeout = std::chrono::milliseconds(o.hook_timeout_s * 1000);
   gates.overrides = o.overrides;
@@ -86,6 +94,9 @@ void RegisterPromote(CLI::App& app, Context& ctx) {
   cmd->add_option("--override", o->overrides,
                   "Emergency: let this failing policy rule pass (repeatable; recorded loudly)");
   cmd->add_option("--hook-timeout", o->hook_timeout_s, "Seconds each hook may run (default 30)")
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--timeout", o->timeout_s,
+                  "Seconds the deployment's upstream may take to accept the move (default 30)")
       ->check(CLI::Range(1, 3600));
   cmd->add_flag("--json", o->json, "Print the event as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunPromote(*o, ctx); });

@@ -2,6 +2,7 @@
 //                [--key FILE]
 #include <cairn/deployment.h>
 #include <cairn/gates.h>
+#include <cairn/remote.h>
 #include <cairn/revision.h>
 #include <fmt/format.h>
 
@@ -20,6 +21,7 @@ struct RollbackCmdOptions {
   bool force = false;
   std::string key;
   int hook_timeout_s = 30;
+  int timeout_s = 30;
   bool json = false;
 };
 
@@ -47,6 +49,13 @@ int RunRollback(const RollbackCmdOptions& o, const Context& ctx) {
     if (!expect.ok()) return ReportError(expect.status().WithContext("--expect"));
     options.move.expect = *expect;
   }
+  // A deployment with an upstream rolls back through it (remote.h): when the remote cannot
+  // be reached, nothing changes here — each host can still check out a known-good snapshot
+  // from its own store (docs/rollback.md).
+  auto publisher =
+      NewUpstreamPublisher(**store, *name, TransferFor(o.timeout_s, !ctx.global.no_progress));
+  if (!publisher.ok()) return ReportError(publisher.status());
+  options.move.publisher = publisher->get();
   GateOptions gates;
   gates.hooks.timeout = std::chrono::milliseconds(o.hook_timeout_s * 1000);
   GateReport report;
@@ -93,6 +102,9 @@ void RegisterRollback(CLI::App& app, Context& ctx) {
   cmd->add_option("--key", o->key,
                   "Sign the event with this private key PEM (default: $CAIRN_KEY)");
   cmd->add_option("--hook-timeout", o->hook_timeout_s, "Seconds each hook may run (default 30)")
+      ->check(CLI::Range(1, 3600));
+  cmd->add_option("--timeout", o->timeout_s,
+                  "Seconds the deployment's upstream may take to accept the move (default 30)")
       ->check(CLI::Range(1, 3600));
   cmd->add_flag("--json", o->json, "Print the event as JSON");
   cmd->callback([o, &ctx] { ctx.exit_code = RunRollback(*o, ctx); });

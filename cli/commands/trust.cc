@@ -1,6 +1,7 @@
 // cairn trust init --root PUBKEY... --threshold K --key PRIVATE... · trust add NAME PUBKEY_FILE
 // --role ROLE... · trust list · trust revoke NAME · trust log
 #include <cairn/clock.h>
+#include <cairn/remote.h>
 #include <cairn/trust.h>
 #include <fmt/format.h>
 
@@ -35,10 +36,16 @@ Json EntryJson(const TrustEntry& e) {
   return j;
 }
 
-// The options of a change: actor, reason, and the root keys (loaded by the caller).
-TrustChangeOptions ChangeOptions(const Context& ctx, const std::string& reason,
-                                 const std::vector<PrivateKey>& keys) {
-  return TrustChangeOptions{ctx.Actor(), reason, {}, Context::KeyPointers(keys)};
+// The options of a change: actor, reason, the root keys (loaded by the caller) and, when the
+// store's trust chain is shared (team mode), the publisher it goes through first (owned by
+// `publisher`).
+Result<TrustChangeOptions> ChangeOptions(const Context& ctx, Store& store,
+                                         const std::string& reason,
+                                         const std::vector<PrivateKey>& keys,
+                                         std::unique_ptr<ChainPublisher>* publisher) {
+  CAIRN_ASSIGN_OR_RETURN(*publisher,
+                         NewChainPublisher(store, TransferFor(30, !ctx.global.no_progress)));
+  return TrustChangeOptions{ctx.Actor(), reason, {}, Context::KeyPointers(keys), publisher->get()};
 }
 
 // " (approved by 2 root keys)" for a signed change; "" otherwise.
@@ -68,7 +75,10 @@ int RunTrustInit(const TrustInitOptions& o, const Context& ctx) {
   if (!keys.ok()) return ReportError(keys.status());
   auto store = ctx.OpenForWrite();
   if (!store.ok()) return ReportError(store.status());
-  auto event = InitRoot(**store, spec, ChangeOptions(ctx, o.reason, *keys));
+  std::unique_ptr<ChainPublisher> publisher;
+  auto change = ChangeOptions(ctx, **store, o.reason, *keys, &publisher);
+  if (!change.ok()) return ReportError(change.status());
+  auto event = InitRoot(**store, spec, *change);
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
     PrintJson(event->ToJson());
@@ -101,7 +111,10 @@ int RunTrustAdd(const TrustAddOptions& o, const Context& ctx) {
   if (!keys.ok()) return ReportError(keys.status());
   auto store = ctx.OpenForWrite();
   if (!store.ok()) return ReportError(store.status());
-  auto event = AddTrust(**store, o.name, *key, o.roles, ChangeOptions(ctx, o.reason, *keys));
+  std::unique_ptr<ChainPublisher> publisher;
+  auto change = ChangeOptions(ctx, **store, o.reason, *keys, &publisher);
+  if (!change.ok()) return ReportError(change.status());
+  auto event = AddTrust(**store, o.name, *key, o.roles, *change);
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
     PrintJson(event->ToJson());
@@ -132,9 +145,11 @@ int RunTrustRevoke(const TrustRevokeOptions& o, const Context& ctx) {
   if (!keys.ok()) return ReportError(keys.status());
   auto store = ctx.OpenForWrite();
   if (!store.ok()) return ReportError(store.status());
-  TrustChangeOptions change = ChangeOptions(ctx, o.reason, *keys);
-  change.compromised_since = since;
-  auto event = RevokeTrust(**store, o.name, change);
+  std::unique_ptr<ChainPublisher> publisher;
+  auto change = ChangeOptions(ctx, **store, o.reason, *keys, &publisher);
+  if (!change.ok()) return ReportError(change.status());
+  change->compromised_since = since;
+  auto event = RevokeTrust(**store, o.name, *change);
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
     PrintJson(event->ToJson());

@@ -85,6 +85,9 @@ struct FollowOptions {
   // Told when one look fails (store unreadable, disk full, ...); following goes on and
   // tries again one interval later, keeping the version that is live in DIR.
   std::function<void(const Status&)> on_error;
+  // Called before every look (team mode: a pull of the deployment from its upstream, as a
+  // brief writer). An error goes to on_error and the look goes on with what the store has.
+  std::function<Status()> refresh;
 };
 
 // Keeps DIR/current at what is live on `deployment`: looks every `interval` (opening the

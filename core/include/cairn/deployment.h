@@ -9,8 +9,10 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cairn/canonical_json.h"
@@ -112,6 +114,18 @@ struct GateVerdict {
   bool forced = false;
 };
 
+// Team mode (remote.h): sends a sealed move to the deployment's upstream before it is written
+// locally. Publish runs under the writer lock with the event complete (seq, time, prev, hash,
+// signature); an error stops the move and nothing is written. Once it succeeded, the event
+// and MetaRecords() (store-wide records: the remote-tracking tip) are written in one synced
+// batch — a crash in between leaves the move on the remote only, and the next pull takes it.
+class MovePublisher {
+ public:
+  virtual ~MovePublisher() = default;
+  virtual Status Publish(const Event& sealed) = 0;
+  virtual std::vector<std::pair<std::string, std::string>> MetaRecords() const = 0;
+};
+
 struct MoveOptions {
   std::string actor;
   std::string reason;
@@ -129,6 +143,8 @@ struct MoveOptions {
   // An error stops the move with that error and nothing changes; the verdict's checks and
   // hook records are stored in the event. Runs while the writer lock is held (gates.h).
   std::function<Result<GateVerdict>(const Event& planned)> gate;
+  // Team mode: the move goes through the deployment's upstream first (nullptr: local only).
+  MovePublisher* publisher = nullptr;
 };
 
 // Makes `snapshot` live on `deployment` (created on first promotion).

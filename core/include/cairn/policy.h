@@ -20,6 +20,7 @@
 #include "cairn/canonical_json.h"
 #include "cairn/deployment_name.h"
 #include "cairn/digest.h"
+#include "cairn/publisher.h"
 #include "cairn/score.h"
 #include "cairn/snapshot.h"
 #include "cairn/store.h"
@@ -110,9 +111,11 @@ struct PolicyEvent {
 // Errors: kUsage (ValidatePolicy fails, no reason, a key that is not a root key), kConflict
 // (the policy is already exactly this — no event is written), kGateBlocked (too few root
 // signatures).
+// Team mode: with a `publisher` (publisher.h), the event goes through the remote first.
 Result<PolicyEvent> SetPolicy(Store& store, const Policy& policy, const std::string& actor,
                               const std::string& reason,
-                              const std::vector<const PrivateKey*>& keys = {});
+                              const std::vector<const PrivateKey*>& keys = {},
+                              ChainPublisher* publisher = nullptr);
 
 // The seq of the last policy event (0: none).
 Result<uint64_t> PolicyHeadSeq(const Store& store);

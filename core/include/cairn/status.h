@@ -28,6 +28,8 @@ enum class Code {
   kBusy,          // the store is locked by another writer beyond the wait limit
   kIO,            // the operating system or a library failed to read or write
   kInternal,      // a bug: an invariant did not hold
+  kUnreachable,   // a remote could not be reached, or its deadline passed
+  kRefused,       // a remote refused the operation (a hook, hidden refs, permissions)
 };
 
 // Human name of a code ("not found", "integrity failure", ...).
@@ -49,6 +51,8 @@ class [[nodiscard]] Status {
   static Status Busy(std::string m) { return {Code::kBusy, std::move(m)}; }
   static Status IO(std::string m) { return {Code::kIO, std::move(m)}; }
   static Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; }
+  static Status Unreachable(std::string m) { return {Code::kUnreachable, std::move(m)}; }
+  static Status Refused(std::string m) { return {Code::kRefused, std::move(m)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }

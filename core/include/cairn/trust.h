@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "cairn/canonical_json.h"
+#include "cairn/publisher.h"
 #include "cairn/signing.h"
 #include "cairn/store.h"
 
@@ -135,6 +136,8 @@ struct TrustChangeOptions {
   // Root keys approving the change (`--key`, repeated). A rooted store needs `threshold`
   // distinct root keys here; an unrooted store takes none.
   std::vector<const PrivateKey*> keys;
+  // Team mode: the change goes through the remote first (publisher.h; nullptr: local only).
+  ChainPublisher* publisher = nullptr;
 };
 
 // Signs a change's `message` with every key in `keys` and checks the result against `root`:

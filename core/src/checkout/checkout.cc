@@ -806,13 +806,22 @@ Status FollowOnce(const std::string& store_path, const DeploymentName& deploymen
 
 Status FollowDeployment(const std::string& store_path, const DeploymentName& deployment,
                         const std::string& dir, const FollowOptions& options) {
+  auto refresh = [&] {
+    if (!options.refresh) return;
+    Status s = options.refresh();
+    if (!s.ok() && options.on_error) options.on_error(s);
+  };
+  refresh();
   {
     StoreOpenOptions open;
     open.read_only = true;
     CAIRN_ASSIGN_OR_RETURN(auto store, Store::Open(store_path, open));
     CAIRN_RETURN_IF_ERROR(GetDeployment(*store, deployment).status());
   }
+  bool first = true;
   while (true) {
+    if (!first) refresh();
+    first = false;
     Status s = FollowOnce(store_path, deployment, dir, options);
     if (!s.ok() && options.on_error) options.on_error(s);
     if (SleepUnlessStopped(options.interval, options.stop)) return Status::OK();

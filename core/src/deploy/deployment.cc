@@ -10,6 +10,7 @@
 #include "deploy/deployment_records.h"
 #include "store/schema.h"
 #include "store/store_internal.h"
+#include "util/crash_point.h"
 
 namespace cairn {
 
@@ -304,7 +305,8 @@ Status CheckMoveTime(const Store& store, const Current& cur, const DeploymentNam
 // Fills seq, time, prev, hash (and signature, with a key) from the current state, then
 // writes pointer, event, time index and live history in one synced batch.
 Result<Event> Append(Store& store, const DeploymentName& name, const Current& cur, Event e,
-                     std::optional<SnapshotId> rolled_back, const PrivateKey* key) {
+                     std::optional<SnapshotId> rolled_back, const PrivateKey* key,
+                     MovePublisher* publisher) {
   if (store.read_only()) return Status::Internal("moving a deployment needs a writable store");
   Db& db = StoreInternal::db(store);
   const Event* last = cur.deployment ? &cur.deployment->last : nullptr;
@@ -318,8 +320,16 @@ Result<Event> Append(Store& store, const DeploymentName& name, const Current& cu
     e.signature = EventSignature{key->id(), sig};
   }
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
+  // Team mode: the remote's ref update decides; nothing is written here unless it accepted.
+  if (publisher != nullptr) {
+    CAIRN_RETURN_IF_ERROR(publisher->Publish(e));
+    CAIRN_CRASH_POINT("publish.pushed");  // on the remote, not yet here: the next pull takes it
+  }
 
   Batch batch(db);
+  if (publisher != nullptr) {
+    for (const auto& [key, value] : publisher->MetaRecords()) batch.Put(Table::kMeta, key, value);
+  }
   PutChainEvent(batch, DeploymentChain(name), e.seq, bytes);
   batch.Put(Table::kEventTime,
             EventTimeKey(StoreInternal::db(store).schema(), name, e.time_micros, e.seq), "");
@@ -375,7 +385,7 @@ Result<Event> GateThenAppend(Store& store, const DeploymentName& name, const Cur
     if (verdict.records_hooks) e.hooks = std::move(verdict.hooks);
     if (e.action == EventAction::kRollback && verdict.forced) e.forced = true;
   }
-  return Append(store, name, cur, std::move(e), rolled_back, options.key);
+  return Append(store, name, cur, std::move(e), rolled_back, options.key, options.publisher);
 }
 }  // namespace
 

@@ -549,8 +549,8 @@ Result<uint64_t> PolicyHeadSeq(const Store& store) {
 }
 
 Result<PolicyEvent> SetPolicy(Store& store, const Policy& policy, const std::string& actor,
-                              const std::string& reason,
-                              const std::vector<const PrivateKey*>& keys) {
+                              const std::string& reason, const std::vector<const PrivateKey*>& keys,
+                              ChainPublisher* publisher) {
   if (store.read_only()) return Status::Internal("changing a policy needs a writable store");
   Policy p = policy;
   std::sort(p.signatures.begin(), p.signatures.end(),
@@ -589,8 +589,14 @@ Result<PolicyEvent> SetPolicy(Store& store, const Policy& policy, const std::str
   CAIRN_ASSIGN_OR_RETURN(e.signatures, SignChange(trust.root(), PolicyChangeSigningMessage(e.hash),
                                                   keys, "policy change"));
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
+  if (publisher != nullptr) {
+    CAIRN_RETURN_IF_ERROR(publisher->Publish(PublishedChain::kPolicy, bytes));
+  }
   Batch batch(db);
   PutChainEvent(batch, PolicyChain(), e.seq, bytes);
+  if (publisher != nullptr) {
+    for (const auto& [key, value] : publisher->MetaRecords()) batch.Put(Table::kMeta, key, value);
+  }
   if (p.empty()) {
     batch.Delete(Table::kPolicy, PolicyRecordKey(p.deployment));
   } else {

@@ -11,6 +11,7 @@
 #include <rocksdb/sst_file_reader.h>
 #include <rocksdb/table.h>
 #include <rocksdb/transaction_log.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_batch.h>
 #include <sys/statvfs.h>
 
@@ -188,7 +189,7 @@ namespace {
 // Replays a batch's operations into another batch of the same database.
 class Replayer : public rocksdb::WriteBatch::Handler {
  public:
-  Replayer(rocksdb::WriteBatch* out, const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
+  Replayer(rocksdb::WriteBatchBase* out, const std::vector<rocksdb::ColumnFamilyHandle*>& handles)
       : out_(out), handles_(handles) {}
   rocksdb::Status PutCF(uint32_t id, const rocksdb::Slice& k, const rocksdb::Slice& v) override {
     auto* h = Find(id);
@@ -206,7 +207,7 @@ class Replayer : public rocksdb::WriteBatch::Handler {
     }
     return nullptr;
   }
-  rocksdb::WriteBatch* out_;
+  rocksdb::WriteBatchBase* out_;
   const std::vector<rocksdb::ColumnFamilyHandle*>& handles_;
 };
 }  // namespace
@@ -662,7 +663,9 @@ Result<std::optional<std::string>> Db::Get(Table table, std::string_view key) co
   auto* h = Handle(table);
   if (h == nullptr) return std::optional<std::string>();  // family not created yet: empty
   std::string value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), h, FullKey(table, key), &value);
+  rocksdb::Status s = overlay_ ? overlay_->GetFromBatchAndDB(db_.get(), rocksdb::ReadOptions(), h,
+                                                             FullKey(table, key), &value)
+                               : db_->Get(rocksdb::ReadOptions(), h, FullKey(table, key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, fmt::format("read from {}", TableName(table)));
   return std::optional<std::string>(std::move(value));
@@ -672,7 +675,9 @@ Result<bool> Db::Contains(Table table, std::string_view key) const {
   auto* h = Handle(table);
   if (h == nullptr) return false;
   rocksdb::PinnableSlice value;
-  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), h, FullKey(table, key), &value);
+  rocksdb::Status s = overlay_ ? overlay_->GetFromBatchAndDB(db_.get(), rocksdb::ReadOptions(), h,
+                                                             FullKey(table, key), &value)
+                               : db_->Get(rocksdb::ReadOptions(), h, FullKey(table, key), &value);
   if (s.IsNotFound()) return false;
   if (!s.ok()) return FromRocks(s, fmt::format("read from {}", TableName(table)));
   return true;
@@ -848,7 +853,22 @@ Cursor Db::NewCursorWith(Table table, bool memory_only) const {
     ro.iterate_upper_bound = &upper->slice;
   }
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, h));
+  if (overlay_ && !memory_only) {
+    it.reset(overlay_->NewIteratorWithBase(h, it.release(), &ro));
+  }
   return Cursor(std::move(it), std::move(prefix), std::move(upper));
+}
+
+Status Db::SetOverlay(const Batch* batch) {
+  overlay_.reset();
+  if (batch == nullptr) return Status::OK();
+  if (batch->db_ != this) return Status::Internal("overlay of a batch of another database");
+  auto index = std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0,
+                                                              /*overwrite_key=*/true);
+  Replayer replay(index.get(), all_handles_);
+  CAIRN_RETURN_IF_ERROR(FromRocks(batch->batch_->Iterate(&replay), "overlay"));
+  overlay_ = std::move(index);
+  return Status::OK();
 }
 
 Cursor Db::NewCursor(Table table) const { return NewCursorWith(table, /*memory_only=*/false); }

@@ -31,6 +31,8 @@ class DB;
 class Env;
 class ColumnFamilyHandle;
 class WriteBatch;
+class WriteBatchBase;
+class WriteBatchWithIndex;
 class Iterator;
 }  // namespace rocksdb
 
@@ -187,6 +189,13 @@ class Db {
   // made before the table existed), a cursor that is never Valid().
   Cursor NewCursor(Table table) const;
 
+  // Checking a batch before writing it: while an overlay is set, Get, Contains and every
+  // cursor made afterwards read `batch` applied on top of the database, as if it had been
+  // written (nothing is written). SetOverlay(nullptr) removes it. Not for concurrent use:
+  // set it, read, remove it, from one thread, with no write in between (team mode's pull
+  // audits what it is about to import this way).
+  Status SetOverlay(const Batch* batch);
+
  private:
   friend class Batch;
   Db() = default;
@@ -212,6 +221,7 @@ class Db {
   Env* env_ = nullptr;
   std::optional<AckRecord> ack_;
   std::mutex write_mu_;  // a write and its acknowledgement are one step
+  std::unique_ptr<rocksdb::WriteBatchWithIndex> overlay_;  // SetOverlay
 };
 
 }  // namespace cairn

@@ -51,5 +51,7 @@ Result<ObjectInfo> DecodeObjectMeta(const Digest& digest, std::string_view value
 // Adds an object's record and its meta entry to `batch`. `record` must be an encoded
 // record (EncodeInlineObject / EncodeChunkedObject) of an object of `size` bytes.
 Status AddObjectToBatch(Batch& batch, const Digest& digest, std::string_view record, uint64_t size);
+// Stores `data` as an object (chunked above kChunkSize) in `batch`; returns its digest.
+Result<Digest> AddBytesAsObject(Batch& batch, std::string_view data);
 
 }  // namespace cairn

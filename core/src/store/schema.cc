@@ -92,6 +92,21 @@ std::string Schema::TimeKey(int64_t micros) const {
 namespace keys {
 
 std::string AppHead(std::string_view app) { return "app-head/" + std::string(app); }
+std::string RemoteKey(std::string_view name) {
+  return std::string(kRemotePrefix) + std::string(name);
+}
+std::string UpstreamKey(std::string_view deployment) {
+  return std::string(kUpstreamPrefix) + std::string(deployment);
+}
+std::string TrackingPrefix(std::string_view remote) {
+  std::string key = "tracking/";
+  key += remote;
+  key.push_back('\0');
+  return key;
+}
+std::string TrackingKey(std::string_view remote, std::string_view ref) {
+  return TrackingPrefix(remote) + std::string(ref);
+}
 
 std::string EncodeBe64(uint64_t v) {
   std::string out(8, '\0');

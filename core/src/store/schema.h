@@ -90,6 +90,18 @@ inline constexpr std::string_view kAckedWrites = "acked-writes";
 // be64: the seq of the last attestation recorded (EvalStatement::seq).
 inline constexpr std::string_view kLastAttestationSeq = "last-attestation-seq";
 std::string AppHead(std::string_view app);  // "app-head/<app>" -> raw snapshot id
+// Team mode (remote/remote_records.h): "remote/<name>" -> the remote's URL;
+// "upstream/<deployment>" -> the name of the remote the deployment moves through;
+// "tracking/<remote>\0<git ref>" -> the last verified tip of that ref on the remote (40 hex).
+inline constexpr std::string_view kRemotePrefix = "remote/";
+// The root key ids pinned at clone (canonical JSON array of "sha256:…"): every pull's trust
+// chain must hold a root of exactly these keys.
+inline constexpr std::string_view kPinnedRoot = "pinned-root";
+inline constexpr std::string_view kUpstreamPrefix = "upstream/";
+std::string RemoteKey(std::string_view name);
+std::string UpstreamKey(std::string_view deployment);
+std::string TrackingKey(std::string_view remote, std::string_view ref);
+std::string TrackingPrefix(std::string_view remote);
 
 // Fixed-width big-endian integers: sort in numeric order as RocksDB keys.
 std::string EncodeBe64(uint64_t v);

@@ -140,33 +140,6 @@ Result<Attestation> DecodeAttestationRecord(std::string_view key, std::string_vi
   return a;
 }
 
-namespace {
-
-// Stores `data` as an object (chunked above kChunkSize) in `batch`; returns its digest.
-Result<Digest> AddBytesAsObject(Batch& batch, std::string_view data) {
-  Compressor compressor(3);
-  Digest whole = Digest::Of(data);
-  std::string record;
-  if (data.size() <= kChunkSize) {
-    CAIRN_RETURN_IF_ERROR(EncodeInlineObject(data, compressor, &record));
-    CAIRN_RETURN_IF_ERROR(AddObjectToBatch(batch, whole, record, data.size()));
-    return whole;
-  }
-  std::vector<Digest> chunks;
-  for (size_t off = 0; off < data.size(); off += kChunkSize) {
-    std::string_view piece = data.substr(off, kChunkSize);
-    Digest d = Digest::Of(piece);
-    chunks.push_back(d);
-    CAIRN_RETURN_IF_ERROR(EncodeInlineObject(piece, compressor, &record));
-    CAIRN_RETURN_IF_ERROR(AddObjectToBatch(batch, d, record, piece.size()));
-  }
-  record = EncodeChunkedObject(data.size(), static_cast<uint32_t>(kChunkSize), chunks);
-  CAIRN_RETURN_IF_ERROR(AddObjectToBatch(batch, whole, record, data.size()));
-  return whole;
-}
-
-}  // namespace
-
 // Durability: the attestation record and the report's object records are written in one
 // synced batch — an attestation never links a report that is not stored.
 Result<Attestation> Attest(Store& store, EvalStatement statement, const PrivateKey& key,

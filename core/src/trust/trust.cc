@@ -403,6 +403,7 @@ Result<TrustEvent> AppendTrustEvent(Store& store, TrustEvent e,
                                     const std::vector<std::string>& record_keys,
                                     const std::vector<std::optional<Root>>& roots,
                                     const std::vector<const PrivateKey*>& keys,
+                                    ChainPublisher* publisher,
                                     bool each_root_its_own_keys = false) {
   if (store.read_only()) return Status::Internal("changing trust needs a writable store");
   Db& db = StoreInternal::db(store);
@@ -423,9 +424,14 @@ Result<TrustEvent> AppendTrustEvent(Store& store, TrustEvent e,
     }
   }
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(e.ToJson()));
+  if (publisher != nullptr)
+    CAIRN_RETURN_IF_ERROR(publisher->Publish(PublishedChain::kTrust, bytes));
   Batch batch(db);
   PutChainEvent(batch, TrustChain(), e.seq, bytes);
   for (const auto& key : record_keys) batch.Put(Table::kTrust, key, bytes);
+  if (publisher != nullptr) {
+    for (const auto& [key, value] : publisher->MetaRecords()) batch.Put(Table::kMeta, key, value);
+  }
   CAIRN_RETURN_IF_ERROR(db.Write(batch, /*sync=*/true));
   return e;
 }
@@ -476,7 +482,8 @@ Result<TrustEvent> AddTrust(Store& store, const std::string& name, const PublicK
   std::sort(e.roles.begin(), e.roles.end());
   e.roles.erase(std::unique(e.roles.begin(), e.roles.end()), e.roles.end());
   e.reason = options.reason;
-  return AppendTrustEvent(store, std::move(e), {TrustNameKey(name)}, {state.root()}, options.keys);
+  return AppendTrustEvent(store, std::move(e), {TrustNameKey(name)}, {state.root()}, options.keys,
+                          options.publisher);
 }
 
 Result<TrustEvent> RevokeTrust(Store& store, const std::string& name,
@@ -507,7 +514,7 @@ Result<TrustEvent> RevokeTrust(Store& store, const std::string& name,
     return Status::Usage("--compromised-since: the time is in the future");
   }
   return AppendTrustEvent(store, std::move(e), {TrustRevokedKey(entry->key_id)}, {state.root()},
-                          options.keys);
+                          options.keys, options.publisher);
 }
 
 Result<TrustEvent> InitRoot(Store& store, RootSpec spec, const TrustChangeOptions& options) {
@@ -564,7 +571,7 @@ Result<TrustEvent> InitRoot(Store& store, RootSpec spec, const TrustChangeOption
   std::vector<std::optional<Root>> roots = {next};
   if (state.root()) roots.push_back(state.root());
   return AppendTrustEvent(store, std::move(e), {std::string(kTrustRootKey)}, roots, options.keys,
-                          /*each_root_its_own_keys=*/true);
+                          options.publisher, /*each_root_its_own_keys=*/true);
 }
 
 }  // namespace cairn

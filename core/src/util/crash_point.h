@@ -39,6 +39,12 @@ inline constexpr std::string_view kCrashPoints[] = {
     // store/recover.cc: the copy is complete and checked under its temporary name, not yet
     // renamed to DIR/.cairn (no store is there; the next recover starts again).
     "recover.copied",
+    // deploy/deployment.cc, team mode: the remote accepted the move, this store has not
+    // written it (the next pull takes it from the remote).
+    "publish.pushed",
+    // remote/transfer.cc: a pull's objects are stored, its records are not (nothing
+    // imported; the objects are unreferenced until the next pull or gc).
+    "pull.objects-stored",
 };
 
 // Stops the process if the environment names `name` and this is the Nth time it is reached.

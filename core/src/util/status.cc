@@ -26,6 +26,10 @@ const char* CodeName(Code code) {
       return "I/O error";
     case Code::kInternal:
       return "internal error";
+    case Code::kUnreachable:
+      return "remote unreachable";
+    case Code::kRefused:
+      return "remote refused";
   }
   return "unknown error";
 }
