@@ -28,7 +28,7 @@ constexpr Command kCommands[] = {
     {"recover", cairn::cli::RegisterRecover},   {"key", cairn::cli::RegisterKey},
     {"trust", cairn::cli::RegisterTrust},       {"sign", cairn::cli::RegisterSign},
     {"verify", cairn::cli::RegisterVerify},     {"attest", cairn::cli::RegisterAttest},
-    {"policy", cairn::cli::RegisterPolicy},
+    {"compare", cairn::cli::RegisterCompare},   {"policy", cairn::cli::RegisterPolicy},
 };
 
 // The first word of the command line that is neither a global option nor its value ("" when
