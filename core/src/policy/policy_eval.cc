@@ -22,6 +22,14 @@
 namespace cairn {
 namespace {
 
+// A failing check of `rule` on `subject`, its detail still to say why.
+PolicyCheck StartCheck(std::string_view rule, const std::string& subject) {
+  PolicyCheck c;
+  c.rule = std::string(rule);
+  c.subject = subject;
+  return c;
+}
+
 std::string ShortDigest(const Digest& d) { return "sha256:" + d.Hex().substr(0, 12); }
 
 // "; not counted: 1 revoked, 2 unknown key" — the non-valid entries, by status.
@@ -223,9 +231,7 @@ std::string Unsigned3(int64_t v) {
 Result<PolicyCheck> MinEvalBound(const Store& store, const std::string& eval, const Score& min,
                                  int64_t alpha, const AttestationCheck& a,
                                  const EvalBinding& binding) {
-  PolicyCheck c;
-  c.rule = std::string(kRuleMinEval);
-  c.subject = eval;
+  PolicyCheck c = StartCheck(kRuleMinEval, eval);
   CAIRN_ASSIGN_OR_RETURN(EvalCaseSet cases, LoadEvalCases(store, a.attestation.statement));
   BoundTest t = TestMinimum(CaseSums(cases), min.billionths(), alpha);
   c.passed = t.verdict == Verdict::kPass;
@@ -240,9 +246,7 @@ Result<PolicyCheck> MinEvalBound(const Store& store, const std::string& eval, co
 
 PolicyCheck CheckMinEval(const std::string& eval, const Score& min, const SnapshotId& candidate,
                          const std::vector<AttestationCheck>& atts, const EvalBinding& binding) {
-  PolicyCheck c;
-  c.rule = std::string(kRuleMinEval);
-  c.subject = eval;
+  PolicyCheck c = StartCheck(kRuleMinEval, eval);
   std::map<std::string, size_t> skipped;
   const AttestationCheck* a = DecidingEval(atts, eval, binding, nullptr, &skipped);
   if (a == nullptr) {
@@ -288,9 +292,7 @@ Result<PolicyCheck> CheckMaxEvalDrop(const std::string& eval, const Score& max_d
                                      const std::vector<AttestationCheck>& atts,
                                      const std::optional<SnapshotId>& live,
                                      LiveAttestations* live_atts) {
-  PolicyCheck c;
-  c.rule = std::string(kRuleMaxEvalDrop);
-  c.subject = eval;
+  PolicyCheck c = StartCheck(kRuleMaxEvalDrop, eval);
   EvalBinding binding = BindingFor(policy, eval);
   std::map<std::string, size_t> skipped;
   const AttestationCheck* mine = DecidingEval(atts, eval, binding, nullptr, &skipped);
@@ -350,9 +352,7 @@ std::string ListSome(const std::vector<std::string>& ids) {
 Result<PolicyCheck> PairedCheck(const Store& store, const std::string& eval,
                                 const NonInferiorRule& rule, const Attestation& mine,
                                 const Attestation& before) {
-  PolicyCheck c;
-  c.rule = std::string(kRuleNonInferior);
-  c.subject = eval;
+  PolicyCheck c = StartCheck(kRuleNonInferior, eval);
   CAIRN_ASSIGN_OR_RETURN(EvalCaseSet cand, LoadEvalCases(store, mine.statement));
   CAIRN_ASSIGN_OR_RETURN(EvalCaseSet live, LoadEvalCases(store, before.statement));
   auto paired = PairCases(live, cand);
@@ -393,9 +393,7 @@ Result<PolicyCheck> CheckNonInferior(const Store& store, const std::string& eval
                                      const std::vector<AttestationCheck>& atts,
                                      const std::optional<SnapshotId>& live,
                                      LiveAttestations* live_atts) {
-  PolicyCheck c;
-  c.rule = std::string(kRuleNonInferior);
-  c.subject = eval;
+  PolicyCheck c = StartCheck(kRuleNonInferior, eval);
   EvalBinding binding = BindingFor(policy, eval);
   binding.per_case = true;
   std::map<std::string, size_t> skipped;
