@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cairn/canonical_json.h"
@@ -53,6 +54,9 @@ struct EvalStatement {
 
   Json ToJson() const;
   static Result<EvalStatement> FromJson(const Json& json, std::string_view what);
+  // The objects the statement links (report, case file): fsck counts them as referenced and
+  // reports them missing, recover copies them with the attestation.
+  std::vector<std::pair<const char*, Digest>> LinkedObjects() const;
   // SHA-256 of the canonical JSON: the attestation's id.
   Result<Digest> Hash() const;
 };

@@ -112,6 +112,13 @@ Result<EvalStatement> EvalStatement::FromJson(const Json& j, std::string_view wh
   return s;
 }
 
+std::vector<std::pair<const char*, Digest>> EvalStatement::LinkedObjects() const {
+  std::vector<std::pair<const char*, Digest>> out;
+  if (report) out.emplace_back("report", *report);
+  if (cases) out.emplace_back("case file", *cases);
+  return out;
+}
+
 Result<Digest> EvalStatement::Hash() const {
   CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(ToJson()));
   return Digest::Of(bytes);
