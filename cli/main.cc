@@ -28,9 +28,9 @@ constexpr Command kCommands[] = {
     {"recover", cairn::cli::RegisterRecover},   {"key", cairn::cli::RegisterKey},
     {"trust", cairn::cli::RegisterTrust},       {"sign", cairn::cli::RegisterSign},
     {"verify", cairn::cli::RegisterVerify},     {"attest", cairn::cli::RegisterAttest},
-    {"policy", cairn::cli::RegisterPolicy},     {"remote", cairn::cli::RegisterRemote},
-    {"push", cairn::cli::RegisterPush},         {"pull", cairn::cli::RegisterPull},
-    {"clone", cairn::cli::RegisterClone},
+    {"compare", cairn::cli::RegisterCompare},   {"policy", cairn::cli::RegisterPolicy},
+    {"remote", cairn::cli::RegisterRemote},     {"push", cairn::cli::RegisterPush},
+    {"pull", cairn::cli::RegisterPull},         {"clone", cairn::cli::RegisterClone},
 };
 
 // The first word of the command line that is neither a global option nor its value ("" when

@@ -4,7 +4,8 @@
 # snapshots each tag straight from it (v1 also from a directory: the same content), shows
 # what a release engineer would look at, makes a 2-of-3 root of trust (a trust change is refused with one
 # root signature and accepted with two), trusts two test keys, signs and attests the releases,
-# sets prod's gates, promotes v1 and v2 (signed events), checks prod out into a serving
+# compares them case by case (paired: pass, fail, inconclusive), sets prod's gates,
+# promotes v1 and v2 (signed events), checks prod out into a serving
 # directory, rolls back, shows the audit log, shows v3 blocked by the eval gate, and shows a
 # damaged copy of the store refused and salvaged by `recover`.
 # Safe to run again: out/demo is recreated each time.
@@ -99,12 +100,35 @@ run attest "${v2:0:12}" --eval golden-v3 --score 0.88 --n 10 --dataset "$work/ev
   --judge "gpt-4o-2024-08-06 + rubric" --report "$work/evals/report-v2.json" --key "$ci_key"
 run attest "${v3:0:12}" --eval golden-v3 --score 0.79 --n 10 --dataset "$work/evals/golden-v3.jsonl" \
   --judge "gpt-4o-2024-08-06 + rubric" --report "$work/evals/report-v3.json" --key "$ci_key"
+# Quality is a distribution: CI also scored every release case by case on the 320-case
+# golden set golden-v4 (3 judge samples per case, 16 topic clusters) and on a 12-case smoke
+# set; cairn computes n and the mean from the case files and binds them into the signature.
+g4="$work/evals/golden-v4"
+for v in v1 v2 v3; do
+  eval "id=\$$v"
+  run attest "${id:0:12}" --eval golden-v4 --cases "$g4/$v.jsonl" --dataset "$g4/dataset.jsonl" \
+    --judge-model gpt-4o-2024-08-06 --judge-prompt "$g4/judge-prompt.txt" --key "$ci_key"
+done
+for v in v1 v2; do
+  eval "id=\$$v"
+  run attest "${id:0:12}" --eval golden-v4-smoke --cases "$g4/$v-12.jsonl" \
+    --dataset "$g4/dataset-12.jsonl" --judge-model gpt-4o-2024-08-06 \
+    --judge-prompt "$g4/judge-prompt.txt" --key "$ci_key"
+done
+# The paired comparison, case by case: v2 is non-inferior to v1 at D = 0.02, v3 is a clear
+# fail, and 12 cases cannot tell (inconclusive blocks: the burden of proof is on the change).
+run compare "${v1:0:12}" "${v2:0:12}" --eval golden-v4 --margin 0.02
+run compare "${v1:0:12}" "${v3:0:12}" --eval golden-v4 --margin 0.02 ||
+  printf '(exit %s: v3 is worse than v1 by more than the margin)\n' "$?"
+run compare "${v1:0:12}" "${v2:0:12}" --eval golden-v4-smoke --margin 0.02 ||
+  printf '(exit %s: 12 cases cannot show non-inferiority at 0.02)\n' "$?"
 # Gates for prod: signed by release and CI, golden-v3 at least 0.85 and at most 0.02 below
-# what is live, no overrides; every promotion reason must name a ticket (a sample hook).
+# what is live, golden-v4 non-inferior to what is live at D = 0.02 (paired, 95%), no
+# overrides; every promotion reason must name a ticket (a sample hook).
 run policy set prod --require-signatures 1 --signer-role release \
   --require-signatures 1 --signer-role ci --min-eval golden-v3=0.85 \
-  --max-eval-drop golden-v3=0.02 --attester-role ci --no-overrides --reason "CX-100: prod gates" \
-  --key "$root1.pem" --key "$root2.pem"
+  --max-eval-drop golden-v3=0.02 --non-inferior golden-v4=0.02 --attester-role ci --no-overrides \
+  --reason "CX-100: prod gates" --key "$root1.pem" --key "$root2.pem"
 printf '\n$ cp hooks/require-ticket .cairn/hooks/pre-promote.d/10-require-ticket\n'
 cp "$root/hooks/require-ticket" "$work/.cairn/hooks/pre-promote.d/10-require-ticket"
 chmod 755 "$work/.cairn/hooks/pre-promote.d/10-require-ticket"

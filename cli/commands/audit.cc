@@ -93,6 +93,7 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
                {"trust_events", report->trust_events},
                {"policy_events", report->policy_events},
                {"attestations", report->attestations},
+               {"verdicts_recomputed", report->verdicts_recomputed},
                {"signatures", signatures},
                {"problems", problems}});
   } else {
@@ -127,6 +128,10 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
           n(report->events_without_hook_record, "event"),
           report->events_without_hook_record == 1 ? "s" : "",
           report->events_without_hook_record == 1 ? "it" : "them");
+    }
+    if (report->verdicts_recomputed > 0) {
+      Print("recomputed {} from the stored case files\n",
+            n(report->verdicts_recomputed, "eval verdict"));
     }
     Print("{}\n", RootLine(*report, !pinned.empty()));
     Print("verified {}, {} ({} signed, {} valid), {} and {}: {}\n",

@@ -34,6 +34,7 @@ void RegisterTrust(CLI::App& app, Context& ctx);
 void RegisterSign(CLI::App& app, Context& ctx);
 void RegisterVerify(CLI::App& app, Context& ctx);
 void RegisterAttest(CLI::App& app, Context& ctx);
+void RegisterCompare(CLI::App& app, Context& ctx);
 void RegisterPolicy(CLI::App& app, Context& ctx);
 void RegisterCheckout(CLI::App& app, Context& ctx);
 void RegisterRecover(CLI::App& app, Context& ctx);

@@ -1,10 +1,14 @@
 // cairn policy set DEPLOYMENT [rules] --reason TEXT · policy show [DEPLOYMENT] · policy log
 #include <cairn/attestation.h>
 #include <cairn/clock.h>
+#include <cairn/non_inferiority.h>
 #include <cairn/policy.h>
 #include <cairn/remote.h>
 #include <cairn/trust.h>
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
 
 #include "commands.h"
 #include "output.h"
@@ -21,7 +25,18 @@ std::vector<std::string> RuleLines(const Policy& p) {
                               r.role.empty() ? "(any trusted key)" : "with role " + r.role));
   }
   for (const auto& [eval, min] : p.min_eval) {
-    out.push_back(fmt::format("min-eval               {} >= {}", eval, min.ToString()));
+    auto alpha = p.min_eval_alpha.find(eval);
+    out.push_back(fmt::format("min-eval               {} >= {}{}", eval, min.ToString(),
+                              alpha == p.min_eval_alpha.end()
+                                  ? ""
+                                  : fmt::format(" (lower bound at alpha {} with per-case results)",
+                                                Score::FromBillionths(alpha->second).ToString())));
+  }
+  for (const auto& [eval, r] : p.non_inferior) {
+    out.push_back(fmt::format(
+        "non-inferior           {}: no worse than live by more than {} (alpha {}, min-n {}, "
+        "paired per case)",
+        eval, r.margin.ToString(), Score::FromBillionths(r.alpha).ToString(), r.min_n));
   }
   for (const auto& [eval, drop] : p.max_eval_drop) {
     out.push_back(
@@ -74,6 +89,7 @@ struct PolicySetOptions {
   std::vector<std::string> signer_roles;
   std::vector<std::string> min_eval;
   std::vector<std::string> max_eval_drop;
+  std::vector<std::string> non_inferior;
   std::vector<std::string> soak;
   std::vector<std::string> eval_dataset;
   std::string require_signed_moves;
@@ -125,6 +141,55 @@ Status ParseSignatureRules(const PolicySetOptions& o, Policy* p) {
   return Status::OK();
 }
 
+// "X[:alpha=A][:min-n=N]" after NAME=: the value and its options; kUsage naming `flag`.
+Result<std::pair<std::string, std::map<std::string, std::string>>> SplitOptions(
+    const std::string& text, std::string_view flag, std::initializer_list<std::string_view> known) {
+  std::map<std::string, std::string> options;
+  size_t colon = text.find(':');
+  std::string value = text.substr(0, colon);
+  while (colon != std::string::npos) {
+    size_t next = text.find(':', colon + 1);
+    std::string part = text.substr(colon + 1, next == std::string::npos ? next : next - colon - 1);
+    size_t eq = part.find('=');
+    std::string key = part.substr(0, eq);
+    if (eq == std::string::npos || std::find(known.begin(), known.end(), key) == known.end() ||
+        !options.emplace(key, part.substr(eq + 1)).second) {
+      std::string names;
+      for (auto k : known) names += fmt::format("{}:{}=...", names.empty() ? "" : " or ", k);
+      return Status::Usage(
+          fmt::format("{}: \"{}\" is not an option here (give {}, once each)", flag, part, names));
+    }
+    colon = next;
+  }
+  return std::make_pair(value, options);
+}
+
+// --non-inferior NAME=D[:alpha=A][:min-n=N]
+Status ParseNonInferior(const std::vector<std::string>& texts, Policy* p) {
+  const std::string kFlag = "--non-inferior";
+  for (const auto& text : texts) {
+    CAIRN_ASSIGN_OR_RETURN(auto kv, SplitAssignment(text, kFlag, "golden-v4=0.02:alpha=0.05"));
+    CAIRN_RETURN_IF_ERROR(ValidateEvalName(kv.first).WithContext(kFlag));
+    CAIRN_ASSIGN_OR_RETURN(auto parts, SplitOptions(kv.second, kFlag, {"alpha", "min-n"}));
+    NonInferiorRule rule;
+    CAIRN_ASSIGN_OR_RETURN(rule.margin, Score::Parse(parts.first, kFlag));
+    if (parts.second.contains("alpha")) {
+      CAIRN_ASSIGN_OR_RETURN(rule.alpha, ParseAlpha(parts.second["alpha"], kFlag));
+    }
+    if (parts.second.contains("min-n")) {
+      const std::string& n = parts.second["min-n"];
+      if (n.empty() || n.size() > 9 || n.find_first_not_of("0123456789") != std::string::npos) {
+        return Status::Usage(fmt::format("{}: min-n \"{}\" is not a count", kFlag, n));
+      }
+      rule.min_n = std::stoull(n);
+    }
+    if (!p->non_inferior.emplace(kv.first, rule).second) {
+      return Status::Usage(fmt::format("{}: {} is given twice", kFlag, kv.first));
+    }
+  }
+  return Status::OK();
+}
+
 // Everything typed, checked before the store is opened.
 Result<Policy> PolicyFromFlags(const PolicySetOptions& o) {
   Policy p;
@@ -137,12 +202,22 @@ Result<Policy> PolicyFromFlags(const PolicySetOptions& o) {
     for (const auto& text : *texts) {
       CAIRN_ASSIGN_OR_RETURN(auto kv, SplitAssignment(text, flag, "golden-v3=0.87"));
       CAIRN_RETURN_IF_ERROR(ValidateEvalName(kv.first).WithContext(flag));
-      CAIRN_ASSIGN_OR_RETURN(Score score, Score::Parse(kv.second, flag));
+      bool min = std::string_view(flag) == "--min-eval";
+      CAIRN_ASSIGN_OR_RETURN(auto parts, SplitOptions(kv.second, flag, {"alpha"}));
+      if (!min && !parts.second.empty()) {
+        return Status::Usage(fmt::format("{}: takes no options (\"{}\")", flag, text));
+      }
+      CAIRN_ASSIGN_OR_RETURN(Score score, Score::Parse(parts.first, flag));
+      if (parts.second.contains("alpha")) {
+        CAIRN_ASSIGN_OR_RETURN(int64_t alpha, ParseAlpha(parts.second["alpha"], flag));
+        p.min_eval_alpha[kv.first] = alpha;
+      }
       if (!into->emplace(kv.first, score).second) {
         return Status::Usage(fmt::format("{}: {} is given twice", flag, kv.first));
       }
     }
   }
+  CAIRN_RETURN_IF_ERROR(ParseNonInferior(o.non_inferior, &p));
   for (const auto& text : o.soak) {
     CAIRN_ASSIGN_OR_RETURN(auto kv, SplitAssignment(text, "--soak", "beta=24h"));
     CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(kv.first).WithContext("--soak"));
@@ -175,7 +250,8 @@ Result<Policy> PolicyFromFlags(const PolicySetOptions& o) {
   }
   if (p.empty() && !p.no_overrides) {
     return Status::Usage(
-        "give at least one rule (--require-signatures, --min-eval, --max-eval-drop, --soak, "
+        "give at least one rule (--require-signatures, --min-eval, --max-eval-drop, "
+        "--non-inferior, --soak, "
         "--require-pinned-models, --require-agent-limits, --require-signed-moves), or --clear to "
         "remove the policy");
   }
@@ -319,7 +395,13 @@ void RegisterPolicy(CLI::App& app, Context& ctx) {
       cmd->add_option("--signer-role", set->signer_roles,
                       "Role the preceding --require-signatures counts (default: any trusted key)")
           ->allow_extra_args(false);
-  cmd->add_option("--min-eval", set->min_eval, "NAME=X: a trusted score >= X (repeatable)")
+  cmd->add_option("--min-eval", set->min_eval,
+                  "NAME=X[:alpha=A]: a trusted score >= X; with alpha, the (1-A) lower bound "
+                  "of the per-case mean (repeatable)")
+      ->allow_extra_args(false);
+  cmd->add_option("--non-inferior", set->non_inferior,
+                  "NAME=D[:alpha=0.05][:min-n=100]: paired per-case results show the candidate "
+                  "no worse than live by more than D (repeatable)")
       ->allow_extra_args(false);
   cmd->add_option("--max-eval-drop", set->max_eval_drop,
                   "NAME=D: at most D below the live snapshot's score on the same dataset")

@@ -13,10 +13,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cairn/canonical_json.h"
 #include "cairn/digest.h"
+#include "cairn/eval_cases.h"
 #include "cairn/score.h"
 #include "cairn/signature.h"
 #include "cairn/signing.h"
@@ -38,6 +40,11 @@ struct EvalStatement {
   std::optional<Digest> dataset;  // SHA-256 of the golden dataset
   std::string judge;              // the judge: model and prompt, free text
   std::optional<Digest> report;   // the report file, stored as an object
+  // Per-case results (eval_cases.h): the canonical case file, stored as an object; n and
+  // score are then computed from it. `judge_digest` = JudgeDigest(model, prompt). Both or
+  // neither; absent in single-score attestations (which hash as they always did).
+  std::optional<Digest> cases;
+  std::optional<Digest> judge_digest;
   int64_t time_micros = 0;
   std::string actor;
   // The store's attestation sequence when it was recorded (1, 2, 3 … per store; none for
@@ -47,6 +54,9 @@ struct EvalStatement {
 
   Json ToJson() const;
   static Result<EvalStatement> FromJson(const Json& json, std::string_view what);
+  // The objects the statement links (report, case file): fsck counts them as referenced and
+  // reports them missing, recover copies them with the attestation.
+  std::vector<std::pair<const char*, Digest>> LinkedObjects() const;
   // SHA-256 of the canonical JSON: the attestation's id.
   Result<Digest> Hash() const;
 };
@@ -63,12 +73,20 @@ struct AttestOptions {
   std::string actor;
   // The report's bytes (`--report FILE`), stored as an object and linked by digest.
   std::optional<std::string> report;
+  // A per-case results file's bytes (`--cases FILE`, JSONL): validated, canonicalised and
+  // stored as an object; statement.n and statement.score are computed from it. Needs
+  // statement.dataset and statement.judge_digest.
+  std::optional<std::string> cases;
+  // The score the caller typed with --cases, if any: refused unless it agrees with the
+  // computed mean to its own number of decimals (0.87 agrees with 0.8712).
+  std::optional<std::string> claimed_score;
 };
 
 // Records a signed eval result for `statement.snapshot` (its time, actor and seq are set
 // here; `report` is filled in from options.report). A revoked key may not attest; an unknown
 // one may (its attestation does not count until the key is trusted).
-// Errors: kNotFound (no such snapshot), kUsage (bad eval name), kConflict (revoked key; a
+// Errors: kNotFound (no such snapshot), kUsage (bad eval name; a bad case file, a claimed
+// score that disagrees, per-case results without dataset or judge), kConflict (revoked key; a
 // clock before the snapshot's `created` time).
 Result<Attestation> Attest(Store& store, EvalStatement statement, const PrivateKey& key,
                            const AttestOptions& options);
@@ -98,6 +116,15 @@ const AttestationCheck* NewestValidEval(const std::vector<AttestationCheck>& che
                                         std::string_view eval,
                                         const std::optional<Digest>& dataset = std::nullopt,
                                         bool match_dataset = false);
+
+// The stored attestation `id` about `snapshot`, decoded (signature not judged); kNotFound when
+// there is none, kCorruption when its record does not decode.
+Result<Attestation> GetAttestation(const Store& store, const SnapshotId& snapshot,
+                                   const Digest& id);
+
+// The canonical case file an attestation binds (statement.cases), read back and parsed;
+// kNotFound when the statement has none, kCorruption when the object is not canonical.
+Result<EvalCaseSet> LoadEvalCases(const Store& store, const EvalStatement& statement);
 
 // `--dataset FILE|DIGEST`: "sha256:<64 hex>" as given, else the SHA-256 of the file's bytes
 // (streamed). kNotFound when it is neither a digest nor an existing file.

@@ -48,6 +48,8 @@ struct AuditReport {
   uint64_t trust_events = 0;
   uint64_t policy_events = 0;
   uint64_t attestations = 0;  // attestation records whose times were checked
+  // Stored eval verdicts (non-inferior, min-eval with alpha) recomputed from case files.
+  uint64_t verdicts_recomputed = 0;
   // Events written before moves recorded their gate hooks (and overrides per check): their
   // hooks cannot be judged; reported as such, never as a problem.
   uint64_t events_without_hook_record = 0;

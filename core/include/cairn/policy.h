@@ -35,21 +35,35 @@ struct SignatureRequirement {
   friend bool operator==(const SignatureRequirement&, const SignatureRequirement&) = default;
 };
 
+// `--non-inferior NAME=D[:alpha=A][:min-n=N]`: the candidate's per-case results, paired with
+// the live snapshot's, must show it is no worse than live by more than D with confidence
+// 1 − α (non_inferiority.h).
+struct NonInferiorRule {
+  Score margin;              // D > 0
+  int64_t alpha = 50000000;  // billionths: 0.10, 0.05, 0.025 or 0.01
+  uint64_t min_n = 100;      // fewer paired cases: inconclusive
+  friend bool operator==(const NonInferiorRule&, const NonInferiorRule&) = default;
+};
+
 // The rules of one deployment. Every rule is optional; a Policy with none is empty.
 struct Policy {
   std::string deployment;
-  std::vector<SignatureRequirement> signatures;  // at most one per role, sorted by role
-  std::map<std::string, Score> min_eval;         // eval name -> lowest score accepted
-  std::map<std::string, Score> max_eval_drop;    // eval name -> largest drop below live
-  std::map<std::string, int64_t> soak_micros;    // earlier deployment -> time live there
+  std::vector<SignatureRequirement> signatures;         // at most one per role, sorted by role
+  std::map<std::string, Score> min_eval;                // eval name -> lowest score accepted
+  std::map<std::string, Score> max_eval_drop;           // eval name -> largest drop below live
+  std::map<std::string, NonInferiorRule> non_inferior;  // eval name -> paired rule
+  // `--min-eval NAME=X:alpha=A`: with per-case results, the one-sided (1 − α) lower bound of
+  // the mean must be >= X (eval name -> α in billionths; only evals with a min_eval).
+  std::map<std::string, int64_t> min_eval_alpha;
+  std::map<std::string, int64_t> soak_micros;  // earlier deployment -> time live there
   bool require_pinned_models = false;
   bool require_agent_limits = false;
   bool no_overrides = false;
   // A move (promote or rollback) must be signed by a trusted key holding this role ("": not
   // required). Never overridable.
   std::string require_signed_moves;
-  // Bind every eval rule (min-eval, max-eval-drop): only attestations on the named dataset
-  // digest, by a key holding `attester_role`, over at least `min_n` cases count.
+  // Bind every eval rule (min-eval, max-eval-drop, non-inferior): only attestations on the named
+  // dataset digest, by a key holding `attester_role`, over at least `min_n` cases count.
   std::map<std::string, Digest> eval_dataset;  // eval name -> the one dataset counted
   std::string attester_role;                   // "": any trusted key
   uint64_t min_n = 0;                          // 0: any n (also none)

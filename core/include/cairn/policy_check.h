@@ -3,6 +3,7 @@
 // values; no store access.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,12 +17,14 @@ namespace cairn {
 inline constexpr std::string_view kRuleRequireSignatures = "require-signatures";
 inline constexpr std::string_view kRuleMinEval = "min-eval";
 inline constexpr std::string_view kRuleMaxEvalDrop = "max-eval-drop";
+inline constexpr std::string_view kRuleNonInferior = "non-inferior";
 inline constexpr std::string_view kRuleSoak = "soak";
 inline constexpr std::string_view kRuleRequirePinnedModels = "require-pinned-models";
 inline constexpr std::string_view kRuleRequireAgentLimits = "require-agent-limits";
 inline constexpr std::string_view kRuleRequireSignedMoves = "require-signed-moves";
 
-// OK for one of the six rule ids above; kUsage naming them all otherwise.
+// OK for one of the rule ids above (but require-signed-moves, never overridable); kUsage naming
+// them all otherwise.
 Status ValidateRuleName(std::string_view rule);
 
 // The outcome of one rule for one subject.
@@ -31,9 +34,14 @@ struct PolicyCheck {
   bool passed = false;
   bool overridden = false;  // set by the caller (promote) — EvaluatePolicy never sets it
   std::string detail;       // the numbers: "0.79 < 0.87", "live on beta 25h (needs 24h)"
-  // {"rule","subject","passed","overridden","detail"}: canonical-JSON friendly.
+  // Numbers `audit verify` recomputes (non-inferior, min-eval with alpha): verdict, n, g,
+  // mean, sd, lb, ub, margin, alpha, t, min_n, and the attestation ids they came from —
+  // all strings. Empty for every other check (and then not written).
+  std::map<std::string, std::string> stats;
+  // {"rule","subject","passed","overridden","detail"} and "stats" when not empty:
+  // canonical-JSON friendly.
   Json ToJson() const;
-  // Exactly those five members with those types; kCorruption naming the field otherwise.
+  // Exactly those members with those types; kCorruption naming the field otherwise.
   static Result<PolicyCheck> FromJson(const Json& json);
   bool operator==(const PolicyCheck&) const = default;
 };

@@ -13,6 +13,7 @@
 #include "cairn/deployment.h"
 #include "cairn/hooks.h"
 #include "cairn/policy.h"
+#include "cairn/policy_eval.h"
 #include "cairn/snapshot.h"
 #include "cairn/trust.h"
 #include "chain/hash_chain.h"
@@ -456,6 +457,16 @@ Result<std::optional<AuditProblem>> VerifyOne(const Store& store, const std::str
       flag(e.seq, std::move(*time_rule));
     }
     for (auto& [seq, message] : hook_trail.Add(e)) flag(seq, std::move(message));
+    // Every stored verdict with numbers is recomputed from the case files it names.
+    for (const auto& c : e.checks) {
+      if (c.stats.empty()) continue;
+      CAIRN_ASSIGN_OR_RETURN(std::string diff, RecomputeCheckStats(store, c, e.to, e.from));
+      ++report->verdicts_recomputed;
+      if (!diff.empty()) {
+        flag(e.seq, fmt::format("check {} {}: not reproduced from its case files: {}", c.rule,
+                                c.subject, diff));
+      }
+    }
     NoteLiveHistory(&live, e);
     CAIRN_ASSIGN_OR_RETURN(
         bool indexed,

@@ -11,6 +11,7 @@
 #include "cairn/attestation.h"
 #include "cairn/clock.h"
 #include "cairn/deployment_name.h"
+#include "cairn/non_inferiority.h"
 #include "cairn/policy_check.h"
 #include "cairn/trust.h"
 #include "chain/chain_records.h"
@@ -29,14 +30,15 @@ Status ValidateRuleName(std::string_view rule) {
         "require-signed-moves cannot be overridden: sign the move with --key (a key holding the "
         "role the policy names)");
   }
-  for (std::string_view known : {kRuleRequireSignatures, kRuleMinEval, kRuleMaxEvalDrop, kRuleSoak,
-                                 kRuleRequirePinnedModels, kRuleRequireAgentLimits}) {
+  for (std::string_view known :
+       {kRuleRequireSignatures, kRuleMinEval, kRuleMaxEvalDrop, kRuleNonInferior, kRuleSoak,
+        kRuleRequirePinnedModels, kRuleRequireAgentLimits}) {
     if (rule == known) return Status::OK();
   }
-  return Status::Usage(fmt::format(
-      "\"{}\" is not a policy rule: use require-signatures, min-eval, max-eval-drop, soak, "
-      "require-pinned-models or require-agent-limits",
-      rule));
+  return Status::Usage(
+      fmt::format("\"{}\" is not a policy rule: use require-signatures, min-eval, max-eval-drop, "
+                  "non-inferior, soak, require-pinned-models or require-agent-limits",
+                  rule));
 }
 
 namespace {
@@ -123,6 +125,22 @@ Json Policy::ToJson() const {
   }
   if (!attester_role.empty()) j["attester_role"] = attester_role;
   if (min_n != 0) j["min_n"] = min_n;
+  if (!non_inferior.empty()) {
+    Json rules = Json::object();
+    for (const auto& [eval, r] : non_inferior) {
+      rules[eval] = {{"margin", r.margin.ToString()},
+                     {"alpha", Score::FromBillionths(r.alpha).ToString()},
+                     {"min_n", r.min_n}};
+    }
+    j["non_inferior"] = std::move(rules);
+  }
+  if (!min_eval_alpha.empty()) {
+    Json alphas = Json::object();
+    for (const auto& [eval, alpha] : min_eval_alpha) {
+      alphas[eval] = Score::FromBillionths(alpha).ToString();
+    }
+    j["min_eval_alpha"] = std::move(alphas);
+  }
   return j;
 }
 
@@ -133,8 +151,9 @@ Result<Policy> Policy::FromJson(const Json& j, std::string_view what) {
   static const char* kFields[] = {"deployment",           "signatures",  "min_eval",
                                   "max_eval_drop",        "soak_micros", "require_pinned_models",
                                   "require_agent_limits", "no_overrides"};
-  static const char* kOptional[] = {"require_signed_moves", "eval_dataset", "attester_role",
-                                    "min_n"};
+  static const char* kOptional[] = {"require_signed_moves", "eval_dataset",
+                                    "attester_role",        "min_n",
+                                    "non_inferior",         "min_eval_alpha"};
   if (!j.is_object()) return bad("(object)");
   size_t optional = 0;
   for (const char* f : kOptional) optional += j.contains(f) ? 1 : 0;
@@ -169,6 +188,31 @@ Result<Policy> Policy::FromJson(const Json& j, std::string_view what) {
         return bad("min_n");
       }
       p.min_n = j.at("min_n").get<uint64_t>();
+    }
+    if (j.contains("non_inferior")) {
+      const Json& rules = j.at("non_inferior");
+      if (!rules.is_object() || rules.empty()) return bad("non_inferior");
+      for (const auto& [eval, r] : rules.items()) {
+        if (!r.is_object() || r.size() != 3 || !r.contains("min_n") ||
+            !r.at("min_n").is_number_unsigned()) {
+          return bad("non_inferior");
+        }
+        auto margin = Score::Parse(r.at("margin").get<std::string>(), "margin");
+        auto alpha = ParseAlpha(r.at("alpha").get<std::string>(), "alpha");
+        if (!margin.ok() || !alpha.ok()) return bad("non_inferior");
+        p.non_inferior.emplace(eval,
+                               NonInferiorRule{*margin, *alpha, r.at("min_n").get<uint64_t>()});
+      }
+    }
+    if (j.contains("min_eval_alpha")) {
+      if (!j.at("min_eval_alpha").is_object() || j.at("min_eval_alpha").empty()) {
+        return bad("min_eval_alpha");
+      }
+      for (const auto& [eval, a] : j.at("min_eval_alpha").items()) {
+        auto alpha = ParseAlpha(a.get<std::string>(), "alpha");
+        if (!alpha.ok()) return bad("min_eval_alpha");
+        p.min_eval_alpha.emplace(eval, *alpha);
+      }
     }
     p.deployment = j.at("deployment").get<std::string>();
     if (!j.at("signatures").is_array()) return bad("signatures");
@@ -216,7 +260,8 @@ Result<Policy> Policy::FromJson(const Json& j, std::string_view what) {
 
 bool Policy::empty() const {
   return signatures.empty() && min_eval.empty() && max_eval_drop.empty() && soak_micros.empty() &&
-         !require_pinned_models && !require_agent_limits && require_signed_moves.empty();
+         non_inferior.empty() && !require_pinned_models && !require_agent_limits &&
+         require_signed_moves.empty();
 }
 
 std::vector<std::string> LoosenedRules(const Policy& weaker, const Policy& stronger) {
@@ -246,6 +291,23 @@ std::vector<std::string> LoosenedRules(const Policy& weaker, const Policy& stron
       out.push_back(fmt::format("{} {}: {} > {}", kRuleMaxEvalDrop, eval,
                                 it == weaker.max_eval_drop.end() ? "none" : it->second.ToString(),
                                 drop.ToString()));
+    }
+  }
+  for (const auto& [eval, r] : stronger.non_inferior) {
+    auto it = weaker.non_inferior.find(eval);
+    if (it == weaker.non_inferior.end() || r.margin < it->second.margin ||
+        r.alpha < it->second.alpha || it->second.min_n < r.min_n) {
+      out.push_back(fmt::format("{} {}: {} vs margin {}, alpha {}, min-n {}", kRuleNonInferior,
+                                eval, it == weaker.non_inferior.end() ? "none" : "looser",
+                                r.margin.ToString(), Score::FromBillionths(r.alpha).ToString(),
+                                r.min_n));
+    }
+  }
+  for (const auto& [eval, alpha] : stronger.min_eval_alpha) {
+    auto it = weaker.min_eval_alpha.find(eval);
+    if (it == weaker.min_eval_alpha.end() || alpha < it->second) {
+      out.push_back(fmt::format("{} {}: alpha {}", kRuleMinEval, eval,
+                                Score::FromBillionths(alpha).ToString()));
     }
   }
   for (const auto& [from, need] : stronger.soak_micros) {
@@ -305,6 +367,25 @@ Status ValidatePolicy(const Policy& p) {
   for (const auto& [eval, score] : p.max_eval_drop) {
     CAIRN_RETURN_IF_ERROR(ValidateEvalName(eval).WithContext("--max-eval-drop"));
   }
+  for (const auto& [eval, r] : p.non_inferior) {
+    CAIRN_RETURN_IF_ERROR(ValidateEvalName(eval).WithContext("--non-inferior"));
+    if (r.margin.billionths() <= 0) {
+      return Status::Usage(fmt::format(
+          "--non-inferior {}: the margin D must be above 0 (e.g. {}=0.02)", eval, eval));
+    }
+    CAIRN_RETURN_IF_ERROR(
+        ParseAlpha(Score::FromBillionths(r.alpha).ToString(), "--non-inferior").status());
+    if (r.min_n < 2) {
+      return Status::Usage(fmt::format("--non-inferior {}: min-n must be at least 2", eval));
+    }
+  }
+  for (const auto& [eval, alpha] : p.min_eval_alpha) {
+    if (!p.min_eval.contains(eval)) {
+      return Status::Usage(fmt::format("--min-eval {}: alpha without a minimum", eval));
+    }
+    CAIRN_RETURN_IF_ERROR(
+        ParseAlpha(Score::FromBillionths(alpha).ToString(), "--min-eval").status());
+  }
   for (const auto& [from, micros] : p.soak_micros) {
     CAIRN_RETURN_IF_ERROR(ValidateDeploymentName(from).WithContext("--soak"));
     if (from == p.deployment) {
@@ -323,16 +404,18 @@ Status ValidatePolicy(const Policy& p) {
     CAIRN_RETURN_IF_ERROR(
         ValidateRoleName(p.require_signed_moves).WithContext("--require-signed-moves"));
   }
-  bool eval_rules = !p.min_eval.empty() || !p.max_eval_drop.empty();
+  bool eval_rules = !p.min_eval.empty() || !p.max_eval_drop.empty() || !p.non_inferior.empty();
   if (!eval_rules && (!p.eval_dataset.empty() || !p.attester_role.empty() || p.min_n != 0)) {
     return Status::Usage(
-        "--eval-dataset, --attester-role and --min-n bind eval rules: give --min-eval or "
-        "--max-eval-drop with them");
+        "--eval-dataset, --attester-role and --min-n bind eval rules: give --min-eval, "
+        "--max-eval-drop or --non-inferior with them");
   }
   for (const auto& [eval, digest] : p.eval_dataset) {
-    if (!p.min_eval.contains(eval) && !p.max_eval_drop.contains(eval)) {
+    if (!p.min_eval.contains(eval) && !p.max_eval_drop.contains(eval) &&
+        !p.non_inferior.contains(eval)) {
       return Status::Usage(fmt::format(
-          "--eval-dataset {}: no --min-eval or --max-eval-drop rule on {} to bind", eval, eval));
+          "--eval-dataset {}: no --min-eval, --max-eval-drop or --non-inferior rule on {} to bind",
+          eval, eval));
     }
   }
   if (!p.attester_role.empty()) {
@@ -342,11 +425,13 @@ Status ValidatePolicy(const Policy& p) {
 }
 
 Json PolicyCheck::ToJson() const {
-  return Json{{"rule", rule},
-              {"subject", subject},
-              {"passed", passed},
-              {"overridden", overridden},
-              {"detail", detail}};
+  Json j{{"rule", rule},
+         {"subject", subject},
+         {"passed", passed},
+         {"overridden", overridden},
+         {"detail", detail}};
+  if (!stats.empty()) j["stats"] = stats;  // only checks that have numbers to recompute
+  return j;
 }
 
 Result<PolicyCheck> PolicyCheck::FromJson(const Json& j) {
@@ -357,7 +442,7 @@ Result<PolicyCheck> PolicyCheck::FromJson(const Json& j) {
         field));
   };
   if (!j.is_object()) return bad("(the check itself)");
-  if (j.size() != 5) return bad("(the set of members)");
+  if (j.size() != 5 + (j.contains("stats") ? 1 : 0)) return bad("(the set of members)");
   PolicyCheck c;
   for (const char* f : {"rule", "subject", "detail"}) {
     if (!j.contains(f) || !j.at(f).is_string()) return bad(f);
@@ -370,6 +455,13 @@ Result<PolicyCheck> PolicyCheck::FromJson(const Json& j) {
   c.detail = j.at("detail").get<std::string>();
   c.passed = j.at("passed").get<bool>();
   c.overridden = j.at("overridden").get<bool>();
+  if (j.contains("stats")) {
+    if (!j.at("stats").is_object() || j.at("stats").empty()) return bad("stats");
+    for (const auto& [k, v] : j.at("stats").items()) {
+      if (!v.is_string()) return bad("stats");
+      c.stats.emplace(k, v.get<std::string>());
+    }
+  }
   return c;
 }
 

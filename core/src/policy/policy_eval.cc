@@ -12,6 +12,8 @@
 #include "cairn/attestation.h"
 #include "cairn/clock.h"
 #include "cairn/deployment.h"
+#include "cairn/eval_cases.h"
+#include "cairn/non_inferiority.h"
 #include "cairn/object.h"
 #include "cairn/policy.h"
 #include "cairn/signature.h"
@@ -19,6 +21,14 @@
 
 namespace cairn {
 namespace {
+
+// A failing check of `rule` on `subject`, its detail still to say why.
+PolicyCheck StartCheck(std::string_view rule, const std::string& subject) {
+  PolicyCheck c;
+  c.rule = std::string(rule);
+  c.subject = subject;
+  return c;
+}
 
 std::string ShortDigest(const Digest& d) { return "sha256:" + d.Hex().substr(0, 12); }
 
@@ -115,6 +125,7 @@ struct EvalBinding {
   std::optional<Digest> dataset;
   std::string role;
   uint64_t min_n = 0;
+  bool per_case = false;  // only attestations with per-case results (non-inferior)
   // ", counting only dataset sha256:…, attester role ci, n >= 100", or "".
   std::string Describe() const {
     std::string out;
@@ -174,6 +185,10 @@ const AttestationCheck* DecidingEval(const std::vector<AttestationCheck>& atts,
       ++(*not_counted)["by a key without role " + b.role];
       continue;
     }
+    if (b.per_case && !s.cases) {
+      ++(*not_counted)["without per-case results"];
+      continue;
+    }
     if (b.min_n != 0 && (!s.n || *s.n < b.min_n)) {
       ++(*not_counted)[fmt::format("over fewer than {} cases", b.min_n)];
       continue;
@@ -199,11 +214,39 @@ std::string RevokedResult(const AttestationCheck& a, std::string_view eval, std:
       eval, of, AttestationNote(a));
 }
 
+// "95%" for α = 0.05, "97.5%" for 0.025.
+std::string ConfidenceLabel(int64_t alpha) {
+  std::string digits = Score::FromBillionths(Score::kOne - alpha).ToString().substr(2);
+  if (digits.size() == 1) digits += "0";
+  return digits.substr(0, 2) + (digits.size() > 2 ? "." + digits.substr(2) : "") + "%";
+}
+
+// "0.861", "-0.020": three decimals, a sign only when negative.
+std::string Unsigned3(int64_t v) {
+  std::string s = FormatSigned(v, 3);
+  return s[0] == '+' ? s.substr(1) : s;
+}
+
+// min-eval with :alpha= on per-case results: the one-sided lower bound of the mean >= X.
+Result<PolicyCheck> MinEvalBound(const Store& store, const std::string& eval, const Score& min,
+                                 int64_t alpha, const AttestationCheck& a,
+                                 const EvalBinding& binding) {
+  PolicyCheck c = StartCheck(kRuleMinEval, eval);
+  CAIRN_ASSIGN_OR_RETURN(EvalCaseSet cases, LoadEvalCases(store, a.attestation.statement));
+  BoundTest t = TestMinimum(CaseSums(cases), min.billionths(), alpha);
+  c.passed = t.verdict == Verdict::kPass;
+  c.stats = t.Fields();
+  c.stats["candidate"] = a.attestation.id.ToString();
+  c.detail = fmt::format("{} LB {} {} {} (mean {}, n {}{}): {} ({}{})", ConfidenceLabel(alpha),
+                         Unsigned3(t.lb), c.passed ? ">=" : "<", min.ToString(), Unsigned3(t.mean),
+                         t.n, t.g != 0 ? fmt::format(", G {}", t.g) : "", VerdictName(t.verdict),
+                         AttestationNote(a), binding.Describe());
+  return c;
+}
+
 PolicyCheck CheckMinEval(const std::string& eval, const Score& min, const SnapshotId& candidate,
                          const std::vector<AttestationCheck>& atts, const EvalBinding& binding) {
-  PolicyCheck c;
-  c.rule = std::string(kRuleMinEval);
-  c.subject = eval;
+  PolicyCheck c = StartCheck(kRuleMinEval, eval);
   std::map<std::string, size_t> skipped;
   const AttestationCheck* a = DecidingEval(atts, eval, binding, nullptr, &skipped);
   if (a == nullptr) {
@@ -249,9 +292,7 @@ Result<PolicyCheck> CheckMaxEvalDrop(const std::string& eval, const Score& max_d
                                      const std::vector<AttestationCheck>& atts,
                                      const std::optional<SnapshotId>& live,
                                      LiveAttestations* live_atts) {
-  PolicyCheck c;
-  c.rule = std::string(kRuleMaxEvalDrop);
-  c.subject = eval;
+  PolicyCheck c = StartCheck(kRuleMaxEvalDrop, eval);
   EvalBinding binding = BindingFor(policy, eval);
   std::map<std::string, size_t> skipped;
   const AttestationCheck* mine = DecidingEval(atts, eval, binding, nullptr, &skipped);
@@ -297,6 +338,106 @@ Result<PolicyCheck> CheckMaxEvalDrop(const std::string& eval, const Score& max_d
                          FormatScoreDelta(drop), c.passed ? "<=" : ">", max_drop.ToString(),
                          live->Short(), ShortDigest(*s.dataset), binding.Describe());
   return c;
+}
+
+// "a, b, c and 4 more".
+std::string ListSome(const std::vector<std::string>& ids) {
+  std::string out;
+  for (size_t i = 0; i < ids.size() && i < 5; ++i) out += (i ? ", " : "") + ids[i];
+  if (ids.size() > 5) out += fmt::format(" and {} more", ids.size() - 5);
+  return out;
+}
+
+// The paired test between two attestations' case files; the check's numbers and verdict.
+Result<PolicyCheck> PairedCheck(const Store& store, const std::string& eval,
+                                const NonInferiorRule& rule, const Attestation& mine,
+                                const Attestation& before) {
+  PolicyCheck c = StartCheck(kRuleNonInferior, eval);
+  CAIRN_ASSIGN_OR_RETURN(EvalCaseSet cand, LoadEvalCases(store, mine.statement));
+  CAIRN_ASSIGN_OR_RETURN(EvalCaseSet live, LoadEvalCases(store, before.statement));
+  auto paired = PairCases(live, cand);
+  if (!paired.ok()) {
+    c.detail = paired.status().message();
+    return c;
+  }
+  if (!paired->only_candidate.empty() || !paired->only_live.empty()) {
+    c.detail = fmt::format(
+        "not comparable: cases on one side only ({} only in the candidate{}{}; "
+        "{} only live{}{}): pair the same cases",
+        paired->only_candidate.size(), paired->only_candidate.empty() ? "" : ": ",
+        ListSome(paired->only_candidate), paired->only_live.size(),
+        paired->only_live.empty() ? "" : ": ", ListSome(paired->only_live));
+    return c;
+  }
+  BoundTest t =
+      TestNonInferiority(paired->sample, rule.margin.billionths(), rule.alpha, rule.min_n);
+  c.passed = t.verdict == Verdict::kPass;
+  c.stats = t.Fields();
+  c.stats["candidate"] = mine.id.ToString();
+  c.stats["live"] = before.id.ToString();
+  std::string tail;
+  if (!t.why_inconclusive.empty()) tail = " (" + t.why_inconclusive + ")";
+  if (t.verdict == Verdict::kInconclusive && t.cases_needed) {
+    tail += fmt::format(" — about {} cases needed", *t.cases_needed);
+  }
+  c.detail = fmt::format("mean {} ({} LB {}, UB {}) margin {}, n {}{}: {}{}",
+                         FormatSigned(t.mean, 3), ConfidenceLabel(rule.alpha),
+                         FormatSigned(t.lb, 3), FormatSigned(t.ub, 3), rule.margin.ToString(), t.n,
+                         t.g != 0 ? fmt::format(", G {}", t.g) : "", VerdictName(t.verdict), tail);
+  return c;
+}
+
+Result<PolicyCheck> CheckNonInferior(const Store& store, const std::string& eval,
+                                     const NonInferiorRule& rule, const Policy& policy,
+                                     const SnapshotId& candidate,
+                                     const std::vector<AttestationCheck>& atts,
+                                     const std::optional<SnapshotId>& live,
+                                     LiveAttestations* live_atts) {
+  PolicyCheck c = StartCheck(kRuleNonInferior, eval);
+  EvalBinding binding = BindingFor(policy, eval);
+  binding.per_case = true;
+  std::map<std::string, size_t> skipped;
+  const AttestationCheck* mine = DecidingEval(atts, eval, binding, nullptr, &skipped);
+  if (mine == nullptr) {
+    c.detail = fmt::format("no per-case results on {} for {}: attest it with --cases{}{}", eval,
+                           candidate.Short(), binding.Describe(), NotCounted(skipped));
+    return c;
+  }
+  if (mine->status == SignatureStatus::kRevoked) {
+    c.detail = RevokedResult(*mine, eval, candidate.Short());
+    return c;
+  }
+  if (!live) {
+    c.passed = true;
+    c.detail = fmt::format("nothing live on {} to compare with", policy.deployment);
+    return c;
+  }
+  CAIRN_ASSIGN_OR_RETURN(const std::vector<AttestationCheck>* theirs, live_atts->Get());
+  std::map<std::string, size_t> skipped_live;
+  const AttestationCheck* before = DecidingEval(*theirs, eval, binding, nullptr, &skipped_live);
+  if (before == nullptr) {
+    c.detail = fmt::format(
+        "no per-case results for the live snapshot {} on {}: attest it with "
+        "--cases{}{}",
+        live->Short(), eval, binding.Describe(), NotCounted(skipped_live));
+    return c;
+  }
+  if (before->status == SignatureStatus::kRevoked) {
+    c.detail = RevokedResult(*before, eval, "the live snapshot " + live->Short());
+    return c;
+  }
+  const EvalStatement& a = mine->attestation.statement;
+  const EvalStatement& b = before->attestation.statement;
+  if (a.dataset != b.dataset || a.judge_digest != b.judge_digest) {
+    bool dataset = a.dataset != b.dataset;
+    const auto& x = dataset ? a.dataset : a.judge_digest;
+    const auto& y = dataset ? b.dataset : b.judge_digest;
+    c.detail = fmt::format("not comparable: the candidate's {} is {}, the live snapshot {}'s is {}",
+                           dataset ? "dataset" : "judge", x ? ShortDigest(*x) : "none",
+                           live->Short(), y ? ShortDigest(*y) : "none");
+    return c;
+  }
+  return PairedCheck(store, eval, rule, mine->attestation, before->attestation);
 }
 
 Result<PolicyCheck> CheckSoak(const Store& store, const std::string& from_text, int64_t need,
@@ -364,8 +505,12 @@ void CheckPinnedModels(const Snapshot& snapshot, std::vector<PolicyCheck>* out) 
     out->push_back(std::move(c));
   }
   if (models == 0) {
-    out->push_back({std::string(kRuleRequirePinnedModels), "(no model components)", true, false,
-                    "nothing to pin"});
+    out->push_back({std::string(kRuleRequirePinnedModels),
+                    "(no model components)",
+                    true,
+                    false,
+                    "nothing to pin",
+                    {}});
   }
 }
 
@@ -401,8 +546,12 @@ Status CheckAgentLimits(const Store& store, const Snapshot& snapshot,
     out->push_back(std::move(c));
   }
   if (models == 0) {
-    out->push_back({std::string(kRuleRequireAgentLimits), "(no model components)", true, false,
-                    "no agent to limit"});
+    out->push_back({std::string(kRuleRequireAgentLimits),
+                    "(no model components)",
+                    true,
+                    false,
+                    "no agent to limit",
+                    {}});
   }
   return Status::OK();
 }
@@ -429,17 +578,39 @@ Result<std::vector<PolicyCheck>> EvaluatePolicy(const Store& store, const Policy
     AppendSignatureChecks(policy, sigs, &out);
   }
   std::vector<AttestationCheck> atts;
-  if (!policy.min_eval.empty() || !policy.max_eval_drop.empty()) {
+  if (!policy.min_eval.empty() || !policy.max_eval_drop.empty() || !policy.non_inferior.empty()) {
     CAIRN_ASSIGN_OR_RETURN(atts, CheckAttestations(store, candidate, trust));
   }
   for (const auto& [eval, min] : policy.min_eval) {
-    out.push_back(CheckMinEval(eval, min, candidate, atts, BindingFor(policy, eval)));
+    EvalBinding binding = BindingFor(policy, eval);
+    auto alpha = policy.min_eval_alpha.find(eval);
+    if (alpha != policy.min_eval_alpha.end()) {
+      std::map<std::string, size_t> skipped;
+      const AttestationCheck* a = DecidingEval(atts, eval, binding, nullptr, &skipped);
+      if (a != nullptr && a->status == SignatureStatus::kValid && a->attestation.statement.cases) {
+        CAIRN_ASSIGN_OR_RETURN(PolicyCheck c,
+                               MinEvalBound(store, eval, min, alpha->second, *a, binding));
+        out.push_back(std::move(c));
+        continue;
+      }
+    }
+    PolicyCheck c = CheckMinEval(eval, min, candidate, atts, binding);
+    if (alpha != policy.min_eval_alpha.end() && c.passed) {
+      c.detail += "; no per-case results, so the score itself is compared";
+    }
+    out.push_back(std::move(c));
   }
   std::optional<LiveAttestations> live_atts;
   if (live) live_atts.emplace(store, trust, *live);
   for (const auto& [eval, drop] : policy.max_eval_drop) {
     CAIRN_ASSIGN_OR_RETURN(PolicyCheck c,
                            CheckMaxEvalDrop(eval, drop, policy, candidate, atts, live,
+                                            live_atts ? &*live_atts : nullptr));
+    out.push_back(std::move(c));
+  }
+  for (const auto& [eval, rule] : policy.non_inferior) {
+    CAIRN_ASSIGN_OR_RETURN(PolicyCheck c,
+                           CheckNonInferior(store, eval, rule, policy, candidate, atts, live,
                                             live_atts ? &*live_atts : nullptr));
     out.push_back(std::move(c));
   }
@@ -462,6 +633,153 @@ Result<std::vector<PolicyCheck>> EvaluateSignatureRules(const Store& store, cons
   CAIRN_ASSIGN_OR_RETURN(TrustState trust, TrustState::Load(store));
   CAIRN_ASSIGN_OR_RETURN(auto sigs, CheckSnapshotSignatures(store, target, trust));
   AppendSignatureChecks(policy, sigs, &out);
+  return out;
+}
+
+namespace {
+
+// A stored field parsed back: a 9-digit decimal into billionths.
+std::optional<int64_t> Billionths(const std::map<std::string, std::string>& stats,
+                                  const std::string& key) {
+  auto it = stats.find(key);
+  if (it == stats.end()) return std::nullopt;
+  auto s = Score::Parse(it->second, key);
+  return s.ok() ? std::optional<int64_t>(s->billionths()) : std::nullopt;
+}
+
+std::string DiffFields(const std::map<std::string, std::string>& stored,
+                       const std::map<std::string, std::string>& again) {
+  std::string out;
+  for (const auto& [k, v] : again) {
+    auto it = stored.find(k);
+    std::string was = it == stored.end() ? "(none)" : it->second;
+    if (was != v)
+      out += fmt::format("{}{} stored {}, recomputed {}", out.empty() ? "" : "; ", k, was, v);
+  }
+  return out;
+}
+
+Result<std::optional<Attestation>> Named(const Store& store, const PolicyCheck& check,
+                                         const std::string& field, const SnapshotId& snapshot,
+                                         std::string* problem) {
+  auto it = check.stats.find(field);
+  auto id =
+      it == check.stats.end() ? Result<Digest>(Status::NotFound("")) : Digest::Parse(it->second);
+  if (!id.ok()) {
+    *problem = fmt::format("the check names no {} attestation", field);
+    return std::optional<Attestation>();
+  }
+  auto a = GetAttestation(store, snapshot, *id);
+  if (!a.ok() && !a.status().IsNotFound() && !a.status().IsCorruption()) return a.status();
+  if (!a.ok()) {
+    *problem = fmt::format("its {} attestation: {}", field, a.status().message());
+    return std::optional<Attestation>();
+  }
+  return std::optional<Attestation>(std::move(*a));
+}
+
+}  // namespace
+
+Result<std::string> RecomputeCheckStats(const Store& store, const PolicyCheck& check,
+                                        const SnapshotId& candidate,
+                                        const std::optional<SnapshotId>& live) {
+  const auto& st = check.stats;
+  auto margin = Billionths(st, "margin");
+  auto alpha_text = st.find("alpha");
+  auto min_n_text = st.find("min_n");
+  if (!margin || alpha_text == st.end() || min_n_text == st.end()) {
+    return std::string("its stats lack margin, alpha or min_n");
+  }
+  auto alpha = ParseAlpha(alpha_text->second, "alpha");
+  if (!alpha.ok()) return std::string("its stats name an alpha that is not a level");
+  uint64_t min_n = 0;
+  try {
+    min_n = std::stoull(min_n_text->second);
+  } catch (const std::exception&) {
+    return std::string("its min_n is not a number");
+  }
+  std::string problem;
+  CAIRN_ASSIGN_OR_RETURN(auto mine, Named(store, check, "candidate", candidate, &problem));
+  if (!mine) return problem;
+  auto cases_or = [&](const Attestation& a) -> Result<std::optional<EvalCaseSet>> {
+    auto set = LoadEvalCases(store, a.statement);
+    if (set.ok()) return std::optional<EvalCaseSet>(std::move(*set));
+    if (set.status().IsCorruption() || set.status().IsNotFound()) {
+      problem = set.status().message();
+      return std::optional<EvalCaseSet>();
+    }
+    return set.status();
+  };
+  std::map<std::string, std::string> again;
+  PolicyCheck redo;
+  if (check.rule == kRuleMinEval) {
+    CAIRN_ASSIGN_OR_RETURN(auto cases, cases_or(*mine));
+    if (!cases) return problem;
+    again = TestMinimum(CaseSums(*cases), *margin, *alpha).Fields();
+    redo.passed = again["verdict"] == "pass";
+  } else {
+    if (!live) return std::string("a paired check on a move from nothing");
+    CAIRN_ASSIGN_OR_RETURN(auto before, Named(store, check, "live", *live, &problem));
+    if (!before) return problem;
+    auto score = Score::Parse(st.at("margin"), "margin");
+    NonInferiorRule rule{*score, *alpha, min_n};
+    CAIRN_ASSIGN_OR_RETURN(auto cand_cases, cases_or(*mine));
+    if (!cand_cases) return problem;
+    CAIRN_ASSIGN_OR_RETURN(auto live_cases, cases_or(*before));
+    if (!live_cases) return problem;
+    CAIRN_ASSIGN_OR_RETURN(redo, PairedCheck(store, check.subject, rule, *mine, *before));
+    again = redo.stats;
+  }
+  again["min_n"] = check.rule == kRuleMinEval ? "0" : std::to_string(min_n);
+  for (const char* k : {"candidate", "live"}) {
+    if (st.contains(k)) again[k] = st.at(k);
+  }
+  std::string diff = DiffFields(st, again);
+  if (diff.empty() && redo.passed != check.passed) {
+    diff = fmt::format("it is stored as {}, but its verdict is {}",
+                       check.passed ? "passed" : "failed", st.at("verdict"));
+  }
+  return diff;
+}
+
+Result<EvalComparison> CompareEvals(const Store& store, const SnapshotId& baseline,
+                                    const SnapshotId& candidate, const std::string& eval,
+                                    const NonInferiorRule& rule) {
+  CAIRN_ASSIGN_OR_RETURN(TrustState trust, TrustState::Load(store));
+  EvalBinding binding;
+  binding.per_case = true;
+  auto newest = [&](const SnapshotId& id) -> Result<Attestation> {
+    CAIRN_ASSIGN_OR_RETURN(auto atts, CheckAttestations(store, id, trust));
+    std::erase_if(atts,
+                  [](const AttestationCheck& a) { return a.status != SignatureStatus::kValid; });
+    std::map<std::string, size_t> skipped;
+    const AttestationCheck* a = DecidingEval(atts, eval, binding, nullptr, &skipped);
+    if (a == nullptr) {
+      return Status::NotFound(fmt::format(
+          "no trusted per-case results on {} for {}: attest it with --cases", eval, id.Short()));
+    }
+    return a->attestation;
+  };
+  EvalComparison out;
+  CAIRN_ASSIGN_OR_RETURN(out.live, newest(baseline));
+  CAIRN_ASSIGN_OR_RETURN(out.candidate, newest(candidate));
+  const EvalStatement& a = out.candidate.statement;
+  const EvalStatement& b = out.live.statement;
+  if (a.dataset != b.dataset || a.judge_digest != b.judge_digest) {
+    return Status::Usage(fmt::format("not comparable: {} and {} were scored on another {}",
+                                     baseline.Short(), candidate.Short(),
+                                     a.dataset != b.dataset ? "dataset" : "judge"));
+  }
+  CAIRN_ASSIGN_OR_RETURN(out.live_cases, LoadEvalCases(store, b));
+  CAIRN_ASSIGN_OR_RETURN(out.candidate_cases, LoadEvalCases(store, a));
+  CAIRN_ASSIGN_OR_RETURN(out.paired, PairCases(out.live_cases, out.candidate_cases));
+  if (!out.paired.only_candidate.empty() || !out.paired.only_live.empty()) {
+    return Status::Usage(fmt::format(
+        "not comparable: cases on one side only ({} only in {}: {}; {} only in {}: {})",
+        out.paired.only_candidate.size(), candidate.Short(), ListSome(out.paired.only_candidate),
+        out.paired.only_live.size(), baseline.Short(), ListSome(out.paired.only_live)));
+  }
+  out.test = TestNonInferiority(out.paired.sample, rule.margin.billionths(), rule.alpha, 0);
   return out;
 }
 

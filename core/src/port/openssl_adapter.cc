@@ -266,3 +266,121 @@ void Wipe(void* data, size_t size) { OPENSSL_cleanse(data, size); }
 
 }  // namespace ed25519
 }  // namespace cairn
+
+// ---- BigInt (port/bignum.h) over BIGNUM ----
+
+#include <openssl/bn.h>
+
+#include "port/bignum.h"
+
+namespace cairn {
+
+struct BigInt::Impl {
+  BIGNUM* bn = nullptr;
+  Impl() : bn(BN_new()) {
+    if (bn == nullptr) DieOnCryptoFailure("BN_new");
+  }
+  ~Impl() { BN_free(bn); }
+};
+
+namespace {
+struct BnCtx {
+  BN_CTX* ctx = BN_CTX_new();
+  BnCtx() {
+    if (ctx == nullptr) DieOnCryptoFailure("BN_CTX_new");
+  }
+  ~BnCtx() { BN_CTX_free(ctx); }
+};
+void Must(int ok, const char* what) {
+  if (ok != 1) DieOnCryptoFailure(what);
+}
+}  // namespace
+
+BigInt::BigInt() : impl_(std::make_unique<Impl>()) {}
+BigInt::BigInt(int64_t v) : BigInt() {
+  uint64_t mag = v < 0 ? ~static_cast<uint64_t>(v) + 1 : static_cast<uint64_t>(v);
+  Must(BN_set_word(impl_->bn, mag), "BN_set_word");
+  BN_set_negative(impl_->bn, v < 0 ? 1 : 0);
+}
+BigInt::BigInt(const BigInt& other) : BigInt() {
+  if (BN_copy(impl_->bn, other.impl_->bn) == nullptr) DieOnCryptoFailure("BN_copy");
+}
+BigInt::BigInt(BigInt&& other) noexcept : impl_(std::move(other.impl_)) {}
+BigInt& BigInt::operator=(const BigInt& other) {
+  if (this != &other) {
+    if (!impl_) impl_ = std::make_unique<Impl>();
+    if (BN_copy(impl_->bn, other.impl_->bn) == nullptr) DieOnCryptoFailure("BN_copy");
+  }
+  return *this;
+}
+BigInt& BigInt::operator=(BigInt&& other) noexcept {
+  impl_.swap(other.impl_);
+  return *this;
+}
+BigInt::~BigInt() = default;
+
+BigInt operator+(const BigInt& a, const BigInt& b) {
+  BigInt r;
+  Must(BN_add(r.impl_->bn, a.impl_->bn, b.impl_->bn), "BN_add");
+  return r;
+}
+BigInt operator-(const BigInt& a, const BigInt& b) {
+  BigInt r;
+  Must(BN_sub(r.impl_->bn, a.impl_->bn, b.impl_->bn), "BN_sub");
+  return r;
+}
+BigInt operator*(const BigInt& a, const BigInt& b) {
+  BigInt r;
+  BnCtx ctx;
+  Must(BN_mul(r.impl_->bn, a.impl_->bn, b.impl_->bn, ctx.ctx), "BN_mul");
+  return r;
+}
+int BigInt::Sign() const {
+  if (BN_is_zero(impl_->bn)) return 0;
+  return BN_is_negative(impl_->bn) ? -1 : 1;
+}
+int Compare(const BigInt& a, const BigInt& b) { return BN_cmp(a.impl_->bn, b.impl_->bn); }
+
+BigInt BigInt::FloorDiv(const BigInt& a, const BigInt& b) {
+  BigInt q, rem;
+  BnCtx ctx;
+  // BN_div truncates toward zero; the remainder takes the dividend's sign.
+  Must(BN_div(q.impl_->bn, rem.impl_->bn, a.impl_->bn, b.impl_->bn, ctx.ctx), "BN_div");
+  if (rem.Sign() != 0 && rem.Sign() != b.Sign()) q -= 1;
+  return q;
+}
+BigInt BigInt::CeilDiv(const BigInt& a, const BigInt& b) {
+  return BigInt(0) - FloorDiv(BigInt(0) - a, b);
+}
+BigInt BigInt::FloorSqrt(const BigInt& a) {
+  if (a.Sign() <= 0) return BigInt(0);
+  // Newton's iteration from a power of two above √a; it decreases to ⌊√a⌋.
+  BigInt x;
+  Must(BN_set_word(x.impl_->bn, 1), "BN_set_word");
+  Must(BN_lshift(x.impl_->bn, x.impl_->bn, (BN_num_bits(a.impl_->bn) + 1) / 2 + 1), "BN_lshift");
+  for (;;) {
+    BigInt y = FloorDiv(x + FloorDiv(a, x), BigInt(2));
+    if (y >= x) return x;
+    x = std::move(y);
+  }
+}
+BigInt BigInt::CeilSqrt(const BigInt& a) {
+  BigInt r = FloorSqrt(a);
+  return r * r == a || a.Sign() <= 0 ? r : r + 1;
+}
+std::string BigInt::ToString() const {
+  char* text = BN_bn2dec(impl_->bn);
+  if (text == nullptr) DieOnCryptoFailure("BN_bn2dec");
+  std::string out(text);
+  OPENSSL_free(text);
+  return out;
+}
+int64_t BigInt::ToInt64Saturated() const {
+  if (*this > BigInt(INT64_MAX)) return INT64_MAX;
+  if (*this < BigInt(INT64_MIN)) return INT64_MIN;
+  BigInt mag = Sign() < 0 ? BigInt(0) - *this : *this;
+  uint64_t w = BN_get_word(mag.impl_->bn);
+  return Sign() < 0 ? static_cast<int64_t>(~w + 1) : static_cast<int64_t>(w);
+}
+
+}  // namespace cairn

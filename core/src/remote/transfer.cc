@@ -43,6 +43,7 @@ namespace {
 std::vector<Digest> ReferencedObjects(const Attestation& a) {
   std::vector<Digest> out;
   if (a.statement.report) out.push_back(*a.statement.report);
+  if (a.statement.cases) out.push_back(*a.statement.cases);
   return out;
 }
 

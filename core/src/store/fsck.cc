@@ -202,11 +202,10 @@ class Checker {
       if (!snapshot.ok() || !snapshot_ids_.contains(SnapshotId(*snapshot))) {
         Problem(what, "it is stored under a snapshot the store does not hold");
       }
-      if (record->statement.report) {
-        referenced_.insert(*record->statement.report);
-        if (!records_.contains(*record->statement.report)) {
-          Problem(what,
-                  fmt::format("its report {} is missing", record->statement.report->ToString()));
+      for (const auto& [kind, digest] : record->statement.LinkedObjects()) {
+        referenced_.insert(digest);
+        if (!records_.contains(digest)) {
+          Problem(what, fmt::format("its {} {} is missing", kind, digest.ToString()));
         }
       }
     }

@@ -271,7 +271,8 @@ class Salvager {
       Cursor cur = to_.NewCursor(Table::kAttestations);
       for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
         auto a = DecodeAttestationRecord(cur.key(), cur.value());
-        if (a.ok() && a->statement.report) want(*a->statement.report);
+        if (!a.ok()) continue;
+        for (const auto& [kind, digest] : a->statement.LinkedObjects()) want(digest);
       }
       CAIRN_RETURN_IF_ERROR(cur.status());
     }
@@ -398,12 +399,11 @@ class Salvager {
         DropUnless(Table::kAttestations, &drop, [&](std::string_view key, std::string_view value) {
           auto a = DecodeAttestationRecord(key, value);
           if (!a.ok() || !kept_.contains(std::string(key.substr(0, Digest::kSize)))) return false;
-          if (a->statement.report) {
-            auto has = HasObject(to_store_, *a->statement.report);
+          for (const auto& [kind, digest] : a->statement.LinkedObjects()) {
+            auto has = HasObject(to_store_, digest);
             if (!has.ok() || !*has) {
-              lost_(
-                  NameOf(Table::kAttestations, key),
-                  fmt::format("its report {} was not recovered", a->statement.report->ToString()));
+              lost_(NameOf(Table::kAttestations, key),
+                    fmt::format("its {} {} was not recovered", kind, digest.ToString()));
               return false;
             }
           }

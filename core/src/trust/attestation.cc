@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "cairn/clock.h"
+#include "cairn/object.h"
 #include "port/zstd_codec.h"
 #include "store/object_codec.h"
 #include "store/store_internal.h"
@@ -49,6 +50,8 @@ Json EvalStatement::ToJson() const {
          {"snapshot", snapshot.Hex()},
          {"time", FormatTime(time_micros)}};
   if (seq) j["seq"] = *seq;  // absent in attestations older than it: they hash as before
+  if (cases) j["cases"] = cases->ToString();  // per-case results only
+  if (judge_digest) j["judge_digest"] = judge_digest->ToString();
   return j;
 }
 
@@ -58,8 +61,11 @@ Result<EvalStatement> EvalStatement::FromJson(const Json& j, std::string_view wh
   };
   static const char* kFields[] = {"actor", "dataset", "eval",  "judge",    "kind",
                                   "n",     "report",  "score", "snapshot", "time"};
-  if (!j.is_object() || j.size() != std::size(kFields) + (j.contains("seq") ? 1 : 0)) {
-    return bad("(object of 10 fields, and seq)");
+  size_t optional = 0;
+  for (const char* f : {"seq", "cases", "judge_digest"}) optional += j.contains(f) ? 1 : 0;
+  if (!j.is_object() || j.size() != std::size(kFields) + optional ||
+      j.contains("cases") != j.contains("judge_digest")) {
+    return bad("(object of 10 fields, and seq, cases and judge_digest)");
   }
   for (const char* f : kFields) {
     if (!j.contains(f)) return bad(f);
@@ -94,10 +100,23 @@ Result<EvalStatement> EvalStatement::FromJson(const Json& j, std::string_view wh
       if (!j.at("seq").is_number_unsigned() || j.at("seq").get<uint64_t>() == 0) return bad("seq");
       s.seq = j.at("seq").get<uint64_t>();
     }
+    for (const char* f : {"cases", "judge_digest"}) {
+      if (!j.contains(f)) continue;
+      auto d = Digest::Parse(j.at(f).get<std::string>());
+      if (!d.ok()) return bad(f);
+      (std::string_view(f) == "cases" ? s.cases : s.judge_digest) = *d;
+    }
   } catch (const Json::exception& ex) {
     return Status::Corruption(fmt::format("{} is malformed: {}", what, ex.what()));
   }
   return s;
+}
+
+std::vector<std::pair<const char*, Digest>> EvalStatement::LinkedObjects() const {
+  std::vector<std::pair<const char*, Digest>> out;
+  if (report) out.emplace_back("report", *report);
+  if (cases) out.emplace_back("case file", *cases);
+  return out;
 }
 
 Result<Digest> EvalStatement::Hash() const {
@@ -140,6 +159,46 @@ Result<Attestation> DecodeAttestationRecord(std::string_view key, std::string_vi
   return a;
 }
 
+namespace {
+
+// Validates and summarises a per-case file into `s` (n, score); returns its canonical bytes.
+Result<std::string> SummariseCases(std::string_view bytes, const AttestOptions& options,
+                                   EvalStatement* s) {
+  if (!s->dataset) {
+    return Status::Usage(
+        "--cases: name the golden dataset with --dataset (per-case results are "
+        "paired only on the same dataset)");
+  }
+  if (!s->judge_digest) {
+    return Status::Usage("--cases: name the judge with --judge-model and --judge-prompt");
+  }
+  CAIRN_ASSIGN_OR_RETURN(EvalCaseSet set, ParseEvalCases(bytes, "--cases"));
+  Score mean = set.Mean();
+  if (s->n && *s->n != set.n()) {
+    return Status::Usage(
+        fmt::format("--n {} disagrees with the case file's {} cases", *s->n, set.n()));
+  }
+  if (options.claimed_score) {
+    CAIRN_ASSIGN_OR_RETURN(Score claimed, Score::Parse(*options.claimed_score, "--score"));
+    size_t dot = options.claimed_score->find('.');
+    size_t decimals = dot == std::string::npos ? 0 : options.claimed_score->size() - dot - 1;
+    int64_t unit = 1;
+    for (size_t i = decimals; i < 9; ++i) unit *= 10;
+    int64_t diff = claimed.billionths() - mean.billionths();
+    if (2 * std::abs(diff) > unit) {
+      return Status::Usage(fmt::format(
+          "--score {} disagrees with the mean of the case file, {} over {} cases (cairn computes "
+          "it: leave --score out)",
+          *options.claimed_score, mean.ToString(), set.n()));
+    }
+  }
+  s->n = set.n();
+  s->score = mean;
+  return set.Canonical();
+}
+
+}  // namespace
+
 // Durability: the attestation record and the report's object records are written in one
 // synced batch — an attestation never links a report that is not stored.
 Result<Attestation> Attest(Store& store, EvalStatement statement, const PrivateKey& key,
@@ -154,6 +213,11 @@ Result<Attestation> Attest(Store& store, EvalStatement statement, const PrivateK
   Batch batch(db);
   if (options.report) {
     CAIRN_ASSIGN_OR_RETURN(statement.report, AddBytesAsObject(batch, *options.report));
+  }
+  if (options.cases) {
+    CAIRN_ASSIGN_OR_RETURN(std::string canonical,
+                           SummariseCases(*options.cases, options, &statement));
+    CAIRN_ASSIGN_OR_RETURN(statement.cases, AddBytesAsObject(batch, canonical));
   }
   statement.time_micros = store.clock().NowMicros();
   if (statement.time_micros < created) {
@@ -287,6 +351,31 @@ Status ReadFileInPieces(const std::string& path, uint64_t limit,
   return s;
 }
 }  // namespace
+
+Result<Attestation> GetAttestation(const Store& store, const SnapshotId& snapshot,
+                                   const Digest& id) {
+  std::string key = AttestationKey(snapshot, id);
+  CAIRN_ASSIGN_OR_RETURN(auto value, StoreInternal::db(store).Get(Table::kAttestations, key));
+  if (!value) {
+    return Status::NotFound(
+        fmt::format("no attestation {} on snapshot {}", id.Hex().substr(0, 12), snapshot.Short()));
+  }
+  return DecodeAttestationRecord(key, *value);
+}
+
+Result<EvalCaseSet> LoadEvalCases(const Store& store, const EvalStatement& statement) {
+  if (!statement.cases) {
+    return Status::NotFound(
+        fmt::format("the attestation on {} has no per-case results", statement.eval));
+  }
+  CAIRN_ASSIGN_OR_RETURN(std::string bytes, ReadObject(store, *statement.cases));
+  std::string what = "case file " + statement.cases->ToString().substr(0, 19);
+  auto set = ParseEvalCases(bytes, what);
+  if (!set.ok()) return Status::Corruption(set.status().message());
+  CAIRN_ASSIGN_OR_RETURN(std::string canonical, set->Canonical());
+  if (canonical != bytes) return Status::Corruption(what + " is not in canonical form");
+  return set;
+}
 
 Result<Digest> DatasetDigest(const std::string& file_or_digest) {
   if (file_or_digest.rfind("sha256:", 0) == 0) {

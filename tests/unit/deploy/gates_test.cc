@@ -29,7 +29,8 @@ class GatesTest : public testing::SignedStoreTest {
     s.eval = "golden-v3";
     s.score = *Score::Parse(score, "score");
     s.dataset = golden_;
-    auto a = Attest(*store_, std::move(s), FixtureKey("ci"), {"ci@test", std::nullopt});
+    auto a = Attest(*store_, std::move(s), FixtureKey("ci"),
+                    {"ci@test", std::nullopt, std::nullopt, std::nullopt});
     ASSERT_TRUE(a.ok()) << a.status().ToString();
   }
   Result<Event> Gated(int i, std::vector<std::string> overrides = {}) {

@@ -35,7 +35,8 @@ class PolicyTest : public testing::SignedStoreTest {
     s.eval = eval;
     s.score = *Score::Parse(score, "score");
     s.dataset = dataset;
-    return Attest(*store_, std::move(s), key, {"ci@test", std::nullopt});
+    return Attest(*store_, std::move(s), key,
+                  {"ci@test", std::nullopt, std::nullopt, std::nullopt});
   }
   Result<Event> PromoteV(int i, const DeploymentName& deployment) {
     clock_.now += 1000000;
@@ -132,7 +133,7 @@ TEST_F(PolicyTest, RuleNamesAndDurations) {
 }
 
 TEST_F(PolicyTest, CheckJsonHasTheFiveFields) {
-  PolicyCheck c{"min-eval", "golden-v3", false, true, "0.79 < 0.87"};
+  PolicyCheck c{"min-eval", "golden-v3", false, true, "0.79 < 0.87", {}};
   auto bytes = CanonicalJson(c.ToJson());
   ASSERT_TRUE(bytes.ok());
   EXPECT_EQ(*bytes,

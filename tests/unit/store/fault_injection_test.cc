@@ -210,7 +210,9 @@ TEST_F(FaultInjectionTest, Attest) {
                    st.snapshot = v_[2];
                    st.eval = "golden";
                    st.score = Score::Parse("0.9", "score").value();
-                   return Attest(s, st, release_, {"ci@test", std::string("report")}).status();
+                   return Attest(s, st, release_,
+                                 {"ci@test", std::string("report"), std::nullopt, std::nullopt})
+                       .status();
                  },
                  [&](const Store& s) {
                    auto trust = TrustState::Load(s);
