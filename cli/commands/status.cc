@@ -1,5 +1,6 @@
 // cairn status [--json] — every deployment: live snapshot, since when, by whom, how.
 #include <cairn/deployment.h>
+#include <cairn/views.h>
 #include <fmt/format.h>
 
 #include "commands.h"
@@ -18,14 +19,7 @@ int RunStatus(const StatusOptions& o, const Context& ctx) {
   auto list = ListDeployments(**store);
   if (!list.ok()) return ReportError(list.status());
   if (o.json) {
-    Json out = Json::array();
-    for (const auto& d : *list) {
-      out.push_back({{"deployment", d.name},
-                     {"live", d.live.Hex()},
-                     {"since", FormatTime(d.last.time_micros)},
-                     {"event", d.last.ToJson()}});
-    }
-    PrintJson(out);
+    PrintJson(StatusJson(*list));
     return kExitOk;
   }
   if (list->empty()) {
