@@ -28,7 +28,8 @@ constexpr Command kCommands[] = {
     {"recover", cairn::cli::RegisterRecover},   {"key", cairn::cli::RegisterKey},
     {"trust", cairn::cli::RegisterTrust},       {"sign", cairn::cli::RegisterSign},
     {"verify", cairn::cli::RegisterVerify},     {"attest", cairn::cli::RegisterAttest},
-    {"policy", cairn::cli::RegisterPolicy},
+    {"policy", cairn::cli::RegisterPolicy},     {"serve", cairn::cli::RegisterServe},
+    {"receipts", cairn::cli::RegisterReceipts},
 };
 
 // The first word of the command line that is neither a global option nor its value ("" when

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
 #include "context.h"
 
@@ -37,5 +39,11 @@ void RegisterAttest(CLI::App& app, Context& ctx);
 void RegisterPolicy(CLI::App& app, Context& ctx);
 void RegisterCheckout(CLI::App& app, Context& ctx);
 void RegisterRecover(CLI::App& app, Context& ctx);
+void RegisterServe(CLI::App& app, Context& ctx);
+void RegisterReceipts(CLI::App& app, Context& ctx);
+
+// Replaces this process with `name` from cairn's own directory (cairn-serve), passing `args`;
+// returns an exit code only when that fails.
+int ExecHelper(const char* name, const std::vector<std::string>& args);
 
 }  // namespace cairn::cli
