@@ -164,10 +164,12 @@ int RunServe(const ServeOptions& o) {
   }
   if (address->port == 0) api.allowed_hosts = AllowedHosts({address->host, port}, o.allow_hosts);
   bool v6 = address->host.find(':') != std::string::npos;
-  fmt::print("cairn-serve: listening on {}://{}:{} (store {}{})\n",
-             o.tls_cert.empty() ? "http" : "https", v6 ? "[" + address->host + "]" : address->host,
-             port, o.store,
-             api.tokens ? fmt::format(", {} tokens", api.tokens->size()) : ", no tokens");
+  fmt::print(
+      "cairn-serve: listening on {}://{}:{} (store {}{})\n", o.tls_cert.empty() ? "http" : "https",
+      v6 ? "[" + address->host + "]" : address->host, port, o.store,
+      api.tokens
+          ? fmt::format(", {} token{}", api.tokens->size(), api.tokens->size() == 1 ? "" : "s")
+          : ", no tokens");
   std::fflush(stdout);
 
   std::atomic<bool> signalled{false};
@@ -191,13 +193,13 @@ int RunServe(const ServeOptions& o) {
 
 namespace {
 // cairn-serve follow DEPLOYMENT --into DIR --from URL [--token-file F] [--keep K] [--json]
-int FollowMain(int argc, char** argv) {
+int FollowMain(int argc, char** argv, const std::string& shown) {
   cairn::serve::HttpFollowOptions o;
   CLI::App app{
       "cairn-serve follow: keep DIR/current at what is live on a deployment of a remote "
       "cairn serve. Usually started as 'cairn checkout DEPLOYMENT --into DIR --follow "
       "--from URL'.",
-      "cairn-serve follow"};
+      shown};
   app.add_option("deployment", o.deployment, "Deployment")->required();
   app.add_option("--into", o.dir, "Checkout directory")->required();
   app.add_option("--from", o.url, "http://HOST:PORT of a cairn serve")->required();
@@ -219,9 +221,11 @@ int FollowMain(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Run by cairn, argv[0] names the cairn command ("cairn serve"): help and usage say so.
+  std::string shown = argc > 0 && std::string_view(argv[0]).starts_with("cairn ") ? argv[0] : "";
   if (argc > 1 && std::string_view(argv[1]) == "follow") {
     try {
-      return FollowMain(argc - 1, argv + 1);
+      return FollowMain(argc - 1, argv + 1, shown.empty() ? "cairn-serve follow" : shown);
     } catch (const std::exception& e) {
       fmt::print(stderr, "cairn: internal error: {}\n", e.what());
       return cairn::serve::kExitFailure;
@@ -232,7 +236,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "cairn-serve: the store's read-only JSON API, long-poll and receipts over HTTP "
       "(docs/serve.md). Usually started as 'cairn serve'.",
-      "cairn-serve"};
+      shown.empty() ? "cairn-serve" : shown};
   app.add_option("--store", o.store, "Store directory")->required();
   app.add_option("--listen", o.listen,
                  "HOST:PORT to listen on (default 127.0.0.1:8417; port 0: any free port)");

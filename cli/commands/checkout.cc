@@ -125,7 +125,7 @@ int RunFollowFrom(const CheckoutCliOptions& o) {
                                    "--from", o.from, "--keep", std::to_string(o.keep)};
   if (!o.token_file.empty()) args.insert(args.end(), {"--token-file", o.token_file});
   if (o.json) args.push_back("--json");
-  return ExecHelper("cairn-serve", args);
+  return ExecHelper("cairn-serve", "cairn checkout", args);
 }
 
 int RunCheckout(const CheckoutCliOptions& o, const Context& ctx) {

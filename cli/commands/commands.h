@@ -42,8 +42,9 @@ void RegisterRecover(CLI::App& app, Context& ctx);
 void RegisterServe(CLI::App& app, Context& ctx);
 void RegisterReceipts(CLI::App& app, Context& ctx);
 
-// Replaces this process with `name` from cairn's own directory (cairn-serve), passing `args`;
-// returns an exit code only when that fails.
-int ExecHelper(const char* name, const std::vector<std::string>& args);
+// Replaces this process with `name` from cairn's own directory (cairn-serve), passing `args`
+// and `shown_as` as argv[0] (the command its help and usage name, "cairn serve"); returns an
+// exit code only when that fails.
+int ExecHelper(const char* name, const std::string& shown_as, const std::vector<std::string>& args);
 
 }  // namespace cairn::cli

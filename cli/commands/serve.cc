@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -25,11 +26,12 @@ Result<std::string> SiblingBinary(const char* name) {
 
 }  // namespace
 
-int ExecHelper(const char* name, const std::vector<std::string>& args) {
+int ExecHelper(const char* name, const std::string& shown_as,
+               const std::vector<std::string>& args) {
   auto path = SiblingBinary(name);
   if (!path.ok()) return ReportError(path.status());
   std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(name));
+  argv.push_back(const_cast<char*>(shown_as.c_str()));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::fflush(stdout);
@@ -47,14 +49,18 @@ void RegisterServe(CLI::App& app, Context& ctx) {
   cmd->fallthrough(false);
   cmd->set_help_flag();
   cmd->callback([cmd, &ctx] {
+    std::vector<std::string> rest = cmd->remaining();
+    bool help = std::find(rest.begin(), rest.end(), "--help") != rest.end() ||
+                std::find(rest.begin(), rest.end(), "-h") != rest.end();
     auto store = ctx.StorePath();
-    if (!store.ok()) {
+    if (!store.ok() && !help) {  // help needs no store
       ctx.exit_code = ReportError(store.status());
       return;
     }
-    std::vector<std::string> args = {"--store", *store};
-    for (const auto& a : cmd->remaining()) args.push_back(a);
-    ctx.exit_code = ExecHelper("cairn-serve", args);
+    std::vector<std::string> args;
+    if (store.ok()) args = {"--store", *store};
+    args.insert(args.end(), rest.begin(), rest.end());
+    ctx.exit_code = ExecHelper("cairn-serve", "cairn serve", args);
   });
 }
 
