@@ -6,8 +6,19 @@
 namespace cairn::serve {
 
 namespace {
+#if defined(__SANITIZE_ADDRESS__)
+#define CAIRN_SERVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CAIRN_SERVE_ASAN 1
+#endif
+#endif
+#ifdef CAIRN_SERVE_ASAN
+constexpr size_t kStackBytes = 2 * 1024 * 1024;  // ASan's redzones make every frame larger
+#else
 constexpr size_t kStackBytes = 256 * 1024;
-}
+#endif
+}  // namespace
 
 ConnectionPool::ConnectionPool(size_t threads) {
   pthread_attr_t attr;
