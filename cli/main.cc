@@ -31,6 +31,7 @@ constexpr Command kCommands[] = {
     {"compare", cairn::cli::RegisterCompare},   {"policy", cairn::cli::RegisterPolicy},
     {"remote", cairn::cli::RegisterRemote},     {"push", cairn::cli::RegisterPush},
     {"pull", cairn::cli::RegisterPull},         {"clone", cairn::cli::RegisterClone},
+    {"serve", cairn::cli::RegisterServe},       {"receipts", cairn::cli::RegisterReceipts},
 };
 
 // The first word of the command line that is neither a global option nor its value ("" when

@@ -170,18 +170,6 @@ std::string EventLine(const Event& e) {
                      ActionName(e.action), from, e.to.Short(), e.actor, EventMarkers(e), e.reason);
 }
 
-Json SignatureCheckJson(const SignatureCheck& c) {
-  Json names = Json::array();
-  for (const auto& n : c.names) names.push_back({{"name", n.name}, {"roles", n.roles}});
-  return {{"key_id", c.key_id.ToString()},
-          {"status", SignatureStatusName(c.status)},
-          {"names", names},
-          {"roles", c.roles},
-          {"detail", c.detail},
-          {"time", c.time_micros ? Json(FormatTime(c.time_micros)) : Json()},
-          {"actor", c.actor}};
-}
-
 std::string SignatureCheckLine(const SignatureCheck& c) {
   std::string who;
   for (const auto& n : c.names) who += (who.empty() ? "" : ", ") + n.name;

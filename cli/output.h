@@ -13,6 +13,7 @@
 #include <cairn/signature.h>
 #include <cairn/status.h>
 #include <cairn/validate.h>
+#include <cairn/views.h>
 #include <fmt/format.h>
 
 #include <cstdint>
@@ -102,9 +103,6 @@ std::string EventMarkers(const Event& e);
 // key id alone for events signed before names were recorded).
 std::string SignerLabel(const EventSigner& signer);
 
-// A snapshot signature's verdict as JSON: {"key_id","status","names":[{"name","roles"}],
-// "roles","detail","time","actor"}.
-Json SignatureCheckJson(const SignatureCheck& check);
 // One human line: "valid        alice, ops (release)  sha256:0123456789abcdef  ...".
 std::string SignatureCheckLine(const SignatureCheck& check);
 

@@ -4,15 +4,18 @@
 # snapshots each tag straight from it (v1 also from a directory: the same content), shows
 # what a release engineer would look at, makes a 2-of-3 root of trust (a trust change is refused with one
 # root signature and accepted with two), trusts two test keys, signs and attests the releases,
-# compares them case by case (paired: pass, fail, inconclusive), sets prod's gates,
-# promotes v1 and v2 (signed events), checks prod out into a serving
-# directory, rolls back, shows the audit log, shows v3 blocked by the eval gate, and shows a
-# damaged copy of the store refused and salvaged by `recover`.
+# compares them case by case (paired: pass, fail, inconclusive), sets prod's gates, promotes
+# v1, starts `cairn serve` with a serving host (web-1, no store) following prod over HTTP,
+# promotes v2 (signed events), checks prod out into a serving directory, rolls back — web-1
+# switching on the promote and the rollback, and its receipts in `status` and `receipts` —
+# then stops the server, shows the audit log, shows v3 blocked by the eval gate, and shows a
+# damaged copy of the store refused and salvaged by `recover`; finally a second store cloned
+# through a git daemon on 127.0.0.1 moves prod, the first loses the race, pulls, rolls back.
 # Safe to run again: out/demo is recreated each time.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-# Only the binary the demo runs: the tests and benchmarks are built by scripts/test.sh.
-bash "$root/scripts/build.sh" cairn >/dev/null
+# Only the binaries the demo runs: the tests and benchmarks are built by scripts/test.sh.
+bash "$root/scripts/build.sh" cairn cairn-serve >/dev/null
 cairn="$root/build/bin/cairn"
 work="$root/out/demo"
 rm -rf "$work"
@@ -134,12 +137,50 @@ cp "$root/hooks/require-ticket" "$work/.cairn/hooks/pre-promote.d/10-require-tic
 chmod 755 "$work/.cairn/hooks/pre-promote.d/10-require-ticket"
 # Deployments: promote v1 and then v2 to prod (signed moves), find out v2 is bad, roll back.
 run promote "${v1:0:12}" --to prod --reason "CX-101: launch support-bot v1" --key "$release_key"
+# cairn serve: the store over HTTP (read-only; never the writer lock). A serving host with no
+# store, web-1, follows prod through it and reports what it loaded (receipts) with its token.
+token=$(openssl rand -hex 32)
+printf '%s\n' "$token" >"$work/web-1.token"
+printf 'sha256:%s web-1 read,receipt\n' "$(printf '%s' "$token" | sha256sum | cut -d' ' -f1)" \
+  >"$work/serve-tokens"
+printf '\n$ cairn serve --listen 127.0.0.1:0 --token-file serve-tokens &\n'
+"$cairn" serve --listen 127.0.0.1:0 --token-file "$work/serve-tokens" >"$work/serve.out" 2>&1 &
+server=$!
+stop_demo_processes() { kill "${follower:-}" "$server" 2>/dev/null || true; }
+trap stop_demo_processes EXIT
+for _ in $(seq 100); do grep -q listening "$work/serve.out" && break; sleep 0.05; done
+cat "$work/serve.out"
+url=$(sed -n 's|.*listening on \(http://[0-9.:]*\).*|\1|p' "$work/serve.out")
+printf '\n$ cairn checkout prod --into web-1 --follow --from %s --token-file web-1.token &\n' "$url"
+"$cairn" checkout prod --into "$work/web-1" --follow --from "$url" \
+  --token-file "$work/web-1.token" >"$work/web-1.log" 2>&1 &
+follower=$!
+# follower_lines N: waits (up to 10 s) until the follower printed N lines, shows the last.
+follower_lines() {
+  for _ in $(seq 200); do [ "$(wc -l <"$work/web-1.log")" -ge "$1" ] && break; sleep 0.05; done
+  tail -1 "$work/web-1.log" | sed "s|$work/||; s|^|[web-1] |"
+}
+follower_lines 1
 run promote "${v2:0:12}" --to prod --reason "v2: refreshed refund KB (CX-142)" --key "$release_key"
+follower_lines 2
 # A serving host loads what is live from plain files: DIR/current -> .versions/<id>.
 run checkout prod --into "$work/serve"
 t_v2=$("$cairn" log prod --json | sed -n 's/.*"time": "\(.*\)".*/\1/p' | tail -1)
+sleep 0.3  # web-1's receipt
 run status
 run rollback prod --reason "INC-7: refund answers wrong since v2" --key "$release_key"
+follower_lines 3
+sleep 0.3
+run status
+run receipts prod
+# The API answers with the documents every --json prints (here: prod's newest event).
+printf '\n$ curl -s -H "Authorization: Bearer $(cat web-1.token)" %s/v1/deployments/prod\n' "$url"
+curl -s -H "Authorization: Bearer $token" "$url/v1/deployments/prod" | head -5
+printf '  ...\n'
+printf '\n$ kill %%1 %%2   # stop the follower and the server\n'
+stop_demo_processes
+wait "$follower" "$server" 2>/dev/null || true
+trap - EXIT
 run log prod
 # The serving host follows the rollback: DIR/current switches back with one rename
 # (`checkout prod --into DIR --follow` does this by itself within 500 ms).

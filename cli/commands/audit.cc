@@ -1,5 +1,6 @@
 // cairn audit verify [DEPLOYMENT] [--json] — recompute every event chain.
 #include <cairn/deployment.h>
+#include <cairn/views.h>
 #include <fmt/format.h>
 
 #include "commands.h"
@@ -7,20 +8,6 @@
 
 namespace cairn::cli {
 namespace {
-
-const char* ChainName(AuditChain chain) {
-  switch (chain) {
-    case AuditChain::kTrust:
-      return "trust";
-    case AuditChain::kPolicy:
-      return "policy";
-    case AuditChain::kAttestations:
-      return "attestations";
-    case AuditChain::kDeployment:
-      break;
-  }
-  return "deployment";
-}
 
 struct AuditOptions {
   std::string deployment;
@@ -58,50 +45,13 @@ int RunAuditVerify(const AuditOptions& o, const Context& ctx) {
   auto report = AuditVerify(**store, only, pinned);
   if (!report.ok()) return ReportError(report.status());
   if (o.json) {
-    Json problems = Json::array();
-    for (const auto& p : report->problems) {
-      problems.push_back({{"chain", ChainName(p.chain)},
-                          {"deployment", p.deployment},
-                          {"seq", p.seq},
-                          {"message", p.message}});
-    }
-    Json signatures = Json::array();
-    for (const auto& s : report->signatures) {
-      signatures.push_back({{"deployment", s.deployment},
-                            {"seq", s.seq},
-                            {"key_id", s.key_id.ToString()},
-                            {"status", SignatureStatusName(s.status)},
-                            {"names", s.names},
-                            {"detail", s.detail}});
-    }
-    Json root = nullptr;
-    if (report->root) {
-      Json keys = Json::array();
-      for (const auto& k : report->root->spec.KeyIds()) keys.push_back(k.ToString());
-      root = {{"keys", keys},
-              {"threshold", report->root->spec.threshold},
-              {"event", report->root->seq},
-              {"roots", report->root_events}};
-    }
-    PrintJson({{"ok", report->ok()},
-               {"rooted", report->root.has_value()},
-               {"root", root},
-               {"root_pinned", report->root_pinned},
-               {"deployments", report->deployments},
-               {"events", report->events},
-               {"events_without_hook_record", report->events_without_hook_record},
-               {"trust_events", report->trust_events},
-               {"policy_events", report->policy_events},
-               {"attestations", report->attestations},
-               {"verdicts_recomputed", report->verdicts_recomputed},
-               {"signatures", signatures},
-               {"problems", problems}});
+    PrintJson(AuditJson(*report));
   } else {
     for (const auto& p : report->problems) {
       std::string chain = p.chain == AuditChain::kDeployment ? p.deployment
                           : p.chain == AuditChain::kPolicy && !p.deployment.empty()
                               ? "policy of " + p.deployment
-                              : ChainName(p.chain);
+                              : AuditChainName(p.chain);
       if (p.seq == 0 || p.chain == AuditChain::kAttestations) {
         Print("{}: {}\n", chain, p.message);
       } else {

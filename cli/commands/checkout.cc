@@ -1,4 +1,6 @@
 // cairn checkout REV|DEPLOYMENT --into DIR [--keep K] [--follow [--interval MS]] [--json]
+// cairn checkout DEPLOYMENT --into DIR --follow --from http://HOST:PORT [--token-file F]
+//   (a host with no store: runs `cairn-serve follow`, which holds the HTTP client)
 #include <cairn/checkout.h>
 #include <cairn/clock.h>
 #include <cairn/deployment.h>
@@ -25,6 +27,8 @@ struct CheckoutCliOptions {
   int interval_ms = 500;
   int timeout_s = 5;
   bool json = false;
+  std::string from;        // --from URL: follow a cairn serve instead of a store
+  std::string token_file;  // --token-file: this host's token for --from
 };
 
 // Set by SIGINT/SIGTERM while following; the only state a signal handler may touch.
@@ -147,7 +151,17 @@ int RunFollow(const CheckoutCliOptions& o, const Context& ctx) {
   return kExitOk;
 }
 
+// --from: cairn-serve follows over HTTP; this process is replaced by it.
+int RunFollowFrom(const CheckoutCliOptions& o) {
+  std::vector<std::string> args = {"follow", o.rev,  "--into", o.into,
+                                   "--from", o.from, "--keep", std::to_string(o.keep)};
+  if (!o.token_file.empty()) args.insert(args.end(), {"--token-file", o.token_file});
+  if (o.json) args.push_back("--json");
+  return ExecHelper("cairn-serve", "cairn checkout", args);
+}
+
 int RunCheckout(const CheckoutCliOptions& o, const Context& ctx) {
+  if (o.follow && !o.from.empty()) return RunFollowFrom(o);
   if (o.follow) return RunFollow(o, ctx);
   auto store = ctx.OpenForRead();
   if (!store.ok()) return ReportError(store.status());
@@ -195,6 +209,14 @@ void RegisterCheckout(CLI::App& app, Context& ctx) {
                   "may take (default 5)")
       ->check(CLI::Range(1, 3600))
       ->needs(follow);
+  auto* from = cmd->add_option("--from", o->from,
+                               "With --follow: follow a 'cairn serve' at http://HOST:PORT instead "
+                               "of a store (for a host with no store)")
+                   ->needs(follow);
+  cmd->add_option("--token-file", o->token_file,
+                  "With --from: file holding this host's token (reads, and receipts after each "
+                  "switch)")
+      ->needs(from);
   cmd->add_flag("--json", o->json, "Print the result as JSON (one line per switch with --follow)");
   cmd->callback([o, &ctx] { ctx.exit_code = RunCheckout(*o, ctx); });
 }

@@ -11,6 +11,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
 #include "context.h"
 
@@ -42,5 +44,12 @@ void RegisterRemote(CLI::App& app, Context& ctx);
 void RegisterPush(CLI::App& app, Context& ctx);
 void RegisterPull(CLI::App& app, Context& ctx);
 void RegisterClone(CLI::App& app, Context& ctx);
+void RegisterServe(CLI::App& app, Context& ctx);
+void RegisterReceipts(CLI::App& app, Context& ctx);
+
+// Replaces this process with `name` from cairn's own directory (cairn-serve), passing `args`
+// and `shown_as` as argv[0] (the command its help and usage name, "cairn serve"); returns an
+// exit code only when that fails.
+int ExecHelper(const char* name, const std::string& shown_as, const std::vector<std::string>& args);
 
 }  // namespace cairn::cli

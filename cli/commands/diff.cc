@@ -1,6 +1,7 @@
 // cairn diff REV REV [--stat] [--json]
 #include <cairn/diff.h>
 #include <cairn/revision.h>
+#include <cairn/views.h>
 #include <fmt/format.h>
 
 #include "commands.h"
@@ -27,45 +28,6 @@ char Letter(ChangeType t) {
       return 'M';
   }
   return '?';
-}
-
-Json ComponentDiffJson(const ComponentDiff& d) {
-  Json j = {{"path", d.path}, {"kind", KindName(d.kind)}, {"change", ChangeTypeName(d.type)}};
-  if (d.old_digest) j["old_digest"] = d.old_digest->ToString();
-  if (d.new_digest) j["new_digest"] = d.new_digest->ToString();
-  j["old_size"] = d.old_size;
-  j["new_size"] = d.new_size;
-  if (!d.unified.empty()) {
-    j["unified"] = d.unified;
-    j["lines_added"] = d.lines_added;
-    j["lines_removed"] = d.lines_removed;
-  }
-  if (!d.fields.empty()) {
-    Json fields = Json::array();
-    for (const auto& f : d.fields) {
-      fields.push_back({{"pointer", f.pointer}, {"before", f.before}, {"after", f.after}});
-    }
-    j["fields"] = fields;
-  }
-  if (!d.schema.empty()) {
-    Json changes = Json::array();
-    for (const auto& c : d.schema) {
-      changes.push_back(
-          {{"pointer", c.pointer}, {"change", c.description}, {"breaking", c.breaking}});
-    }
-    j["schema_changes"] = changes;
-    j["breaking"] = d.breaking;
-  }
-  if (!d.variables_added.empty() || !d.variables_removed.empty()) {
-    j["variables_added"] = d.variables_added;
-    j["variables_removed"] = d.variables_removed;
-  }
-  if (d.documents) {
-    j["documents"] = {{"added", d.documents->added},
-                      {"removed", d.documents->removed},
-                      {"changed", d.documents->changed}};
-  }
-  return j;
 }
 
 std::string Detail(const ComponentDiff& d) {
@@ -147,14 +109,7 @@ int RunDiff(const DiffCmdOptions& o, const Context& ctx) {
   auto diff = DiffSnapshots(**store, snapshots[0], snapshots[1], options);
   if (!diff.ok()) return ReportError(diff.status());
   if (o.json) {
-    Json list = Json::array();
-    for (const auto& d : diff->components) list.push_back(ComponentDiffJson(d));
-    PrintJson({{"from", diff->from.Hex()},
-               {"to", diff->to.Hex()},
-               {"same_content", diff->same_content},
-               {"from_source", snapshots[0].source},
-               {"to_source", snapshots[1].source},
-               {"components", list}});
+    PrintJson(DiffJson(*diff, snapshots[0], snapshots[1]));
   } else {
     PrintHuman(*diff, snapshots[0], snapshots[1], o.stat);
   }

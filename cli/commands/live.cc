@@ -1,6 +1,7 @@
 // cairn live DEPLOYMENT --at TIME [--json] — what was live at that instant, and why.
 #include <cairn/clock.h>
 #include <cairn/deployment.h>
+#include <cairn/views.h>
 #include <fmt/format.h>
 
 #include "commands.h"
@@ -25,10 +26,7 @@ int RunLive(const LiveOptions& o, const Context& ctx) {
   auto event = LiveAt(**store, *name, *when);
   if (!event.ok()) return ReportError(event.status());
   if (o.json) {
-    PrintJson({{"deployment", o.deployment},
-               {"at", FormatTime(*when)},
-               {"live", event->to.Hex()},
-               {"event", event->ToJson()}});
+    PrintJson(LiveJson(o.deployment, *when, *event));
     return kExitOk;
   }
   Print("{} at {}: {}\n", o.deployment, FormatTime(*when), event->to.Hex());

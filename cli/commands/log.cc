@@ -1,6 +1,7 @@
 // cairn log DEPLOYMENT [--since T] [--until T] [--json] — the deployment's events, oldest first.
 #include <cairn/clock.h>
 #include <cairn/deployment.h>
+#include <cairn/views.h>
 #include <fmt/format.h>
 
 #include "commands.h"
@@ -35,9 +36,7 @@ int RunLog(const LogOptions& o, const Context& ctx) {
   auto events = ReadEvents(**store, *name, since, until);
   if (!events.ok()) return ReportError(events.status());
   if (o.json) {
-    Json out = Json::array();
-    for (const auto& e : *events) out.push_back(e.ToJson());
-    PrintJson(out);
+    PrintJson(EventsJson(*events));
     return kExitOk;
   }
   for (const auto& e : *events) Print("{}\n", EventLine(e));

@@ -1,5 +1,6 @@
 // cairn snapshot list [--app NAME] [--json] — newest first.
 #include <cairn/snapshot.h>
+#include <cairn/views.h>
 #include <fmt/format.h>
 
 #include "commands.h"
@@ -20,18 +21,7 @@ int RunList(const ListOptions& o, const Context& ctx) {
   if (!list.ok()) return ReportError(list.status());
   std::reverse(list->begin(), list->end());
   if (o.json) {
-    Json out = Json::array();
-    for (const auto& s : *list) {
-      out.push_back({{"id", s.id.Hex()},
-                     {"app", s.app},
-                     {"author", s.author},
-                     {"created", FormatTime(s.created_micros)},
-                     {"message", s.message},
-                     {"components", s.components},
-                     {"size", s.size},
-                     {"content", s.content.ToString()}});
-    }
-    PrintJson(out);
+    PrintJson(SnapshotListJson(*list));
     return kExitOk;
   }
   for (const auto& s : *list) {

@@ -4,6 +4,7 @@
 #include <cairn/revision.h>
 #include <cairn/signature.h>
 #include <cairn/snapshot.h>
+#include <cairn/views.h>
 #include <fmt/format.h>
 
 #include <map>
@@ -66,19 +67,6 @@ std::string Summary(const Component& c) {
   return "";
 }
 
-Json AttestationJson(const AttestationCheck& c) {
-  const Attestation& a = c.attestation;
-  Json names = Json::array();
-  for (const auto& n : c.names) names.push_back({{"name", n.name}, {"roles", n.roles}});
-  return {{"id", a.id.ToString()},
-          {"statement", a.statement.ToJson()},
-          {"key_id", a.key_id.ToString()},
-          {"status", SignatureStatusName(c.status)},
-          {"names", names},
-          {"roles", c.roles},
-          {"detail", c.detail}};
-}
-
 // "golden-v3 = 0.87  n=1200  dataset 3f2a9c0d11e4  valid  sha256:52eb7feb… ci (ci)  at … by …"
 std::string AttestationLine(const AttestationCheck& c) {
   const EvalStatement& s = c.attestation.statement;
@@ -96,27 +84,11 @@ std::string AttestationLine(const AttestationCheck& c) {
   return line;
 }
 
-Json SnapshotJson(const Snapshot& s, const std::vector<SnapshotId>& same,
-                  const std::vector<SignatureCheck>& signatures,
-                  const std::vector<AttestationCheck>& attestations) {
-  Json j = ManifestJson(s);
-  Json sigs = Json::array();
-  for (const auto& c : signatures) sigs.push_back(SignatureCheckJson(c));
-  j["signatures"] = sigs;
-  Json atts = Json::array();
-  for (const auto& c : attestations) atts.push_back(AttestationJson(c));
-  j["attestations"] = atts;
-  j["id"] = s.id.Hex();
-  Json ids = Json::array();
-  for (const auto& id : same) ids.push_back(id.Hex());
-  j["same_content_as"] = ids;
-  j["size"] = s.TotalSize();
-  return j;
-}
-
-void PrintHuman(const Snapshot& s, const std::vector<SnapshotId>& same,
-                const std::vector<SignatureCheck>& signatures,
-                const std::vector<AttestationCheck>& attestations) {
+void PrintHuman(const SnapshotView& view) {
+  const Snapshot& s = view.snapshot;
+  const std::vector<SnapshotId>& same = view.same_content_as;
+  const std::vector<SignatureCheck>& signatures = view.signatures;
+  const std::vector<AttestationCheck>& attestations = view.attestations;
   Print("snapshot {}\n", s.id.Hex());
   Print("app:      {}\n", s.app);
   Print("author:   {}\n", s.author);
@@ -178,20 +150,12 @@ int RunShow(const ShowOptions& o, const Context& ctx) {
   if (!store.ok()) return ReportError(store.status());
   auto id = ResolveRevision(**store, o.rev);
   if (!id.ok()) return ReportError(id.status());
-  auto snapshot = LoadSnapshot(**store, *id);
-  if (!snapshot.ok()) return ReportError(snapshot.status());
-  auto same = SnapshotsWithSameContent(**store, *snapshot);
-  if (!same.ok()) return ReportError(same.status());
-  auto trust = TrustState::Load(**store);
-  if (!trust.ok()) return ReportError(trust.status());
-  auto signatures = CheckSnapshotSignatures(**store, *id, *trust);
-  if (!signatures.ok()) return ReportError(signatures.status());
-  auto attestations = CheckAttestations(**store, *id, *trust);
-  if (!attestations.ok()) return ReportError(attestations.status());
+  auto view = LoadSnapshotView(**store, *id);
+  if (!view.ok()) return ReportError(view.status());
   if (o.json) {
-    PrintJson(SnapshotJson(*snapshot, *same, *signatures, *attestations));
+    PrintJson(SnapshotViewJson(*view));
   } else {
-    PrintHuman(*snapshot, *same, *signatures, *attestations);
+    PrintHuman(*view);
   }
   return kExitOk;
 }

@@ -24,9 +24,11 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cairn/deployment_name.h"
+#include "cairn/digest.h"
 #include "cairn/snapshot.h"
 #include "cairn/store.h"
 
@@ -69,6 +71,27 @@ struct CheckoutResult {
 // kCorruption (stored bytes do not match), kIO.
 Result<CheckoutResult> Checkout(const Store& store, const SnapshotId& id, const std::string& dir,
                                 const CheckoutOptions& options = {});
+
+// Where a checkout reads the bytes of components: the store, or — for a host that follows a
+// deployment over HTTP and has no store — objects it fetched. Stream may be called from
+// several threads at once (components are written in parallel).
+class ObjectSource {
+ public:
+  virtual ~ObjectSource() = default;
+  // Passes the bytes of object `digest` to `sink` in order. Every piece is verified against
+  // `digest` before it is passed on; kCorruption when the bytes do not match, kNotFound when
+  // the object cannot be had. A failing sink stops the stream and its Status is returned.
+  virtual Status Stream(const Digest& digest,
+                        const std::function<Status(std::string_view)>& sink) const = 0;
+};
+
+// Checkout (above) of a snapshot that is not read from a store: `snapshot` must already be
+// verified by the caller (its id is the SHA-256 of its canonical manifest,
+// SnapshotFromManifest), its objects come from `source`. Same layout, atomicity, durability
+// and errors as Checkout.
+Result<CheckoutResult> CheckoutFromSource(const Snapshot& snapshot, const ObjectSource& source,
+                                          const std::string& dir,
+                                          const CheckoutOptions& options = {});
 
 // The version DIR/current points to; nullopt when there is no `current` (or it is a
 // symlink cairn did not write). kConflict when `current` is not a symlink.

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -62,6 +63,12 @@ class Store {
   // kNotFound with advice on how to create one when there is none.
   static Result<std::string> Locate(const std::string& explicit_path, const char* env_value,
                                     const std::string& cwd);
+
+  // The generation of the store's acknowledgement record (`db2/ACKED`, docs/format.md),
+  // which grows with every write cairn acknowledges: a reader that polls it learns that the
+  // store changed without reopening the database (reads 128 bytes, takes no lock). 0 for a
+  // store without the record (format 1, or never written).
+  static Result<uint64_t> WriteGeneration(const std::string& path);
 
   // Closes the store if Close() was not called; an error is then lost.
   ~Store();

@@ -200,15 +200,14 @@ FileIdentity IdentityOf(const struct stat& st) {
 
 // Writes one component below `root` (a fresh temporary tree): parent directories are
 // created as needed and opened without following symlinks; the file is created O_EXCL,
-// read-only, and filled from the store (every piece verified by StreamObject). Its identity
-// once durable goes to `identity`.
-Status WriteComponent(const Store& store, int root, const std::string& root_shown,
+// read-only, and filled from `source` (every piece verified before it is passed on). Its
+// identity once durable goes to `identity`.
+Status WriteComponent(const ObjectSource& source, Env& env, int root, const std::string& root_shown,
                       const Component& c, FileIdentity* identity) {
   CAIRN_ASSIGN_OR_RETURN(auto segs, PathSegments(c.path));
   Fd dir;
   int at = root;
   std::string shown = root_shown;
-  Env& env = store.env();
   for (size_t i = 0; i + 1 < segs.size(); ++i) {
     shown = Join(shown, segs[i]);
     CAIRN_RETURN_IF_ERROR(MakeDirAt(env, at, segs[i], shown));
@@ -219,9 +218,8 @@ Status WriteComponent(const Store& store, int root, const std::string& root_show
   Fd file(env.OpenAt(at, segs.back().c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                      0444));
   if (file.get() < 0) return ErrnoStatus("create", shown, errno);
-  Status s = StreamObject(store, c.digest, [&](std::string_view piece) {
-    return WriteAllFd(env, file.get(), piece, shown);
-  });
+  Status s = source.Stream(
+      c.digest, [&](std::string_view piece) { return WriteAllFd(env, file.get(), piece, shown); });
   if (!s.ok()) return s.WithContext(c.path);
   CAIRN_RETURN_IF_ERROR(FsyncFd(env, file.get(), shown));
   struct stat st {};
@@ -552,13 +550,12 @@ Status VerifyVersion(int versions, const Snapshot& snapshot, const std::string& 
 // Writes the snapshot into versions/<hex> through a temporary tree renamed into place, then
 // its seal, last. With `replace`, an existing versions/<hex> (one that failed verification)
 // is swapped out in one rename(2) (RENAME_EXCHANGE), so `current` never dangles, and removed.
-Status WriteVersion(const Store& store, const Snapshot& snapshot, int versions,
+Status WriteVersion(const ObjectSource& source, Env& env, const Snapshot& snapshot, int versions,
                     const std::string& versions_shown, bool replace) {
   std::string hex = snapshot.id.Hex();
   std::string tmp = fmt::format("{}{}-{}", kTempPrefix, hex.substr(0, 16), ::getpid());
   std::string tmp_shown = Join(versions_shown, tmp);
   std::string seal_tmp = fmt::format("{}seal-{}-{}", kTempPrefix, hex.substr(0, 16), ::getpid());
-  Env& env = store.env();
   if (env.MkdirAt(versions, tmp.c_str(), 0755) != 0) {
     return ErrnoStatus("create directory", tmp_shown, errno);
   }
@@ -567,7 +564,7 @@ Status WriteVersion(const Store& store, const Snapshot& snapshot, int versions,
     const auto& comps = snapshot.components;
     std::vector<FileIdentity> ids(comps.size());
     CAIRN_RETURN_IF_ERROR(ParallelFor(comps.size(), DefaultThreads(), [&](size_t i) {
-      return WriteComponent(store, root.get(), tmp_shown, comps[i], &ids[i]);
+      return WriteComponent(source, env, root.get(), tmp_shown, comps[i], &ids[i]);
     }));
     // Files were fsynced as they were written (in parallel, and only ours: a syncfs
     // would wait for every other writer on the file system); now the directories.
@@ -707,16 +704,25 @@ Result<std::vector<SnapshotId>> Prune(Env& env, int versions, const std::string&
   return removed;
 }
 
-}  // namespace
+// The store's objects, each piece verified by StreamObject.
+class StoreObjectSource : public ObjectSource {
+ public:
+  explicit StoreObjectSource(const Store& store) : store_(store) {}
+  Status Stream(const Digest& digest,
+                const std::function<Status(std::string_view)>& sink) const override {
+    return StreamObject(store_, digest, sink);
+  }
 
-Result<CheckoutResult> Checkout(const Store& store, const SnapshotId& id, const std::string& dir,
-                                const CheckoutOptions& options) {
+ private:
+  const Store& store_;
+};
+
+Result<CheckoutResult> CheckoutWith(const Snapshot& snapshot, const ObjectSource& source, Env& env,
+                                    const std::string& dir, const CheckoutOptions& options) {
   if (options.keep < 1) return Status::Usage("--keep must be at least 1");
   if (dir.empty()) return Status::Usage("the checkout directory must not be empty");
-  CAIRN_ASSIGN_OR_RETURN(Snapshot snapshot, LoadSnapshot(store, id));
-
+  const SnapshotId& id = snapshot.id;
   Fd dir_fd, versions_fd;
-  Env& env = store.env();
   CAIRN_RETURN_IF_ERROR(OpenCheckoutDir(env, dir, &dir_fd, &versions_fd));
   std::string versions_shown = Join(dir, kVersionsDir);
   CAIRN_ASSIGN_OR_RETURN(auto lock,
@@ -745,12 +751,12 @@ Result<CheckoutResult> Checkout(const Store& store, const SnapshotId& id, const 
     if (!verified.ok()) {
       result.rewrite_reason = verified.message();
       CAIRN_RETURN_IF_ERROR(
-          WriteVersion(store, snapshot, versions_fd.get(), versions_shown, /*replace=*/true));
+          WriteVersion(source, env, snapshot, versions_fd.get(), versions_shown, /*replace=*/true));
       result.written = true;
     }
   } else if (errno == ENOENT) {
     CAIRN_RETURN_IF_ERROR(
-        WriteVersion(store, snapshot, versions_fd.get(), versions_shown, /*replace=*/false));
+        WriteVersion(source, env, snapshot, versions_fd.get(), versions_shown, /*replace=*/false));
     result.written = true;
   } else {
     return ErrnoStatus("stat", result.version_path, errno);
@@ -764,6 +770,21 @@ Result<CheckoutResult> Checkout(const Store& store, const SnapshotId& id, const 
   CAIRN_ASSIGN_OR_RETURN(result.removed,
                          Prune(env, versions_fd.get(), versions_shown, hex, options.keep));
   return result;
+}
+
+}  // namespace
+
+Result<CheckoutResult> Checkout(const Store& store, const SnapshotId& id, const std::string& dir,
+                                const CheckoutOptions& options) {
+  if (options.keep < 1) return Status::Usage("--keep must be at least 1");
+  if (dir.empty()) return Status::Usage("the checkout directory must not be empty");
+  CAIRN_ASSIGN_OR_RETURN(Snapshot snapshot, LoadSnapshot(store, id));
+  return CheckoutWith(snapshot, StoreObjectSource(store), store.env(), dir, options);
+}
+
+Result<CheckoutResult> CheckoutFromSource(const Snapshot& snapshot, const ObjectSource& source,
+                                          const std::string& dir, const CheckoutOptions& options) {
+  return CheckoutWith(snapshot, source, Env::Default(), dir, options);
 }
 
 Result<std::optional<SnapshotId>> CurrentCheckout(const std::string& dir) {

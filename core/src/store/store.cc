@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "port/rocks.h"
+#include "store/ack_record.h"
 #include "store/migrate.h"
+#include "store/schema.h"
 #include "store/store_internal.h"
 #include "util/fs_util.h"
 
@@ -180,6 +182,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path,
   rep->clock = options.clock ? options.clock : &SystemClock();
   rep->env = &env;
   return std::unique_ptr<Store>(new Store(std::move(rep)));
+}
+
+Result<uint64_t> Store::WriteGeneration(const std::string& path) {
+  CAIRN_ASSIGN_OR_RETURN(auto record, ReadAckRecord(path + "/" + Schema::Format2().db_dir()));
+  return record ? record->generation : 0;
 }
 
 Result<std::string> Store::Locate(const std::string& explicit_path, const char* env_value,
