@@ -35,6 +35,10 @@ int HttpCodeFor(Code code) {
       return 409;
     case Code::kBusy:
       return 503;
+    case Code::kUnreachable:
+      return 502;
+    case Code::kRefused:
+      return 403;
     case Code::kCorruption:
     case Code::kIO:
     case Code::kInternal:

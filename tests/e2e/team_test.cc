@@ -21,7 +21,9 @@
 #include <thread>
 #include <vector>
 
+#include "cairn/canonical_json.h"
 #include "cairn/signing.h"
+#include "cairn/trust.h"
 #include "support/git_test.h"
 #include "support/sandbox.h"
 
@@ -34,7 +36,7 @@ using Json = nlohmann::json;
 
 // A free TCP port on 127.0.0.1 (bound, read, closed: another process could take it in
 // between, which a test would report as a failure to start).
-int FreePort() {
+int TeamFreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -48,7 +50,7 @@ int FreePort() {
   return port;
 }
 
-bool Connectable(int port) {
+bool TeamConnectable(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -60,9 +62,9 @@ bool Connectable(int port) {
 }
 
 // A background process, killed (and reaped) when it goes out of scope.
-class Background {
+class TeamBackground {
  public:
-  explicit Background(const std::vector<std::string>& argv) {
+  explicit TeamBackground(const std::vector<std::string>& argv) {
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -73,15 +75,15 @@ class Background {
     if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
   }
-  ~Background() {
+  ~TeamBackground() {
     if (pid_ > 0) {
       kill(pid_, SIGTERM);
       int status = 0;
       waitpid(pid_, &status, 0);
     }
   }
-  Background(const Background&) = delete;
-  Background& operator=(const Background&) = delete;
+  TeamBackground(const TeamBackground&) = delete;
+  TeamBackground& operator=(const TeamBackground&) = delete;
   bool started() const { return pid_ > 0; }
 
  private:
@@ -156,16 +158,16 @@ class TeamTest : public GitTest {
 
   // Starts git daemon serving <box> on a free port; the URL of remote.git through it.
   std::string StartDaemon() {
-    port_ = FreePort();
-    daemon_ = std::make_unique<Background>(std::vector<std::string>{
+    port_ = TeamFreePort();
+    daemon_ = std::make_unique<TeamBackground>(std::vector<std::string>{
         "/usr/bin/git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack",
         "--listen=127.0.0.1", "--port=" + std::to_string(port_), "--base-path=" + box_.path(),
         box_.path()});
     EXPECT_TRUE(daemon_->started());
-    for (int i = 0; i < 100 && !Connectable(port_); ++i) {
+    for (int i = 0; i < 100 && !TeamConnectable(port_); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    EXPECT_TRUE(Connectable(port_)) << "git daemon did not start on port " << port_;
+    EXPECT_TRUE(TeamConnectable(port_)) << "git daemon did not start on port " << port_;
     return "git://127.0.0.1:" + std::to_string(port_) + "/remote.git";
   }
 
@@ -187,7 +189,7 @@ class TeamTest : public GitTest {
 
   std::unique_ptr<TestKeys> keys_;
   std::vector<std::string> ids_;  // v1, v2, v3
-  std::unique_ptr<Background> daemon_;
+  std::unique_ptr<TeamBackground> daemon_;
   int port_ = 0;
 };
 
@@ -441,7 +443,7 @@ TEST_F(TeamTest, AServerThatRefusesIsReportedWithItsMessage) {
 }
 
 TEST_F(TeamTest, AnUnreachableOrSilentRemoteFailsWithinTheTimeout) {
-  int closed = FreePort();
+  int closed = TeamFreePort();
   ASSERT_EQ(In("a", {"remote", "add", "gone", "git://127.0.0.1:" + std::to_string(closed) + "/x"})
                 .exit_code,
             0);
@@ -545,6 +547,52 @@ TEST_F(TeamTest, TrustAndPolicyChangesGoThroughTheRemoteSoNoStoreForks) {
   auto trusted = In("b", {"trust", "list", "--json"});
   EXPECT_NE(trusted.out.find("\"security\""), std::string::npos) << trusted.out;
   ExpectClean("a");
+  ExpectClean("b");
+}
+
+TEST_F(TeamTest, ATrustChangeTheRootDidNotApproveIsRefusedOnPull) {
+  ASSERT_EQ(In("a", {"remote", "add", "origin", FileUrl()}).exit_code, 0);
+  Share();
+  CloneInto(FileUrl(), "b");
+  // Someone with write access to the server and one of the two root keys appends a trust
+  // event trusting their own key: well formed, correctly hashed, one root signature of two.
+  std::string git_dir = box_ / "remote.git";
+  std::string tip = Out({"--git-dir", git_dir, "rev-parse", "refs/cairn/trust"});
+  Json last = Json::parse(Out({"--git-dir", git_dir, "show", "refs/cairn/trust:event.json"}));
+  auto head = TrustEvent::FromJson(last);
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  auto outsider = PublicKey::Load(keys_->Public("outsider"));
+  auto root1 = PrivateKey::Load(keys_->Private("root1"));
+  ASSERT_TRUE(outsider.ok() && root1.ok());
+  TrustEvent e;
+  e.seq = head->seq + 1;
+  e.time_micros = head->time_micros + 1000000;
+  e.actor = "mallory";
+  e.action = TrustAction::kAdd;
+  e.name = "mallory";
+  e.key_id = outsider->id();
+  e.public_key = *outsider;
+  e.roles = {"release"};
+  e.reason = "trust me";
+  e.prev = head->hash;
+  auto hash = e.ComputeHash();
+  ASSERT_TRUE(hash.ok());
+  e.hash = *hash;
+  auto sig = root1->Sign(TrustChangeSigningMessage(e.hash));
+  ASSERT_TRUE(sig.ok());
+  e.signatures.push_back({root1->id(), *sig});
+  auto bytes = CanonicalJson(e.ToJson());
+  ASSERT_TRUE(bytes.ok());
+  std::string blob = Out({"--git-dir", git_dir, "hash-object", "-w", "--stdin"}, *bytes);
+  std::string tree =
+      Out({"--git-dir", git_dir, "mktree"}, "100644 blob " + blob + "\tevent.json\n");
+  std::string commit = Out({"--git-dir", git_dir, "commit-tree", tree, "-p", tip, "-m", "add"});
+  Git({"--git-dir", git_dir, "update-ref", "refs/cairn/trust", commit});
+  auto pull = In("b", {"pull"});
+  EXPECT_EQ(pull.exit_code, 5) << pull.err;
+  EXPECT_NE(pull.err.find("root"), std::string::npos) << pull.err;
+  auto list = In("b", {"trust", "list", "--json"});
+  EXPECT_EQ(list.out.find("mallory"), std::string::npos) << list.out;
   ExpectClean("b");
 }
 
