@@ -113,6 +113,11 @@ class TeamTest : public GitTest {
                         "--reason", "release lead"});
     ASSERT_EQ(add.exit_code, 0) << add.err;
     ASSERT_EQ(In("a", {"sign", ids_[0], "--key", keys_->Private("release")}).exit_code, 0);
+    // An eval result with a report: an attestation and an object travel as evidence.
+    box_.Write("report.json", "{\"cases\": 10}\n");
+    auto attest = In("a", {"attest", ids_[0], "--eval", "golden", "--score", "0.9", "--report",
+                           box_ / "report.json", "--key", keys_->Private("release")});
+    ASSERT_EQ(attest.exit_code, 0) << attest.err;
     auto p = In("a", {"promote", ids_[0], "--to", "prod", "--reason", "v1 first", "--key",
                       keys_->Private("release")});
     ASSERT_EQ(p.exit_code, 0) << p.err;
@@ -200,11 +205,16 @@ TEST_F(TeamTest, RoundTripThroughAFileRemoteKeepsEveryChainAndSignature) {
   Json pushed = Json::parse(push.out);
   EXPECT_EQ(pushed["events"], 1);
   EXPECT_EQ(pushed["trust_events"], 2);
-  EXPECT_EQ(pushed["evidence"], 1);  // v1's signature
+  EXPECT_EQ(pushed["evidence"], 2);  // v1's signature and its eval result
   CloneInto(FileUrl(), "b");
   EXPECT_EQ(Live("b"), ids_[0]);
   ExpectClean("a");
   ExpectClean("b");
+  // The clone judges v1's evidence as the first store does.
+  auto verify_a = In("a", {"verify", ids_[0], "--json"});
+  auto verify_b = In("b", {"verify", ids_[0], "--json"});
+  EXPECT_EQ(verify_b.exit_code, 0) << verify_b.err;
+  EXPECT_EQ(verify_a.out, verify_b.out);
   // b promotes v2 through the remote (signed); a pulls it.
   auto p = In("b", {"promote", ids_[1], "--to", "prod", "--reason", "v2 from b", "--key",
                     keys_->Private("release")});
@@ -230,6 +240,30 @@ TEST_F(TeamTest, RoundTripThroughAFileRemoteKeepsEveryChainAndSignature) {
   std::string prompt = Out({"--git-dir", box_ / "remote.git", "show",
                             "refs/cairn/snapshots/" + ids_[0] + ":prompts/system.md"});
   EXPECT_EQ(prompt + "\n", box_.Read("rel-v1/prompts/system.md"));
+}
+
+TEST_F(TeamTest, PerCaseResultsTravelSoTheCloneRecomputesEveryVerdict) {
+  auto g4 = [](const std::string& f) { return FixturePath("evals/golden-v4/" + f); };
+  for (int v = 0; v < 2; ++v) {
+    auto r = In("a", {"attest", ids_[v], "--eval", "golden-v4", "--cases",
+                      g4(v == 0 ? "v1.jsonl" : "v2.jsonl"), "--dataset", g4("dataset.jsonl"),
+                      "--judge-model", "gpt-4o-2024-08-06", "--judge-prompt",
+                      g4("judge-prompt.txt"), "--key", keys_->Private("release")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  auto policy =
+      In("a", {"policy", "set", "prod", "--non-inferior", "golden-v4=0.02", "--reason", "CX-3",
+               "--key", keys_->Private("root1"), "--key", keys_->Private("root2")});
+  ASSERT_EQ(policy.exit_code, 0) << policy.err;
+  auto p = In("a", {"promote", ids_[1], "--to", "prod", "--reason", "v2, non-inferior"});
+  ASSERT_EQ(p.exit_code, 0) << p.out << p.err;
+  ASSERT_EQ(In("a", {"remote", "add", "origin", FileUrl()}).exit_code, 0);
+  ASSERT_EQ(In("a", {"push", "origin", "prod"}).exit_code, 0);
+  CloneInto(FileUrl(), "b");  // its audit recomputes the stored verdict from the case files
+  auto audit = In("b", {"audit", "verify", "--json"});
+  ASSERT_EQ(audit.exit_code, 0) << audit.out << audit.err;
+  EXPECT_EQ(Json::parse(audit.out)["verdicts_recomputed"], 1) << audit.out;
+  ExpectClean("b");
 }
 
 TEST_F(TeamTest, APullOfNothingNewChangesNothingAndIsIdempotent) {

@@ -283,9 +283,11 @@ class Importer {
                            const std::string& what) {
     auto a = DecodeAttestationRecord(AttestationKey(id, Digest()), value);
     if (!a.ok()) return Status::Corruption(what + ": " + a.status().message());
+    // An attestation's id is its statement's hash (the record's key names it; this record
+    // travelled without its key).
     auto hash = a->statement.Hash();
-    if (!hash.ok() || *hash != a->id || a->statement.snapshot != id ||
-        a->public_key.id() != a->key_id ||
+    if (hash.ok()) a->id = *hash;
+    if (!hash.ok() || a->statement.snapshot != id || a->public_key.id() != a->key_id ||
         !VerifySignature(a->public_key, AttestationSigningMessage(a->id), a->signature)) {
       return Status::Corruption(fmt::format(
           "{}: the attestation on snapshot {} does not verify (its id, snapshot or signature): it "
@@ -578,6 +580,9 @@ Result<TransferReport> PullWith(Session& s, const PullOptions& options) {
     CAIRN_ASSIGN_OR_RETURN(std::string bytes, CanonicalJson(list));
     imp.batch().Put(Table::kMeta, keys::kPinnedRoot, bytes);
   }
+  // Objects first (unreferenced until the records land: harmless), so that the audit can read
+  // what the records name — an attestation's case file, whose verdicts it recomputes.
+  CAIRN_RETURN_IF_ERROR(imp.FlushObjects());
   CAIRN_RETURN_IF_ERROR(AuditImport(s, imp, pinned, options.deployments));
   CAIRN_RETURN_IF_ERROR(imp.Commit());
   return std::move(imp.report());
