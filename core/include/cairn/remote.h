@@ -60,7 +60,6 @@ struct RemoteCheck {
   bool probe_pushed = false;
   bool probe_visible = false;  // the probe ref appeared in the advertisement
   bool probe_deleted = false;
-  std::string message;  // the server's words on a refusal
 };
 // Pushes a probe ref under refs/cairn/, looks for it, deletes it. kRefused when the server
 // refuses refs/cairn/* or hides them; kUnreachable when it cannot be reached.

@@ -499,6 +499,8 @@ Status GitStatus(const Libgit2& lib, int rc, const std::string& what) {
 
 }  // namespace
 
+using OdbPtr = std::unique_ptr<git_odb, void (*)(git_odb*)>;
+
 struct GitRepository::Impl {
   const Libgit2* lib = nullptr;
   git_repository* repo = nullptr;
@@ -509,6 +511,12 @@ struct GitRepository::Impl {
   }
   Status Check(int rc, const std::string& what) const {
     return rc < 0 ? GitStatus(*lib, rc, what) : Status::OK();
+  }
+  // The repository's object database, owned by the caller.
+  Result<OdbPtr> Odb() const {
+    git_odb* raw = nullptr;
+    CAIRN_RETURN_IF_ERROR(Check(lib->repository_odb(&raw, repo), "open object database"));
+    return OdbPtr(raw, lib->odb_free);
   }
   Result<git_oid> ParseOid(const std::string& hex) const {
     git_oid oid;
@@ -629,10 +637,7 @@ Result<std::vector<GitTreeEntry>> GitRepository::ListTree(const GitCommit& commi
     }
     start = *lib.tree_entry_id(entry.get());
   }
-  git_odb* raw_odb = nullptr;
-  CAIRN_RETURN_IF_ERROR(
-      impl_->Check(lib.repository_odb(&raw_odb, impl_->repo), "open object database"));
-  std::unique_ptr<git_odb, void (*)(git_odb*)> odb(raw_odb, lib.odb_free);
+  CAIRN_ASSIGN_OR_RETURN(OdbPtr odb, impl_->Odb());
   // An explicit stack, not libgit2's recursive walk: a hand-made tree can nest deeper than
   // any stack, and the depth limit is checked before descending.
   struct Pending {
@@ -686,7 +691,6 @@ Result<std::vector<GitTreeEntry>> GitRepository::ListTree(const GitCommit& commi
 
 namespace {
 
-using OdbPtr = std::unique_ptr<git_odb, void (*)(git_odb*)>;
 
 // A packed (or otherwise whole-read) blob handed out in pieces.
 class WholeBlobReader final : public GitBlobReader {
@@ -777,10 +781,7 @@ Result<std::unique_ptr<GitBlobReader>> GitRepository::OpenBlob(const std::string
                                                                uint64_t limit) {
   const Libgit2& lib = *impl_->lib;
   CAIRN_ASSIGN_OR_RETURN(git_oid oid, impl_->ParseOid(oid_hex));
-  git_odb* raw_odb = nullptr;
-  CAIRN_RETURN_IF_ERROR(
-      impl_->Check(lib.repository_odb(&raw_odb, impl_->repo), "open object database"));
-  OdbPtr odb(raw_odb, lib.odb_free);
+  CAIRN_ASSIGN_OR_RETURN(OdbPtr odb, impl_->Odb());
   size_t size = 0;
   git_object_t type = GIT_OBJECT_INVALID;
   CAIRN_RETURN_IF_ERROR(impl_->Check(lib.odb_read_header(&size, &type, odb.get(), &oid),
@@ -930,10 +931,7 @@ Result<std::string> GitRepository::WriteCommit(const std::string& tree,
 Result<std::string> GitRepository::ObjectType(const std::string& oid_hex) {
   const Libgit2& lib = *impl_->lib;
   CAIRN_ASSIGN_OR_RETURN(git_oid oid, impl_->ParseOid(oid_hex));
-  git_odb* raw_odb = nullptr;
-  CAIRN_RETURN_IF_ERROR(
-      impl_->Check(lib.repository_odb(&raw_odb, impl_->repo), "open object database"));
-  OdbPtr odb(raw_odb, lib.odb_free);
+  CAIRN_ASSIGN_OR_RETURN(OdbPtr odb, impl_->Odb());
   size_t size = 0;
   git_object_t type = GIT_OBJECT_INVALID;
   int rc = lib.odb_read_header(&size, &type, odb.get(), &oid);

@@ -206,8 +206,10 @@ class Importer {
       written_.insert(c.digest);
       if (objects_.ByteSize() >= (8u << 20)) CAIRN_RETURN_IF_ERROR(FlushObjects());
     }
-    CAIRN_ASSIGN_OR_RETURN(auto seq_bytes, db_.Get(Table::kMeta, keys::kNextSnapshotSeq));
-    if (!next_seq_) next_seq_ = seq_bytes ? keys::DecodeBe64(*seq_bytes).value_or(0) : 0;
+    if (!next_seq_) {
+      CAIRN_ASSIGN_OR_RETURN(auto seq_bytes, db_.Get(Table::kMeta, keys::kNextSnapshotSeq));
+      next_seq_ = seq_bytes ? keys::DecodeBe64(*seq_bytes).value_or(0) : 0;
+    }
     batch_.Put(Table::kSnapshots, SnapshotKey(id), read.manifest);
     batch_.Put(Table::kSnapshotLog, SnapshotLogKey(*next_seq_),
                EncodeSnapshotLogValue(read.snapshot));
@@ -248,8 +250,8 @@ class Importer {
     return Status::Corruption(fmt::format("{}: unknown kind \"{}\"", what, kind));
   }
 
-  // The chain's records as the whole chain implies them: events from `first_new` on, the
-  // head, and (through `derive`) every derived record.
+  // The new events of a merged chain (from `first_new` on) and its head; derived records
+  // are put by the caller, from the whole chain.
   void ChainEvents(const ChainPlace& place, const ChainMerge& m) {
     for (size_t i = m.first_new; i < m.all.size(); ++i)
       PutChainEvent(batch_, place, i + 1, m.all[i]);
@@ -488,9 +490,10 @@ Status AuditImport(Session& s, Importer& imp, const std::vector<KeyId>& pinned,
   std::string problems;
   std::set<std::string> said;
   for (const auto& p : found) {
-    std::string where = p.chain == AuditChain::kTrust    ? std::string("trust chain")
-                        : p.chain == AuditChain::kPolicy ? std::string("policy chain")
-                                                         : "deployment " + p.deployment;
+    std::string where = p.chain == AuditChain::kTrust          ? std::string("trust chain")
+                        : p.chain == AuditChain::kPolicy       ? std::string("policy chain")
+                        : p.chain == AuditChain::kAttestations ? std::string("attestations")
+                                                               : "deployment " + p.deployment;
     std::string line =
         fmt::format("{}{}: {}", where, p.seq ? fmt::format(" #{}", p.seq) : "", p.message);
     if (!said.insert(line).second) continue;
@@ -1101,10 +1104,7 @@ Result<RemoteCheck> CheckRemote(Store& store, const std::string& remote,
       fmt::format("refs/cairn/probe/{}-{}", getpid(), store.clock().NowMicros());
   std::vector<std::string> accepted;
   Status sent = SendUpdates(s, {{probe, commit, std::nullopt}}, &accepted);
-  if (!sent.ok()) {
-    check.message = sent.message();
-    return sent;
-  }
+  if (!sent.ok()) return sent;
   check.probe_pushed = true;
   CAIRN_ASSIGN_OR_RETURN(auto after, s.repo->ListRemote(s.url, std::string(kRefsRoot), s.Git()));
   for (const auto& r : after) check.probe_visible = check.probe_visible || r.name == probe;
