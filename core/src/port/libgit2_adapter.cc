@@ -691,7 +691,6 @@ Result<std::vector<GitTreeEntry>> GitRepository::ListTree(const GitCommit& commi
 
 namespace {
 
-
 // A packed (or otherwise whole-read) blob handed out in pieces.
 class WholeBlobReader final : public GitBlobReader {
  public:
