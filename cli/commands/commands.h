@@ -25,6 +25,7 @@ void RegisterCat(CLI::App& app, Context& ctx);
 void RegisterDiff(CLI::App& app, Context& ctx);
 void RegisterValidate(CLI::App& app, Context& ctx);
 void RegisterFsck(CLI::App& app, Context& ctx);
+void RegisterGc(CLI::App& app, Context& ctx);
 void RegisterPromote(CLI::App& app, Context& ctx);
 void RegisterRollback(CLI::App& app, Context& ctx);
 void RegisterStatus(CLI::App& app, Context& ctx);

@@ -42,15 +42,7 @@ class CrashPointE2E : public ::testing::Test {
     return r.exit_code == 0 ? r.out.substr(0, 64) : "";
   }
 
-  std::set<std::string> Snapshots() {
-    auto r = Run({"snapshot", "list", "--json"});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::set<std::string> ids;
-    if (r.exit_code == 0) {
-      for (const auto& s : Json::parse(r.out)) ids.insert(s["id"].get<std::string>());
-    }
-    return ids;
-  }
+  std::set<std::string> Snapshots() { return SnapshotIds(store_); }
 
   Json Log(const std::string& deployment) {
     auto r = Run({"log", deployment, "--json"});
@@ -257,6 +249,50 @@ TEST_F(CrashPointE2E, ARecoverKilledBeforeItsCopyIsInPlaceLeavesNoStore) {
     EXPECT_EQ(left, std::vector<std::string>{".cairn"}) << when;
     auto log = RunCairn({"--store", dir + "/.cairn", "log", "prod", "--json"});
     EXPECT_EQ(log.exit_code, 0) << when;
+  }
+}
+
+// gc killed after its records batch, after its objects, or inside either synced write: every
+// snapshot it keeps is whole (fsck), what was live stays live, and the next gc finishes the
+// job, leaving no unreferenced object.
+TEST_F(CrashPointE2E, EveryPointOfGcLeavesEveryKeptSnapshotWhole) {
+  ASSERT_EQ(Run({"init"}).exit_code, 0);
+  rel_ = WriteMinimalRelease(box_, "rel");
+  std::string live = Snapshot("live");
+  ASSERT_EQ(Run({"promote", live, "--to", "prod", "--reason", "start"}).exit_code, 0);
+  int round = 0;
+  for (std::string at : {"gc.records-deleted", "gc.objects-deleted", "db.write.before",
+                         "db.write.unacknowledged", "db.write.acknowledged"}) {
+    for (int i = 0; i < kRounds; ++i, ++round) {
+      std::string when = at + " round " + std::to_string(i);
+      // Garbage for this round: a snapshot with a big file of its own (chunks, and a chunk
+      // list), then a newer one without it.
+      std::string big(3 << 20, 'g');
+      big.replace(0, 16, "round " + std::to_string(1000000000 + round));
+      box_.Write("rel/config/big.bin", big);
+      std::string garbage = Snapshot("garbage " + std::to_string(round));
+      fs::remove(box_ / "rel/config/big.bin");
+      std::string head = Snapshot("head " + std::to_string(round));
+      auto r = Run({"gc", "--grace", "0", "--yes"}, at);
+      ASSERT_EQ(r.signal, SIGKILL) << when << ": the point was not reached\n" << r.err;
+      ExpectHealthy(when);
+      std::set<std::string> now = Snapshots();
+      ASSERT_TRUE(now.contains(live) && now.contains(head)) << when;
+      // Records go in gc's first synced write: a kill before it keeps the garbage snapshot,
+      // one after its acknowledgement does not (in between: either).
+      if (at == "db.write.before") {
+        EXPECT_TRUE(now.contains(garbage)) << when;
+      }
+      if (at != "db.write.before" && at != "db.write.unacknowledged") {
+        EXPECT_FALSE(now.contains(garbage)) << when;
+      }
+      auto again = Run({"gc", "--grace", "0", "--yes", "--json"});
+      ASSERT_EQ(again.exit_code, 0) << when << ": " << again.err;
+      auto fsck = Run({"fsck", "--json"});
+      ASSERT_EQ(fsck.exit_code, 0) << when << fsck.out;
+      EXPECT_EQ(Json::parse(fsck.out)["unreferenced_objects"], 0) << when;
+      EXPECT_EQ(Snapshots(), (std::set<std::string>{live, head})) << when;
+    }
   }
 }
 

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cairn/digest.h"
@@ -72,6 +73,15 @@ std::string Sandbox::Read(const std::string& rel) const {
 RunResult Cairn(const Sandbox& box, std::vector<std::string> args, const RunOptions& options) {
   args.insert(args.begin(), {"--store", box / "store"});
   return RunCairn(args, options);
+}
+
+std::set<std::string> SnapshotIds(const std::string& store) {
+  auto r = RunCairn({"--store", store, "snapshot", "list", "--json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::set<std::string> ids;
+  if (r.exit_code != 0) return ids;
+  for (const auto& s : nlohmann::json::parse(r.out)) ids.insert(s["id"].get<std::string>());
+  return ids;
 }
 
 std::map<std::string, std::string> GitEnv(const Sandbox& box) {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,9 @@ struct RunOptions {
 RunResult RunCairn(const std::vector<std::string>& args, const RunOptions& options = {});
 // Runs the cairn binary on the store <box>/store: `cairn --store <box>/store ARGS...`.
 RunResult Cairn(const Sandbox& box, std::vector<std::string> args, const RunOptions& options = {});
+// The ids of every snapshot in `store` (`cairn --store STORE snapshot list --json`); a failing
+// list fails the test and gives none.
+std::set<std::string> SnapshotIds(const std::string& store);
 // Runs any program.
 RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& options = {});
 

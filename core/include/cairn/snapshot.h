@@ -101,6 +101,10 @@ struct SnapshotSummary {
   size_t components = 0;
   uint64_t size = 0;
   Digest content;
+  // When the snapshot arrived in this store (created here or pulled), by the store's clock;
+  // nullopt for entries written before arrival times were recorded. gc's grace period
+  // counts from it.
+  std::optional<int64_t> arrived_micros;
 };
 
 // Every snapshot in creation order (oldest first), optionally only those of `app`.

@@ -866,7 +866,10 @@ class Ingest {
     Batch batch(*db_);
     if (commit_batch_) batch = std::move(*commit_batch_);
     batch.Put(Table::kSnapshots, SnapshotKey(s.id), manifest);
-    batch.Put(Table::kSnapshotLog, SnapshotLogKey(seq), EncodeSnapshotLogValue(s));
+    // Arrival: when the snapshot entered this store (here its creation; a pull records its
+    // own time, remote/transfer.cc). gc's grace period counts from it.
+    batch.Put(Table::kSnapshotLog, SnapshotLogKey(seq),
+              EncodeSnapshotLogValue(SummaryOf(s, s.created_micros)));
     batch.Put(Table::kMeta, keys::kNextSnapshotSeq, keys::EncodeBe64(seq + 1));
     batch.Put(Table::kContentIndex, ContentIndexKey(s.content, s.id), "");
     batch.Put(Table::kMeta, keys::AppHead(app), s.id.digest().Raw());

@@ -789,6 +789,18 @@ Status Db::Flush(std::initializer_list<Table> tables) {
   return FromRocks(db_->Flush(fo, handles), "flush");
 }
 
+Status Db::Compact() {
+  rocksdb::CompactRangeOptions cro;
+  cro.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  cro.blob_garbage_collection_policy = rocksdb::BlobGarbageCollectionPolicy::kForce;
+  cro.blob_garbage_collection_age_cutoff = 1.0;
+  for (auto* h : all_handles_) {
+    CAIRN_RETURN_IF_ERROR(FromRocks(db_->CompactRange(cro, h, nullptr, nullptr),
+                                    fmt::format("compaction of {}", h->GetName())));
+  }
+  return Status::OK();
+}
+
 Status Db::Checkpoint(uint64_t max_wal_bytes, size_t max_wal_files) {
   if (!sync_writes_) return Status::OK();  // a bulk load flushes once, when it closes
   rocksdb::VectorLogPtr wals;

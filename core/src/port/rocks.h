@@ -158,6 +158,11 @@ class Db {
   // Durability does not depend on it: it runs after synced writes.
   Status Checkpoint(uint64_t max_wal_bytes = 4ull << 20, size_t max_wal_files = 8);
 
+  // Compacts every family down to its last level with blob garbage collection forced, so
+  // that deleted records, and blob files only they referenced, leave the disk (gc). Safe to
+  // interrupt: RocksDB installs a compaction's result in one MANIFEST record.
+  Status Compact();
+
   // Reads every table and blob file whole and checks its checksums (fsck). The returned
   // Status fails only when the check could not run.
   Result<std::vector<DamagedFile>> VerifyFiles() const;

@@ -212,7 +212,7 @@ class Importer {
     }
     batch_.Put(Table::kSnapshots, SnapshotKey(id), read.manifest);
     batch_.Put(Table::kSnapshotLog, SnapshotLogKey(*next_seq_),
-               EncodeSnapshotLogValue(read.snapshot));
+               EncodeSnapshotLogValue(SummaryOf(read.snapshot, s_.store->clock().NowMicros())));
     ++*next_seq_;
     batch_.Put(Table::kMeta, keys::kNextSnapshotSeq, keys::EncodeBe64(*next_seq_));
     batch_.Put(Table::kContentIndex, ContentIndexKey(read.snapshot.content, id), "");

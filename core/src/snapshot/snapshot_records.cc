@@ -7,14 +7,29 @@
 
 namespace cairn {
 
-std::string EncodeSnapshotLogValue(const Snapshot& s) {
+SnapshotSummary SummaryOf(const Snapshot& s, int64_t arrived_micros) {
+  SnapshotSummary out;
+  out.id = s.id;
+  out.app = s.app;
+  out.author = s.author;
+  out.created_micros = s.created_micros;
+  out.message = s.message;
+  out.components = s.components.size();
+  out.size = s.TotalSize();
+  out.content = s.content;
+  out.arrived_micros = arrived_micros;
+  return out;
+}
+
+std::string EncodeSnapshotLogValue(const SnapshotSummary& s) {
   Json summary = {{"app", s.app},
                   {"author", s.author},
-                  {"components", s.components.size()},
+                  {"components", s.components},
                   {"content", s.content.ToString()},
                   {"created", s.created_micros},
                   {"message", s.message},
-                  {"size", s.TotalSize()}};
+                  {"size", s.size}};
+  if (s.arrived_micros) summary["arrived"] = *s.arrived_micros;
   std::string out(s.id.digest().Raw());
   out += summary.dump();
   return out;
@@ -41,6 +56,7 @@ Result<SnapshotSummary> DecodeSnapshotLogEntry(std::string_view key, std::string
     auto content = Digest::Parse(j.at("content").get<std::string>());
     if (!content.ok()) return bad();
     s.content = *content;
+    if (auto it = j.find("arrived"); it != j.end()) s.arrived_micros = it->get<int64_t>();
   } catch (const Json::exception&) {
     return bad();
   }

@@ -45,6 +45,11 @@ inline constexpr std::string_view kCrashPoints[] = {
     // remote/transfer.cc: a pull's objects are stored, its records are not (nothing
     // imported; the objects are unreferenced until the next pull or gc).
     "pull.objects-stored",
+    // store/gc.cc: the deleted snapshots' records and stale stat-cache entries are gone, their
+    // objects are not (unreferenced: the next gc removes them); then the objects are gone
+    // too, the compaction that returns their space has not run.
+    "gc.records-deleted",
+    "gc.objects-deleted",
 };
 
 // Stops the process if the environment names `name` and this is the Nth time it is reached.
