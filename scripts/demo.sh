@@ -8,8 +8,8 @@
 # v1, starts `cairn serve` with a serving host (web-1, no store) following prod over HTTP,
 # promotes v2 (signed events), checks prod out into a serving directory, rolls back — web-1
 # switching on the promote and the rollback, and its receipts in `status` and `receipts` —
-# then stops the server, shows the audit log, shows v3 blocked by the eval gate, and shows a
-# damaged copy of the store refused and salvaged by `recover`; finally a second store cloned
+# then stops the server, shows the audit log, shows v3 blocked by the eval gate, what gc
+# would delete, and a damaged copy of the store refused and salvaged by `recover`; finally a second store cloned
 # through a git daemon on 127.0.0.1 moves prod, the first loses the race, pulls, rolls back.
 # Safe to run again: out/demo is recreated each time.
 set -euo pipefail
@@ -204,6 +204,9 @@ run audit verify --root sha256:9ea7074c546e014951434902170201a9641a3821eab55945f
   --root sha256:259a8c5ee1aab8f97c0ebd6fb3f0f37dbb32b999b5c75231e1b73ca0e749e4db \
   --root sha256:14c86c6b5c5df38508651191fa9cedecefc4e9bf363b98332c95380a4b754d0d
 run fsck
+# Retention: a dry run of gc with no grace period at all says what it would delete and why
+# everything else stays (ever live, vouched for by a trusted key, the newest of its app).
+run gc --dry-run --grace 0 --yes
 # Damage is never silent: a copy of the store with one byte flipped in its newest log is
 # refused by every command (exit 5, naming the file), and `recover` salvages the rest.
 mkdir -p "$work/damaged"

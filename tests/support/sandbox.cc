@@ -164,13 +164,18 @@ RunResult RunProgram(const std::vector<std::string>& argv, const RunOptions& opt
     }
     if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(127);
     std::vector<std::string> env_strings = {"PATH=/usr/bin:/bin", "HOME=/tmp", "LC_ALL=C"};
-    // A sanitized build's children keep its settings; a test that preloads a library
-    // (faketime) cannot put ASan's runtime first, which ASan accepts when told.
+    // A sanitized build's children keep its settings. A test that preloads a library
+    // (faketime) cannot put ASan's runtime first, which ASan accepts when told; and ASan's
+    // allocator must not read the clock: the first time it maps a size class it calls
+    // clock_gettime (only to pace releasing memory to the OS) while holding that class's
+    // lock, and faketime's clock_gettime initialises itself with dlsym, which mallocs — a
+    // self-deadlock whenever that malloc needs the same, still unmapped, class.
     for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"}) {
       const char* value = getenv(name);
       std::string v = value != nullptr ? value : "";
       if (std::string_view(name) == "ASAN_OPTIONS" && options.env.contains("LD_PRELOAD")) {
-        v += v.empty() ? "verify_asan_link_order=0" : ":verify_asan_link_order=0";
+        v += v.empty() ? "" : ":";
+        v += "verify_asan_link_order=0:allocator_release_to_os_interval_ms=-1";
       }
       if (!v.empty()) env_strings.push_back(std::string(name) + "=" + v);
     }
