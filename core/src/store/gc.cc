@@ -173,7 +173,10 @@ class Collector {
     // 1. Ever live on any deployment: every rollback and --to target.
     Cursor live = db_.NewCursor(Table::kLiveHistory);
     for (live.SeekToFirst(); live.Valid(); live.Next()) {
-      if (live.key().size() < Digest::kSize) return Damaged("a live-history key", Status::OK());
+      if (live.key().size() < Digest::kSize) {
+        return Damaged("a live-history key",
+                       Status::Corruption("it is shorter than a snapshot id"));
+      }
       auto d = Digest::FromRaw(live.key().substr(live.key().size() - Digest::kSize));
       if (!d.ok()) return Damaged("a live-history key", d.status());
       Keep(SnapshotId(*d), GcKeepReason::kLive);
@@ -229,7 +232,7 @@ class Collector {
     Cursor meta = db_.NewCursor(Table::kMeta);
     for (meta.Seek(app_heads); meta.Valid() && meta.key().starts_with(app_heads); meta.Next()) {
       auto d = Digest::FromRaw(meta.value());
-      if (!d.ok()) return Damaged(fmt::format("{}", meta.key()), d.status());
+      if (!d.ok()) return Damaged(std::string(meta.key()), d.status());
       Keep(SnapshotId(*d), GcKeepReason::kAppHead);
     }
     CAIRN_RETURN_IF_ERROR(meta.status());
@@ -329,19 +332,22 @@ class Collector {
                 return a.created_micros != b.created_micros ? a.created_micros < b.created_micros
                                                             : a.id < b.id;
               });
-    return CountStatCacheEntries();
+    return FindStaleCacheEntries();
   }
 
   // Stat-cache entries naming an object that is not kept: those about to be deleted, and
   // any naming an object already gone. The digest is the value's last 32 bytes (a file's
   // entry) or the whole value (a git blob's).
-  Status CountStatCacheEntries() {
+  Status FindStaleCacheEntries() {
     Cursor cur = db_.NewCursor(Table::kStatCache);
     for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
       std::string_view v = cur.value();
-      auto d = v.size() >= Digest::kSize ? Digest::FromRaw(v.substr(v.size() - Digest::kSize))
-                                         : Result<Digest>(Status::Corruption("short"));
-      if (!d.ok() || !reachable_.contains(*d)) stale_cache_.emplace_back(cur.key());
+      bool kept = false;
+      if (v.size() >= Digest::kSize) {
+        auto d = Digest::FromRaw(v.substr(v.size() - Digest::kSize));
+        kept = d.ok() && reachable_.contains(*d);
+      }
+      if (!kept) stale_cache_.emplace_back(cur.key());
     }
     report_.stat_cache_entries = stale_cache_.size();
     return cur.status();
