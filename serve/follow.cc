@@ -55,14 +55,15 @@ class Remote {
     if (!token_.empty()) h.emplace("Authorization", "Bearer " + token_);
     return h;
   }
-  // The body of a 200 answer to GET `path`; kNotFound for 404, kIO for the rest.
+  // The body of a 200 answer to GET `path`; kNotFound for 404, kUnreachable when no answer
+  // came, kIO for the rest.
   Result<std::string> Get(const std::string& path, int read_seconds = 30) const {
     auto res = Client(read_seconds)->Get(path, Headers());
     return Body(res, path);
   }
   static Result<std::string> Body(const httplib::Result& res, const std::string& path) {
     if (!res) {
-      return Status::IO(
+      return Status::Unreachable(
           fmt::format("cannot reach the server ({})", httplib::to_string(res.error())));
     }
     if (res->status == 200) return res->body;
@@ -200,8 +201,11 @@ class Follower {
         fmt::print(stderr, "cairn: not_found: {}\n", s.message());
         return 3;
       }
-      if (s.message() != last_error) {  // said once until something changes
-        last_error = s.message();
+      // Said once until something changes. An outage is one thing, whatever the transport
+      // calls each failed attempt (a read cut off, then connections refused).
+      std::string what = s.code() == Code::kUnreachable ? "unreachable" : s.message();
+      if (what != last_error) {
+        last_error = what;
         fmt::print(stderr, "cairn: warning: {} (keeping the current version; retrying)\n",
                    s.message());
       }
