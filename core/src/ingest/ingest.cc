@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -16,6 +17,7 @@
 #include <mutex>
 #include <regex>
 #include <set>
+#include <span>
 
 #include "cairn/object.h"
 #include "cairn/trust.h"
@@ -153,6 +155,20 @@ class CompressorPool {
   std::vector<std::unique_ptr<Compressor>> free_;
 };
 
+// A compressor taken from the pool for one scope, given back when the scope ends.
+class CompressorLease {
+ public:
+  explicit CompressorLease(CompressorPool& pool) : pool_(pool), compressor_(pool.Take()) {}
+  ~CompressorLease() { pool_.Give(std::move(compressor_)); }
+  CompressorLease(const CompressorLease&) = delete;
+  CompressorLease& operator=(const CompressorLease&) = delete;
+  Compressor& operator*() { return *compressor_; }
+
+ private:
+  CompressorPool& pool_;
+  std::unique_ptr<Compressor> compressor_;
+};
+
 // Open repositories for the workers: libgit2 objects are used from one thread at a time,
 // so each worker takes one (opened at the same git directory) and gives it back.
 class RepositoryPool {
@@ -254,6 +270,8 @@ class Ingest {
                          .value_or(TemplateDialect::kMustache);
       }
     }
+    CAIRN_RETURN_IF_ERROR(LookUpCaches());
+    Trace("stat cache");
     CAIRN_RETURN_IF_ERROR(ParallelFor(
         tree_.files.size(), options_.threads,
         [&](size_t i) { return i == snapshot_json ? Status::OK() : HashAndValidate(i); },
@@ -277,7 +295,12 @@ class Ingest {
         if (states_[i].deferred) todo.push_back(i);
       }
       CAIRN_RETURN_IF_ERROR(ParallelFor(
-          todo.size(), options_.threads, [&](size_t k) { return HashGitBlob(todo[k]); },
+          todo.size(), options_.threads,
+          [&](size_t k) {
+            if (options_.git) return HashGitBlob(todo[k]);
+            states_[todo[k]].deferred = false;
+            return HashFile(todo[k]);
+          },
           [&] { Report("checking", files_done_, tree_.files.size()); }));
       deferred_ = false;
     }
@@ -345,14 +368,28 @@ class Ingest {
     const ReleaseFile& f = tree_.files[i];
     FileState& st = states_[i];
     bool opaque = IsOpaque(f);
-    if (opaque && store_ != nullptr && options_.use_stat_cache) {
-      CAIRN_ASSIGN_OR_RETURN(bool hit, TryStatCache(f, &st));
-      if (hit) {
-        ++files_done_;
-        bytes_done_ += f.size;
-        return Status::OK();
-      }
+    if (st.from_cache) {
+      ++files_done_;
+      bytes_done_ += f.size;
+      return Status::OK();
     }
+    if (opaque && store_ != nullptr) {
+      // Creating a snapshot, an opaque file is read once, in pass 2, hashed as it is stored;
+      // validating, it is hashed now.
+      if (!f.knowledge_base.empty()) st.facts["knowledge_base"] = f.knowledge_base;
+      st.deferred = true;
+      ++files_done_;
+      return Status::OK();
+    }
+    return HashFile(i);
+  }
+
+  // Reads file i of a directory release: an opaque file is hashed, a text file hashed and
+  // validated; its fingerprint says whether the stat cache may record it.
+  Status HashFile(size_t i) {
+    const ReleaseFile& f = tree_.files[i];
+    FileState& st = states_[i];
+    bool opaque = IsOpaque(f);
     CAIRN_ASSIGN_OR_RETURN(int raw_fd, OpenReleaseFile(tree_, f));
     FdCloser fd(raw_fd);
     std::string full = tree_.root + "/" + f.path;
@@ -480,13 +517,10 @@ class Ingest {
     }
     if (opaque) {
       if (!f.knowledge_base.empty()) st.facts["knowledge_base"] = f.knowledge_base;
-      if (store_ != nullptr && options_.use_stat_cache) {
-        CAIRN_ASSIGN_OR_RETURN(bool hit, TryGitBlobCache(f, &st));
-        if (hit) {
-          ++files_done_;
-          bytes_done_ += f.size;
-          return Status::OK();
-        }
+      if (st.from_cache) {
+        ++files_done_;
+        bytes_done_ += f.size;
+        return Status::OK();
       }
       st.cacheable = true;
       // Creating a snapshot, an opaque blob is read once, in pass 2, hashed as it is stored
@@ -526,38 +560,92 @@ class Ingest {
     });
   }
 
-  // A blob id names its bytes: a blob read and checked once (by this store, on this host)
-  // need not be read again while the object it became is in the store.
-  Result<bool> TryGitBlobCache(const ReleaseFile& f, FileState* st) {
-    CAIRN_ASSIGN_OR_RETURN(auto value, db_->Get(Table::kStatCache, GitBlobCacheKey(f.git_oid)));
-    if (!value || value->size() != Digest::kSize) return false;
-    auto digest = Digest::FromRaw(*value);
-    if (!digest.ok()) return false;
-    return UseCachedDigest(f, *digest, st);
-  }
-
-  Result<bool> TryStatCache(const ReleaseFile& f, FileState* st) {
-    CAIRN_ASSIGN_OR_RETURN(auto value,
-                           db_->Get(Table::kStatCache, StatCacheKey(tree_.root, f.path)));
-    if (!value) return false;
-    auto digest = MatchStatCacheEntry(*value, StatFingerprint::Of(f.st));
-    if (!digest) return false;
-    CAIRN_ASSIGN_OR_RETURN(bool hit, UseCachedDigest(f, *digest, st));
-    if (hit && !f.knowledge_base.empty()) st->facts["knowledge_base"] = f.knowledge_base;
-    return hit;
-  }
-
-  // A cached digest stands for the file only while its object is (whole) in the store.
-  Result<bool> UseCachedDigest(const ReleaseFile& f, const Digest& digest, FileState* st) {
-    CAIRN_ASSIGN_OR_RETURN(bool present, HasObject(*store_, digest));
-    if (!present) return false;
-    if (f.size == kChunkSize) {
-      CAIRN_ASSIGN_OR_RETURN(bool broken, NamesItself(digest));
-      if (broken) return false;
+  // Pass 1's cache lookups, for every opaque file before the workers start, batched
+  // (Db::GetMany): the stat cache entry by path (a git release: the blob-id entry), then the
+  // object each matching entry names. A file is taken from the cache only if its entry still
+  // describes it (stat_cache.h: the racy-clean rule) and its object is whole in the store;
+  // every other file is read and hashed.
+  Status LookUpCaches() {
+    if (store_ == nullptr || !options_.use_stat_cache) return Status::OK();
+    std::vector<size_t> opaque;
+    for (size_t i = 0; i < tree_.files.size(); ++i) {
+      const ReleaseFile& f = tree_.files[i];
+      // A git blob above the size limit is refused in pass 1, cached or not.
+      if (IsOpaque(f) && !(options_.git && f.size > kMaxGitBlobBytes)) opaque.push_back(i);
     }
-    st->digest = digest;
-    st->from_cache = true;
-    return true;
+    // Batches bound the keys and values held at once, and let the workers share the reads.
+    constexpr size_t kBatch = 1024;
+    size_t batches = (opaque.size() + kBatch - 1) / kBatch;
+    return ParallelFor(batches, options_.threads, [&](size_t b) {
+      size_t begin = b * kBatch;
+      return LookUpCacheBatch(
+          std::span<const size_t>(opaque.data() + begin, std::min(kBatch, opaque.size() - begin)));
+    });
+  }
+
+  Status LookUpCacheBatch(std::span<const size_t> files) {
+    std::vector<std::string> keys;
+    keys.reserve(files.size());
+    for (size_t i : files) {
+      const ReleaseFile& f = tree_.files[i];
+      keys.push_back(options_.git ? GitBlobCacheKey(f.git_oid) : StatCacheKey(tree_.root, f.path));
+    }
+    CAIRN_ASSIGN_OR_RETURN(auto entries, ReadCacheEntries(keys));
+    std::vector<std::pair<size_t, Digest>> matched;
+    keys.clear();
+    for (size_t k = 0; k < files.size(); ++k) {
+      if (!entries[k]) continue;
+      std::optional<Digest> digest = CachedDigest(tree_.files[files[k]], *entries[k]);
+      if (!digest) continue;
+      matched.emplace_back(files[k], *digest);
+      keys.push_back(ObjectKey(*digest));
+    }
+    CAIRN_ASSIGN_OR_RETURN(auto present, db_->GetMany(Table::kObjectMeta, keys));
+    for (size_t k = 0; k < matched.size(); ++k) {
+      auto [i, digest] = matched[k];
+      if (!present[k]) continue;
+      const ReleaseFile& f = tree_.files[i];
+      if (f.size == kChunkSize) {
+        CAIRN_ASSIGN_OR_RETURN(bool broken, NamesItself(digest));
+        if (broken) continue;
+      }
+      FileState& st = states_[i];
+      st.digest = digest;
+      st.from_cache = true;
+      if (!f.knowledge_base.empty()) st.facts["knowledge_base"] = f.knowledge_base;
+    }
+    return Status::OK();
+  }
+
+  // The stat cache entries under `keys`. A directory's keys (root/path) come in key order,
+  // as the files are sorted by path: one cursor walks them, merging, which reads each table
+  // block once without a lookup per key; blob ids are read with one MultiGet.
+  Result<std::vector<std::optional<std::string>>> ReadCacheEntries(
+      const std::vector<std::string>& keys) const {
+    if (options_.git || !std::is_sorted(keys.begin(), keys.end())) {
+      return db_->GetMany(Table::kStatCache, keys);
+    }
+    std::vector<std::optional<std::string>> out(keys.size());
+    if (keys.empty()) return out;
+    Cursor c = db_->NewCursor(Table::kStatCache);
+    size_t k = 0;
+    for (c.Seek(keys.front()); c.Valid() && k < keys.size(); c.Next()) {
+      while (k < keys.size() && keys[k] < c.key()) ++k;
+      if (k < keys.size() && keys[k] == c.key()) out[k++] = std::string(c.value());
+    }
+    CAIRN_RETURN_IF_ERROR(c.status());
+    return out;
+  }
+
+  // The digest a stat cache entry gives file f, if the entry still stands for it. A blob id
+  // names its bytes: a blob read and checked once (by this store, on this host) need not be
+  // read again while the object it became is in the store.
+  std::optional<Digest> CachedDigest(const ReleaseFile& f, std::string_view entry) const {
+    if (!options_.git) return MatchStatCacheEntry(entry, StatFingerprint::Of(f.st));
+    if (entry.size() != Digest::kSize) return std::nullopt;
+    auto digest = Digest::FromRaw(entry);
+    if (!digest.ok()) return std::nullopt;
+    return *digest;
   }
 
   void CrossCheckKnowledge(std::vector<Problem>* problems) {
@@ -635,11 +723,13 @@ class Ingest {
   // Pass 2: every object not yet in the store, verified against pass 1's digest.
   Status StoreObjects() {
     std::map<Digest, size_t> unique;
-    std::map<std::string, size_t> unique_blobs;  // deferred git blobs, by blob id
+    // Deferred files: git blobs by blob id (a blob read once serves every file that has it),
+    // directory files by path.
+    std::map<std::string, size_t> unique_blobs;
     for (size_t i = 0; i < tree_.files.size(); ++i) {
       if (states_[i].from_cache) continue;
       if (states_[i].deferred) {
-        unique_blobs.emplace(tree_.files[i].git_oid, i);
+        unique_blobs.emplace(DeferredKey(i), i);
       } else {
         unique.emplace(states_[i].digest, i);
       }
@@ -674,11 +764,15 @@ class Ingest {
     // Files with the same blob as one that was read have its digest.
     for (size_t i = 0; i < tree_.files.size(); ++i) {
       if (!states_[i].deferred) continue;
-      size_t first = unique_blobs.at(tree_.files[i].git_oid);
+      size_t first = unique_blobs.at(DeferredKey(i));
       if (first != i) states_[i].digest = states_[first].digest;
     }
     for (auto& st : states_) st.deferred = false;
     return Status::OK();
+  }
+
+  const std::string& DeferredKey(size_t i) const {
+    return options_.git ? tree_.files[i].git_oid : tree_.files[i].path;
   }
 
   // Undoes StoreObjects for a release refused after it (a git release whose documents do
@@ -722,18 +816,32 @@ class Ingest {
     }
     CAIRN_ASSIGN_OR_RETURN(int raw_fd, OpenReleaseFile(tree_, f));
     FdCloser fd(raw_fd);
-    // A file whose fingerprint is unchanged since a stable pass-1 read holds the bytes that
-    // were hashed then; anything else is re-hashed and compared before it is committed.
+    FileState& st = states_[i];
+    auto changed = [&] {
+      return Status::Conflict(
+          fmt::format("{} changed while the snapshot was being taken; try again", full));
+    };
+    auto read = [&](std::string* buf) { return ReadChunk(fd.get(), full, buf); };
     struct stat now {};
     if (::fstat(fd.get(), &now) != 0) return ErrnoStatus("stat", full, errno);
-    bool verify = !(states_[i].stable && StatFingerprint::Of(now) == states_[i].fingerprint);
-    return StoreObject(
-        i, states_[i].fingerprint.size, verify,
-        [&](std::string* buf) { return ReadChunk(fd.get(), full, buf); },
-        [&] {
-          return Status::Conflict(
-              fmt::format("{} changed while the snapshot was being taken; try again", full));
-        });
+    if (st.deferred) {
+      // Hashed here, as pass 1 would have: the stat cache may record the file only if its
+      // fingerprint held still from before the read began to after it ended, and its
+      // timestamps were already older than the racy window then.
+      st.fingerprint = StatFingerprint::Of(now);
+      st.hashed_at_ns = RealtimeNowNs();
+      CAIRN_RETURN_IF_ERROR(StoreObject(i, st.fingerprint.size, /*verify=*/true, read, changed));
+      struct stat after {};
+      if (::fstat(fd.get(), &after) != 0) return ErrnoStatus("stat", full, errno);
+      if (!(StatFingerprint::Of(after) == st.fingerprint)) return changed();
+      st.stable = StableEnoughToCache(st.fingerprint, StatFingerprint::Of(after), st.hashed_at_ns);
+      st.cacheable = st.stable;
+      return Status::OK();
+    }
+    // A file whose fingerprint is unchanged since a stable pass-1 read holds the bytes that
+    // were hashed then; anything else is re-hashed and compared before it is committed.
+    bool verify = !(st.stable && StatFingerprint::Of(now) == st.fingerprint);
+    return StoreObject(i, st.fingerprint.size, verify, read, changed);
   }
 
   // Reads file i through `fill` (which fills a buffer and returns how many bytes it put
@@ -745,13 +853,14 @@ class Ingest {
                      const std::function<Status()>& changed) {
     const bool deferred = states_[i].deferred;  // no digest yet: computed here
     Digest& expected = states_[i].digest;
-    auto compressor = pool_.Take();
+    CompressorLease compressor(pool_);
     Batch batch(*db_);
     std::string& buf = ChunkBuffer();
     std::string record;
     Sha256 whole;
     std::vector<Digest> chunks;
     uint64_t size = 0;
+    bool whole_in_buf = false;
     auto flush = [&]() -> Status {
       if (batch.Count() == 0) return Status::OK();
       Status s;
@@ -777,9 +886,9 @@ class Ingest {
       size += *n;
       bytes_done_ += *n;
       // A small object — up to one whole chunk: a chunk list holding only the object itself
-      // would name its own digest — is encoded now, written after the digest is checked.
+      // would name its own digest — stays in `buf`, encoded once its digest is checked.
       if (chunks.empty() && (*n < kChunkSize || expected_size == kChunkSize)) {
-        status = EncodeInlineObject(data, *compressor, &record);
+        whole_in_buf = true;
         break;
       }
       Digest key = Digest::Of(data);
@@ -798,7 +907,6 @@ class Ingest {
       if (batch.ByteSize() >= kBatchBytes && !(status = flush()).ok()) break;
       if (*n < kChunkSize) break;
     }
-    pool_.Give(std::move(compressor));
     CAIRN_RETURN_IF_ERROR(status);
     if (size != expected_size) return changed();
     if (deferred) {
@@ -816,7 +924,10 @@ class Ingest {
       return changed();
     }
     if (deferred_) NoteWritten(expected);
-    if (!chunks.empty()) {
+    if (whole_in_buf) {
+      CAIRN_RETURN_IF_ERROR(
+          EncodeInlineObject(std::string_view(buf.data(), size), *compressor, &record));
+    } else {
       record = EncodeChunkedObject(size, static_cast<uint32_t>(kChunkSize), chunks);
     }
     CAIRN_RETURN_IF_ERROR(AddObjectToBatch(batch, expected, record, size));

@@ -142,6 +142,11 @@ class Db {
   Result<std::optional<std::string>> Get(Table table, std::string_view key) const;
   // True if the key is present.
   Result<bool> Contains(Table table, std::string_view key) const;
+  // Get for many keys at once, answers in the order of `keys`: one RocksDB MultiGet, which
+  // reads each table block once for all the keys it holds (a per-key Get looks each block
+  // up again).
+  Result<std::vector<std::optional<std::string>>> GetMany(
+      Table table, const std::vector<std::string>& keys) const;
 
   // Applies the batch atomically. `sync` fsyncs the write-ahead log before returning
   // (ignored during a bulk load, see DbOpenOptions::sync_writes); `no_wal` skips the log

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <chrono>
 #include <thread>
 
@@ -179,6 +180,61 @@ TEST_F(IngestTest, StatCacheSkipsOldUnchangedFilesButNotEditedOrFreshOnes) {
   ASSERT_TRUE(edited.ok());
   EXPECT_EQ(edited->files_hashed, cached->files_hashed + 1);
   EXPECT_EQ(edited->snapshot.Find("config/a.txt")->digest, Digest::Of("ALPHA"));
+}
+
+// Opaque files are read once, in the pass that stores them: a file rewritten in place while
+// snapshots are taken is refused (kConflict) or recorded with bytes it really held, and the
+// stat cache never keeps a fingerprint for bytes the file no longer holds.
+TEST_F(IngestTest, FileRewrittenDuringTheSnapshotIsRefusedOrRecordedWhole) {
+  std::string dir = WriteMinimalRelease(box_, "rel");
+  const size_t size = 3 * kChunkSize + 12345;  // several chunks: reads take a while
+  const std::string a(size, 'a');
+  const std::string b(size, 'b');
+  std::string path = box_ / "rel/config/big.bin";
+  box_.Write("rel/config/big.bin", a);
+  std::atomic<bool> stop{false};
+  std::atomic<int> rewrites{0};
+  std::thread writer([&] {
+    for (int k = 0; !stop; ++k) {
+      int fd = ::open(path.c_str(), O_WRONLY);
+      if (fd < 0) return;
+      const std::string& bytes = k % 2 == 0 ? b : a;
+      for (size_t off = 0; off < bytes.size(); off += 65536) {
+        size_t n = std::min<size_t>(65536, bytes.size() - off);
+        if (::pwrite(fd, bytes.data() + off, n, static_cast<off_t>(off)) < 0) break;
+      }
+      ::close(fd);
+      ++rewrites;
+    }
+  });
+  int refused = 0, taken = 0;
+  for (int round = 0; round < 20; ++round) {
+    auto r = Create(dir);
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), Code::kConflict) << r.status().ToString();
+      ++refused;
+      continue;
+    }
+    ++taken;
+    Digest d = r->snapshot.Find("config/big.bin")->digest;
+    EXPECT_TRUE(d == Digest::Of(a) || d == Digest::Of(b)) << "a torn read was recorded";
+    auto stored = ReadObject(*store_, d, size);
+    ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+    EXPECT_EQ(Digest::Of(*stored), d);
+  }
+  stop = true;
+  writer.join();
+  EXPECT_GT(rewrites.load(), 1);
+  EXPECT_EQ(refused + taken, 20);
+
+  // What the file holds now is what the next snapshots record, the cached one included.
+  std::string final_bytes = box_.Read("rel/config/big.bin");
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  for (int k = 0; k < 2; ++k) {
+    auto r = Create(dir);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->snapshot.Find("config/big.bin")->digest, Digest::Of(final_bytes));
+  }
 }
 
 TEST_F(IngestTest, ReadOnlyStoreCannotCreate) {

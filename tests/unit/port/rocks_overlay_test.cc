@@ -1,6 +1,6 @@
 // Db::SetOverlay: reads see a batch laid over the database — point lookups, cursors forward
 // and backward within a table's bounds, deletes — and nothing is written; removing the
-// overlay restores the database's own view.
+// overlay restores the database's own view. Db::GetMany, with and without an overlay.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -27,16 +27,29 @@ std::vector<std::string> Keys(const Db& db, Table table, bool backward = false) 
   return out;
 }
 
-TEST(RocksOverlayTest, ReadsSeeTheBatchAndNothingIsWritten) {
-  testing::Sandbox box;
-  auto store = Store::Init(box / "s");
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  Db& db = StoreInternal::db(**store);
-  Batch base(db);
-  base.Put(Table::kTrust, "b", "base-b");
-  base.Put(Table::kTrust, "d", "base-d");
-  base.Put(Table::kPolicy, "p", "policy");  // the next table in the same family
-  ASSERT_TRUE(db.Write(base, /*sync=*/true).ok());
+// A store holding trust keys "b" and "d" and, in the next table of the same family, policy
+// key "p".
+class RocksOverlayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto s = Store::Init(box_ / "s");
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(*s);
+    Batch base(db());
+    base.Put(Table::kTrust, "b", "base-b");
+    base.Put(Table::kTrust, "d", "base-d");
+    base.Put(Table::kPolicy, "p", "policy");
+    ASSERT_TRUE(db().Write(base, /*sync=*/true).ok());
+  }
+  void TearDown() override { ASSERT_TRUE(store_->Close().ok()); }
+  Db& db() { return StoreInternal::db(*store_); }
+
+  testing::Sandbox box_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(RocksOverlayTest, ReadsSeeTheBatchAndNothingIsWritten) {
+  Db& db = this->db();
 
   Batch overlay(db);
   overlay.Put(Table::kTrust, "a", "new-a");
@@ -59,7 +72,35 @@ TEST(RocksOverlayTest, ReadsSeeTheBatchAndNothingIsWritten) {
   auto again = db.Get(Table::kTrust, "d");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->value_or(""), "base-d");
-  ASSERT_TRUE((*store)->Close().ok());
+}
+
+// GetMany answers like one Get per key, in the order asked, with or without an overlay, and
+// never reads past its table's prefix into the next table of the family.
+TEST_F(RocksOverlayTest, GetManyAnswersLikeGetForEachKey) {
+  Db& db = this->db();
+  const std::vector<std::string> keys = {"d", "p", "a", "b", "d", ""};
+  auto check = [&](const char* when) {
+    auto many = db.GetMany(Table::kTrust, keys);
+    ASSERT_TRUE(many.ok()) << many.status().ToString();
+    ASSERT_EQ(many->size(), keys.size());
+    for (size_t i = 0; i < keys.size(); ++i) {
+      auto one = db.Get(Table::kTrust, keys[i]);
+      ASSERT_TRUE(one.ok());
+      EXPECT_EQ((*many)[i], *one) << when << ": key " << keys[i];
+    }
+  };
+  check("database");
+  EXPECT_EQ((*db.GetMany(Table::kTrust, keys))[0].value_or(""), "base-d");
+  EXPECT_FALSE((*db.GetMany(Table::kTrust, keys))[1].has_value());  // kPolicy's key
+  Batch overlay(db);
+  overlay.Put(Table::kTrust, "a", "new-a");
+  overlay.Delete(Table::kTrust, "b");
+  ASSERT_TRUE(db.SetOverlay(&overlay).ok());
+  check("overlay");
+  EXPECT_EQ((*db.GetMany(Table::kTrust, keys))[2].value_or(""), "new-a");
+  EXPECT_FALSE((*db.GetMany(Table::kTrust, keys))[3].has_value());
+  ASSERT_TRUE(db.SetOverlay(nullptr).ok());
+  EXPECT_TRUE(db.GetMany(Table::kTrust, {})->empty());
 }
 
 }  // namespace
