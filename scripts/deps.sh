@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config git
   librocksdb-dev libsnappy-dev liblz4-dev libbz2-dev zlib1g-dev libzstd-dev libssl-dev libgit2-dev libutf8proc-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libcpp-httplib-dev
-  libgtest-dev libbenchmark-dev faketime curl openssl
+  libgtest-dev libbenchmark-dev faketime curl openssl iproute2
   python3-scipy  # the t-table generator and the scipy cross-check test
 )
 if [ "${1:-}" = "--fuzz" ]; then

@@ -11,9 +11,12 @@
 #include <httplib.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <CLI/CLI.hpp>
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -154,6 +157,19 @@ int RunServe(const ServeOptions& o) {
   server->set_keep_alive_max_count(100);
   server->set_payload_max_length(64 * 1024);
   InstallApi(*server, **watch, api);
+  // cpp-httplib listens with a backlog of 5: when a promote wakes hundreds of following
+  // hosts at once, their connections overflowed the accept queue and waited for SYN
+  // retransmits or a read timeout (bench/follow_bench.sh: 53 of 200 hosts had not switched
+  // 30 s after a promote). The listening socket is caught as it is made, and listen(2) is
+  // called again after the bind with the kernel's maximum (net.core.somaxconn).
+  // SO_REUSEADDR replaces httplib's SO_REUSEPORT, which would let a second server share the
+  // port instead of failing with "in use".
+  int listen_fd = -1;
+  server->set_socket_options([&listen_fd](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_fd = sock;
+  });
 
   int port = address->port;
   if (port == 0) {
@@ -161,6 +177,10 @@ int RunServe(const ServeOptions& o) {
     if (port < 0) return Fail(Status::IO("cannot listen on " + o.listen));
   } else if (!server->bind_to_port(address->host, port)) {
     return Fail(Status::IO(fmt::format("cannot listen on {} (in use?)", o.listen)));
+  }
+  if (listen_fd < 0 || ::listen(listen_fd, SOMAXCONN) != 0) {
+    return Fail(Status::IO(fmt::format("cannot listen on {}: {}", o.listen,
+                                       listen_fd < 0 ? "no socket" : std::strerror(errno))));
   }
   if (address->port == 0) api.allowed_hosts = AllowedHosts({address->host, port}, o.allow_hosts);
   bool v6 = address->host.find(':') != std::string::npos;

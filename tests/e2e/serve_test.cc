@@ -16,6 +16,7 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "support/sandbox.h"
@@ -476,6 +477,27 @@ TEST_F(ServeE2E, OversizedAndSlowRequestsAreCutOffWithoutStallingOthers) {
     ::close(fd);
   }
   EXPECT_EQ(Curl({serve.Url("/v1/status")}).code, 200);
+  EXPECT_EQ(serve.Stop(), 0);
+}
+
+// A promote wakes every following host at once: the listening socket queues as many
+// connections as the kernel allows, not cpp-httplib's 5 (with 5, hosts of
+// bench/follow_bench.sh waited for SYN retransmits and read timeouts).
+TEST_F(ServeE2E, ListeningSocketQueuesAsManyConnectionsAsTheKernelAllows) {
+  SetUpStore();
+  ServeProcess serve(Store(), {});
+  ASSERT_GT(serve.port(), 0) << serve.first_line();
+  // ss(8) shows a listening socket's backlog as its Send-Q.
+  RunResult ss = RunProgram({"/usr/bin/ss", "-ltnH", "sport = :" + std::to_string(serve.port())});
+  ASSERT_EQ(ss.exit_code, 0) << ss.err;
+  std::istringstream fields(ss.out);
+  std::string state, recv_q, send_q;
+  fields >> state >> recv_q >> send_q;
+  ASSERT_EQ(state, "LISTEN") << ss.out;
+  long somaxconn = 0;
+  std::ifstream("/proc/sys/net/core/somaxconn") >> somaxconn;
+  EXPECT_EQ(std::stol(send_q), std::min(somaxconn, static_cast<long>(SOMAXCONN))) << ss.out;
+  EXPECT_GT(std::stol(send_q), 5);
   EXPECT_EQ(serve.Stop(), 0);
 }
 
