@@ -219,7 +219,7 @@ class Api {
       return Manifest(*store, seg[2], res);
     }
     if (what == "diff" && seg.size() == 2) return Diff(*store, req, res);
-    if (what == "objects" && seg.size() == 3) return Object(*store, seg[2], res);
+    if (what == "objects" && seg.size() == 3) return Object(store, seg[2], res);
     if (what == "audit" && seg.size() == 2) return Audit(*store, req, res);
     NotFound(res);
   }
@@ -362,13 +362,39 @@ class Api {
     SendJson(res, 200, DiffJson(*diff, snapshots[0], snapshots[1]));
   }
 
-  void Object(const Store& store, const std::string& text, httplib::Response& res) {
+  // Up to kWholeObject bytes are read and verified whole, then sent. A larger object is
+  // streamed (Content-Length first) as StreamObject verifies it, one 1 MiB chunk at a time,
+  // the last held back until the whole digest is known: a damaged object cuts the
+  // connection short, so a client never receives all the bytes of a wrong object.
+  static constexpr uint64_t kWholeObject = 8ull << 20;
+  void Object(const std::shared_ptr<const Store>& store, const std::string& text,
+              httplib::Response& res) {
     auto digest = Digest::Parse(text, /*allow_bare=*/true);
     if (!digest.ok()) return SendStatus(res, digest.status());
-    auto bytes = ReadObject(store, *digest);
-    if (!bytes.ok()) return SendStatus(res, bytes.status());
+    auto info = StatObject(*store, *digest);
+    if (!info.ok()) return SendStatus(res, info.status());
     res.set_header("X-Cairn-Digest", digest->ToString());
-    res.set_content(std::move(*bytes), "application/octet-stream");
+    if (info->size <= kWholeObject) {
+      auto bytes = ReadObject(*store, *digest);
+      if (!bytes.ok()) return SendStatus(res, bytes.status());
+      return res.set_content(std::move(*bytes), "application/octet-stream");
+    }
+    // The provider runs after this handler returns: it holds the store it reads.
+    res.set_content_provider(
+        info->size, "application/octet-stream",
+        [store, digest = *digest](size_t offset, size_t, httplib::DataSink& sink) {
+          if (offset != 0) return false;  // everything is written by the first call
+          Status s = StreamObject(*store, digest, [&](std::string_view piece) {
+            return sink.write(piece.data(), piece.size())
+                       ? Status::OK()
+                       : Status::IO("the client stopped reading");
+          });
+          if (!s.ok()) {
+            fmt::print(stderr, "cairn-serve: objects/{}: {} (connection cut short)\n",
+                       digest.ToString(), s.message());
+          }
+          return s.ok();
+        });
   }
 
   void Audit(const Store& store, const httplib::Request& req, httplib::Response& res) {

@@ -14,6 +14,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -24,6 +27,7 @@ namespace cairn::serve {
 namespace {
 
 constexpr int kExitUsage = 2;
+constexpr size_t kMaxErrorBody = 64 * 1024;  // of an error answer, for its message
 
 std::string PercentEncoded(std::string_view text) {
   std::string out;
@@ -61,18 +65,53 @@ class Remote {
     auto res = Client(read_seconds)->Get(path, Headers());
     return Body(res, path);
   }
+  // GET `path`, the body of a 200 answer handed to `receive` piece by piece as it arrives
+  // (never held whole). Errors as Get; an answer cut short after its first bytes is kIO.
+  Status Download(const std::string& path, int read_seconds,
+                  const std::function<Status(std::string_view)>& receive) const {
+    int http = 0;
+    uint64_t received = 0;
+    std::string error_body;
+    Status failed;
+    auto res = Client(read_seconds)
+                   ->Get(
+                       path, Headers(),
+                       [&](const httplib::Response& r) {
+                         http = r.status;
+                         return true;
+                       },
+                       [&](const char* data, size_t n) {
+                         if (http != 200) {
+                           error_body.append(data, std::min(n, kMaxErrorBody - error_body.size()));
+                           return error_body.size() < kMaxErrorBody;
+                         }
+                         received += n;
+                         failed = receive(std::string_view(data, n));
+                         return failed.ok();
+                       });
+    CAIRN_RETURN_IF_ERROR(failed);
+    if (!res && received > 0) {
+      return Status::IO(
+          fmt::format("GET {}: the answer was cut short after {} bytes", path, received));
+    }
+    if (res && http != 200) return ErrorFor(path, http, error_body);
+    return Body(res, path).status();
+  }
   static Result<std::string> Body(const httplib::Result& res, const std::string& path) {
     if (!res) {
       return Status::Unreachable(
           fmt::format("cannot reach the server ({})", httplib::to_string(res.error())));
     }
     if (res->status == 200) return res->body;
-    std::string message = fmt::format("GET {}: HTTP {}", path, res->status);
-    Json j = Json::parse(res->body, nullptr, false);
+    return ErrorFor(path, res->status, res->body);
+  }
+  static Status ErrorFor(const std::string& path, int http, const std::string& body) {
+    std::string message = fmt::format("GET {}: HTTP {}", path, http);
+    Json j = Json::parse(body, nullptr, false);
     if (j.is_object() && j.contains("message") && j["message"].is_string()) {
       message += ": " + j["message"].get<std::string>();
     }
-    return res->status == 404 ? Status::NotFound(message) : Status::IO(message);
+    return http == 404 ? Status::NotFound(message) : Status::IO(message);
   }
   const std::string& token() const { return token_; }
 
@@ -81,13 +120,92 @@ class Remote {
   std::string token_;
 };
 
+// An object as it is downloaded: hashed as it arrives, held in memory up to kInMemory bytes
+// and beyond that in an unlinked temporary file in `dir`, so that memory stays bounded
+// whatever the object's size. Replay() hands the bytes on once they are known to be right.
+class Download {
+ public:
+  static constexpr size_t kInMemory = 8 << 20;
+  explicit Download(std::string dir) : dir_(std::move(dir)) {}
+  ~Download() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Download(const Download&) = delete;
+  Download& operator=(const Download&) = delete;
+
+  Status Append(std::string_view data) {
+    hash_.Update(data);
+    if (fd_ < 0 && buffer_.size() + data.size() <= kInMemory) {
+      buffer_.append(data);
+      return Status::OK();
+    }
+    if (fd_ < 0) {
+      CAIRN_RETURN_IF_ERROR(Spill());
+    }
+    return WriteAll(data);
+  }
+  Digest Finish() { return hash_.Finish(); }
+  Status Replay(const std::function<Status(std::string_view)>& sink) const {
+    if (fd_ < 0) return sink(buffer_);
+    std::string piece(1 << 20, '\0');
+    for (off_t at = 0;;) {
+      ssize_t n = ::pread(fd_, piece.data(), piece.size(), at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0)
+        return Status::IO(
+            fmt::format("reading back a download in {}: {}", dir_, std::strerror(errno)));
+      if (n == 0) return Status::OK();
+      CAIRN_RETURN_IF_ERROR(sink(std::string_view(piece.data(), static_cast<size_t>(n))));
+      at += n;
+    }
+  }
+
+ private:
+  // Moves the bytes so far into a temporary file nobody else can open: O_TMPFILE, or a
+  // fresh name unlinked at once where the file system lacks it.
+  Status Spill() {
+    fd_ = ::open(dir_.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      std::string name = fmt::format("{}/.cairn-download-{}-{}", dir_, ::getpid(),
+                                     reinterpret_cast<uintptr_t>(this));
+      fd_ = ::open(name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd_ >= 0) ::unlink(name.c_str());
+    }
+    if (fd_ < 0) {
+      return Status::IO(fmt::format("cannot make a temporary file in {} for a download: {}", dir_,
+                                    std::strerror(errno)));
+    }
+    std::string held = std::move(buffer_);
+    buffer_ = std::string();
+    return WriteAll(held);
+  }
+  Status WriteAll(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::write(fd_, data.data(), data.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        return Status::IO(
+            fmt::format("writing a download into {}: {}", dir_, std::strerror(errno)));
+      }
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return Status::OK();
+  }
+
+  std::string dir_;
+  Sha256 hash_;
+  std::string buffer_;
+  int fd_ = -1;
+};
+
 // Objects for a checkout: the file of the same digest in the version DIR/current holds, when
-// it still hashes to it; otherwise fetched from the server. Each is verified whole before a
-// byte is passed on.
+// it still hashes to it; otherwise fetched from the server (any size: large objects pass
+// through a temporary file in `spill_dir`). Each is verified whole before a byte is passed
+// on.
 class FetchingSource : public ObjectSource {
  public:
-  FetchingSource(const Remote& remote, std::map<Digest, std::string> local)
-      : remote_(remote), local_(std::move(local)) {}
+  FetchingSource(const Remote& remote, std::map<Digest, std::string> local, std::string spill_dir)
+      : remote_(remote), local_(std::move(local)), spill_dir_(std::move(spill_dir)) {}
 
   Status Stream(const Digest& digest,
                 const std::function<Status(std::string_view)>& sink) const override {
@@ -99,12 +217,14 @@ class FetchingSource : public ObjectSource {
       }
     }
     std::string path = "/v1/objects/" + digest.ToString();
-    CAIRN_ASSIGN_OR_RETURN(std::string bytes, remote_.Get(path, 60));
-    if (Digest::Of(bytes) != digest) {
+    Download download(spill_dir_);
+    CAIRN_RETURN_IF_ERROR(
+        remote_.Download(path, 60, [&](std::string_view data) { return download.Append(data); }));
+    if (download.Finish() != digest) {
       return Status::Corruption(fmt::format("{} from the server does not match its digest", path));
     }
     fetched_ += 1;
-    return sink(bytes);
+    return download.Replay(sink);
   }
   uint64_t fetched() const { return fetched_; }
   uint64_t reused() const { return reused_; }
@@ -124,6 +244,7 @@ class FetchingSource : public ObjectSource {
 
   const Remote& remote_;
   std::map<Digest, std::string> local_;
+  std::string spill_dir_;
   mutable std::atomic<uint64_t> fetched_{0};
   mutable std::atomic<uint64_t> reused_{0};
 };
@@ -146,7 +267,11 @@ class Follower {
                                 " does not hash to that id");
     }
     CAIRN_ASSIGN_OR_RETURN(Snapshot snapshot, SnapshotFromManifest(id, manifest));
-    FetchingSource source(remote_, LocalFiles());
+    // Large downloads wait in DIR (created here if this is the host's first checkout), on
+    // the file system the version is written to.
+    std::error_code ec;
+    std::filesystem::create_directories(o_.dir, ec);
+    FetchingSource source(remote_, LocalFiles(), o_.dir);
     CheckoutOptions options;
     options.keep = o_.keep;
     CAIRN_ASSIGN_OR_RETURN(CheckoutResult result,
