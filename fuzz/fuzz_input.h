@@ -1,10 +1,11 @@
 // A fuzzer's input split into a selector byte and the bytes that follow, shared by the
 // fuzz targets (fuzz/<name>_fuzzer.cc) so that one target can exercise several parsers.
-// Header-only, no state.
+// Also the checks the targets share. Header-only, no state.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string_view>
 
 namespace cairn::fuzz {
@@ -23,6 +24,17 @@ inline Input Split(const uint8_t* data, size_t size) {
     in.rest = in.whole.substr(1);
   }
   return in;
+}
+
+// A property every target asserts: false stops the fuzzer with this input.
+inline void Check(bool ok) {
+  if (!ok) std::abort();
+}
+
+// A refusal (a Result or Status that is not ok) must say why.
+template <class R>
+void RefusedWithReason(const R& r) {
+  if (!r.ok()) Check(!r.status().message().empty());
 }
 
 }  // namespace cairn::fuzz

@@ -15,19 +15,8 @@
 #include "cairn/snapshot.h"
 #include "fuzz_input.h"
 
-namespace {
-
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-// A refusal must say why.
-template <class R>
-void RefusedWithReason(const R& r) {
-  if (!r.ok()) Check(!r.status().message().empty());
-}
-
-}  // namespace
+using cairn::fuzz::Check;
+using cairn::fuzz::RefusedWithReason;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto in = cairn::fuzz::Split(data, size);

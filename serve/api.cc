@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "request_parsing.h"
+
 namespace cairn::serve {
 namespace {
 
@@ -61,60 +63,10 @@ void SendStatus(httplib::Response& res, const Status& status) {
   SendError(res, HttpCodeFor(status.code()), CodeName(status.code()), status.message());
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// The path of the raw request target, split at '/' and each segment percent-decoded once,
-// so "support-bot%2Fbeta" is one segment "support-bot/beta". Empty, "." and ".." segments,
-// bad escapes and decoded control characters are refused.
-Result<std::vector<std::string>> PathSegments(std::string_view target) {
-  std::string_view path = target.substr(0, target.find('?'));
-  if (!path.starts_with('/')) return Status::Usage("the request target is not an absolute path");
-  path.remove_prefix(1);
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find('/', start);
-    if (end == std::string_view::npos) end = path.size();
-    std::string_view raw = path.substr(start, end - start);
-    std::string seg;
-    for (size_t i = 0; i < raw.size(); ++i) {
-      char c = raw[i];
-      if (c == '%') {
-        int hi = i + 2 < raw.size() ? HexValue(raw[i + 1]) : -1;
-        int lo = i + 2 < raw.size() ? HexValue(raw[i + 2]) : -1;
-        if (hi < 0 || lo < 0) return Status::Usage("a bad percent-escape in the path");
-        c = static_cast<char>(hi * 16 + lo);
-        i += 2;
-      }
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-        return Status::Usage("a control character in the path");
-      }
-      seg += c;
-    }
-    if (seg.empty() || seg == "." || seg == "..") {
-      return Status::Usage("an empty, \".\" or \"..\" path segment");
-    }
-    out.push_back(std::move(seg));
-    start = end + 1;
-  }
-  return out;
-}
-
 Result<uint64_t> ParseCount(const httplib::Request& req, const char* name, uint64_t fallback,
                             uint64_t max) {
   if (!req.has_param(name)) return fallback;
-  std::string text = req.get_param_value(name);
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > max) {
-    return Status::Usage(fmt::format("{} must be a whole number from 0 to {}", name, max));
-  }
-  return value;
+  return ParseCountText(name, req.get_param_value(name), max);
 }
 
 Result<std::optional<int64_t>> ParseOptionalTime(const httplib::Request& req, const char* name) {
@@ -411,26 +363,8 @@ class Api {
 
   // {deployment, snapshot, loaded_at[, host]}; the host is the token's.
   Result<Receipt> ParseReceipt(const std::string& body, const std::string& host) {
-    Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) return Status::Usage("the body is not a JSON object");
-    for (const auto& [key, value] : j.items()) {
-      if (key != "deployment" && key != "snapshot" && key != "loaded_at" && key != "host") {
-        return Status::Usage(fmt::format("unknown field \"{}\"", key));
-      }
-      if (!value.is_string()) return Status::Usage(fmt::format("\"{}\" is not a string", key));
-    }
-    if (!j.contains("deployment") || !j.contains("snapshot") || !j.contains("loaded_at")) {
-      return Status::Usage("a receipt needs deployment, snapshot and loaded_at");
-    }
-    if (j.contains("host") && j["host"].get<std::string>() != host) {
-      return Status::Usage("a token reports receipts for its own host only");
-    }
-    Receipt r;
-    r.host = host;
-    CAIRN_ASSIGN_OR_RETURN(auto name, DeploymentName::Parse(j["deployment"].get<std::string>()));
-    r.deployment = name.str();
-    CAIRN_ASSIGN_OR_RETURN(r.snapshot, SnapshotId::Parse(j["snapshot"].get<std::string>()));
-    CAIRN_ASSIGN_OR_RETURN(r.loaded_micros, ParseTime(j["loaded_at"].get<std::string>()));
+    CAIRN_ASSIGN_OR_RETURN(Receipt r, ParseReceiptBody(body, host));
+    CAIRN_ASSIGN_OR_RETURN(auto name, DeploymentName::Parse(r.deployment));
     auto store = watch_.store();
     CAIRN_RETURN_IF_ERROR(GetDeployment(*store, name).status());
     CAIRN_ASSIGN_OR_RETURN(bool known, HasSnapshot(*store, r.snapshot));

@@ -64,6 +64,9 @@ class Sha256 {
 // True if `text` is 1..64 lowercase-or-uppercase hex digits.
 bool IsHex(std::string_view text);
 
+// The value of one hex digit (either case), or -1 if `c` is not one.
+int HexDigitValue(char c);
+
 // `size` bytes as 2 * size lowercase hex digits.
 std::string ToHex(const uint8_t* data, size_t size);
 

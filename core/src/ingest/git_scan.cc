@@ -163,12 +163,17 @@ Status ScanGitRelease(GitRepository& repo, const GitCommit& commit, const std::s
   GitTreeLimits limits;
   limits.max_depth = kMaxReleaseDepth;
   CAIRN_ASSIGN_OR_RETURN(std::vector<GitTreeEntry> entries, repo.ListTree(commit, subdir, limits));
+  JudgeGitTree(entries, tree, problems);
+  return Status::OK();
+}
+
+void JudgeGitTree(const std::vector<GitTreeEntry>& entries, ReleaseTree* tree,
+                  std::vector<Problem>* problems) {
   GitWalker w{tree, problems, {}, {}};
   for (const auto& e : entries) w.Visit(e);
   std::sort(tree->files.begin(), tree->files.end(),
             [](const ReleaseFile& a, const ReleaseFile& b) { return a.path < b.path; });
   std::sort(tree->knowledge_dirs.begin(), tree->knowledge_dirs.end());
-  return Status::OK();
 }
 
 }  // namespace cairn

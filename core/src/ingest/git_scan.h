@@ -22,6 +22,12 @@ namespace cairn {
 Status ScanGitRelease(GitRepository& repo, const GitCommit& commit, const std::string& subdir,
                       ReleaseTree* tree, std::vector<Problem>* problems);
 
+// The judging half of ScanGitRelease, on entries as GitRepository::ListTree lists them
+// (parents before their children): fills tree->files and tree->knowledge_dirs, sorted, and
+// appends a problem for every entry refused. Reads nothing (fuzz/git_tree_fuzzer.cc).
+void JudgeGitTree(const std::vector<GitTreeEntry>& entries, ReleaseTree* tree,
+                  std::vector<Problem>* problems);
+
 // `subdir` as a tree path: components joined by '/', without "." or empty components.
 // kUsage for "..", a backslash, a control character or a leading '/'.
 Result<std::string> NormalizeGitSubdir(const std::string& subdir);

@@ -6,18 +6,19 @@ namespace cairn {
 namespace {
 constexpr std::string_view kPrefix = "sha256:";
 
-int HexValue(char c) {
+}  // namespace
+
+int HexDigitValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-}  // namespace
 
 bool IsHex(std::string_view text) {
   if (text.empty() || text.size() > 64) return false;
   for (char c : text) {
-    if (HexValue(c) < 0) return false;
+    if (HexDigitValue(c) < 0) return false;
   }
   return true;
 }
@@ -36,7 +37,7 @@ Result<Digest> Digest::Parse(std::string_view text, bool allow_bare) {
   }
   Bytes bytes{};
   for (size_t i = 0; i < kSize; ++i) {
-    bytes[i] = static_cast<uint8_t>(HexValue(hex[2 * i]) * 16 + HexValue(hex[2 * i + 1]));
+    bytes[i] = static_cast<uint8_t>(HexDigitValue(hex[2 * i]) * 16 + HexDigitValue(hex[2 * i + 1]));
   }
   return Digest(bytes);
 }
