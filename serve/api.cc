@@ -327,9 +327,15 @@ class Api {
     if (!info.ok()) return SendStatus(res, info.status());
     res.set_header("X-Cairn-Digest", digest->ToString());
     if (info->size <= kWholeObject) {
-      auto bytes = ReadObject(*store, *digest);
-      if (!bytes.ok()) return SendStatus(res, bytes.status());
-      return res.set_content(std::move(*bytes), "application/octet-stream");
+      // StreamObject, not ReadObject: the record was just stat'ed, ReadObject would again.
+      std::string bytes;
+      bytes.reserve(info->size);
+      Status read = StreamObject(*store, *digest, [&](std::string_view piece) {
+        bytes.append(piece);
+        return Status::OK();
+      });
+      if (!read.ok()) return SendStatus(res, read);
+      return res.set_content(std::move(bytes), "application/octet-stream");
     }
     // The provider runs after this handler returns: it holds the store it reads.
     res.set_content_provider(
