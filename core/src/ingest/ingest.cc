@@ -1001,8 +1001,10 @@ class Ingest {
       batch.Put(Table::kSignatures, SignatureKey(s.id, result.signature->key_id), record);
     }
     CAIRN_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/true));
-    // The snapshot is durable now; this only keeps the log short for the next opener.
+    // The snapshot is durable now; this only keeps the log short for the next opener, and
+    // level 0 short for every later read (docs/architecture.md, "A short level 0").
     CAIRN_RETURN_IF_ERROR(db_->Checkpoint());
+    CAIRN_RETURN_IF_ERROR(db_->CompactLevelZero(/*at_least=*/4));
     if (options_.progress) options_.progress->Finish();
 
     result.snapshot = std::move(s);

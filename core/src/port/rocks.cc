@@ -16,6 +16,7 @@
 #include <rocksdb/write_batch.h>
 #include <sys/statvfs.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -482,7 +483,19 @@ Result<std::unique_ptr<Db>> Db::OpenWith(const std::string& path, const Schema& 
     rocksdb::Status s = FamiliesToOpen(db_options, path, schema, options, list, &names);
     if (s.ok()) {
       std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-      for (const auto& name : names) descriptors.emplace_back(name, OptionsFor(name));
+      for (const auto& name : names) {
+        descriptors.emplace_back(name, OptionsFor(name));
+        // No compaction on background threads in ordinary commands: cairn compacts on the
+        // calling thread, when it chooses (Db::MergeLevelZero, Db::CompactLevelZero,
+        // Db::Compact). A background compaction into level 1 rewrites every level-1 file a
+        // move's keys span — a deployment's whole history — and a short-lived command
+        // either cancelled it at its close (level 0 only grew) or, once level 0 reached
+        // RocksDB's write-stall trigger, waited seconds for it in the middle of a move
+        // (5.3 s at 10^6 events). Without automatic compaction RocksDB applies no level-0
+        // write stall either. A bulk load, which lives long and reads as it writes, keeps
+        // RocksDB's own compaction.
+        descriptors.back().options.disable_auto_compactions = options.sync_writes;
+      }
       s = options.read_only
               ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &db->all_handles_, &raw)
               : rocksdb::DB::Open(db_options, path, descriptors, &db->all_handles_, &raw);
@@ -627,7 +640,8 @@ Status Db::CheckAgainstAck() const {
 Db::~Db() { Close().PermitUnchecked(); }
 
 namespace {
-// True while any family has a flush or compaction pending or running.
+// True while any family has a flush or compaction pending or running (a bulk load's
+// database, the only one that compacts in the background).
 bool BackgroundWorkPending(rocksdb::DB& db,
                            const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
   uint64_t v = 0;
@@ -656,6 +670,9 @@ Status Db::Close() {
     while (status.ok() && BackgroundWorkPending(*db_, all_handles_)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    // Then level 0 empty: the ordinary commands that follow compact nothing in the
+    // background.
+    if (status.ok()) status = CompactLevelZero(/*at_least=*/1);
   }
   for (auto* h : all_handles_) db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   all_handles_.clear();
@@ -854,13 +871,96 @@ Status Db::Checkpoint(uint64_t max_wal_bytes, size_t max_wal_files) {
   if (total <= max_wal_bytes && wals.size() <= max_wal_files) return Status::OK();
   rocksdb::FlushOptions fo;
   fo.wait = true;
+  fo.allow_write_stall = true;  // never wait for a compaction first
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   for (auto* h : handles_) {
     if (h != nullptr) handles.push_back(h);
   }
   CAIRN_RETURN_IF_ERROR(FromRocks(db_->Flush(fo, handles), "checkpoint flush"));
+  CAIRN_RETURN_IF_ERROR(MergeLevelZero().status());
+  // Level 0 this long means thousands of moves with no snapshot created since: moved into
+  // the levels below now, once, rather than paid for by every read.
+  CAIRN_RETURN_IF_ERROR(CompactLevelZero(kLevelZeroFilesMax));
   std::lock_guard lock(write_mu_);
   return ack_ ? Acknowledge() : Status::OK();  // the MANIFEST grew, the log changed
+}
+
+std::vector<std::string> LevelZeroRunToMerge(std::vector<LevelZeroFile> files) {
+  constexpr size_t kMinMerge = 4;
+  constexpr uint64_t kFloor = 64 << 10;
+  constexpr uint64_t kRatio = 4;
+  constexpr uint64_t kLargest = 1 << 20;
+  std::sort(files.begin(), files.end(), [](const LevelZeroFile& a, const LevelZeroFile& b) {
+    return a.largest_seqno > b.largest_seqno;
+  });
+  std::vector<std::string> run;
+  uint64_t taken = 0;
+  for (const LevelZeroFile& f : files) {
+    if (!run.empty() && (f.size > std::max(kFloor, kRatio * taken) || f.size > kLargest)) break;
+    run.push_back(f.name);
+    taken += f.size;
+  }
+  if (run.size() < kMinMerge) run.clear();
+  return run;
+}
+
+Result<size_t> Db::MergeLevelZero() {
+  size_t merged = 0;
+  for (auto* h : handles_) {
+    if (h == nullptr) continue;
+    rocksdb::ColumnFamilyMetaData meta;
+    db_->GetColumnFamilyMetaData(h, &meta);
+    if (meta.levels.empty()) continue;
+    std::vector<LevelZeroFile> files;
+    for (const auto& f : meta.levels[0].files) {
+      files.push_back({f.relative_filename, f.size, f.largest_seqno});
+    }
+    std::vector<std::string> run = LevelZeroRunToMerge(std::move(files));
+    if (run.empty()) continue;
+    rocksdb::CompactionOptions co;
+    co.compression = rocksdb::kDisableCompressionOption;  // the family's own compression
+    CAIRN_RETURN_IF_ERROR(
+        FromRocks(db_->CompactFiles(co, h, run, /*output_level=*/0),
+                  fmt::format("merge of {} level-0 files of {}", run.size(), h->GetName())));
+    merged += run.size() - 1;
+  }
+  return merged;
+}
+
+Status Db::CompactLevelZero(size_t at_least) {
+  for (auto* h : handles_) {
+    if (h == nullptr) continue;
+    rocksdb::ColumnFamilyMetaData meta;
+    db_->GetColumnFamilyMetaData(h, &meta);
+    if (meta.levels.empty() || meta.levels[0].files.size() < at_least ||
+        meta.levels[0].files.empty()) {
+      continue;
+    }
+    // Into the deepest level that holds files (level 1 when none does): RocksDB adds the
+    // files of the levels in between and of that level that overlap, so that newer
+    // versions of a key always stay above older ones.
+    int output = 1;
+    for (size_t level = 1; level < meta.levels.size(); ++level) {
+      if (!meta.levels[level].files.empty()) output = static_cast<int>(level);
+    }
+    std::vector<std::string> inputs;
+    for (const auto& f : meta.levels[0].files) inputs.push_back(f.relative_filename);
+    rocksdb::CompactionOptions co;
+    co.compression = rocksdb::kDisableCompressionOption;
+    co.output_file_size_limit = 64ull << 20;
+    CAIRN_RETURN_IF_ERROR(
+        FromRocks(db_->CompactFiles(co, h, inputs, output),
+                  fmt::format("compaction of level 0 of {} into level {}", h->GetName(), output)));
+  }
+  return Status::OK();
+}
+
+size_t Db::LevelZeroFiles(Table table) const {
+  auto* h = Handle(table);
+  if (h == nullptr) return 0;
+  rocksdb::ColumnFamilyMetaData meta;
+  db_->GetColumnFamilyMetaData(h, &meta);
+  return meta.levels.empty() ? 0 : meta.levels[0].files.size();
 }
 
 // Block checksums of every table file, then the whole-file CRC32C of every table and

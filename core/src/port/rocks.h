@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cairn/status.h"
 #include "port/env.h"
@@ -122,6 +123,17 @@ struct DamagedFile {
   std::string message;  // what RocksDB reported
 };
 
+// A level-0 table file as MergeLevelZero sees it.
+struct LevelZeroFile {
+  std::string name;
+  uint64_t size = 0;
+  uint64_t largest_seqno = 0;  // newer files hold larger sequence numbers
+};
+// The files Db::MergeLevelZero merges, newest first: from the newest back, each older file
+// joins while it is no larger than max(64 KiB, 4 × the files already taken) and 1 MiB;
+// empty when fewer than four qualify. Merging only a newest run keeps level 0 ordered by age.
+std::vector<std::string> LevelZeroRunToMerge(std::vector<LevelZeroFile> files);
+
 class Db {
  public:
   // Opens the database at `path` laid out as `schema` says. A format-1 database is only
@@ -160,8 +172,27 @@ class Db {
   // Moves everything in the write-ahead log into table files when the log holds more than
   // `max_wal_bytes` or is spread over more than `max_wal_files` files, so that later opens
   // (which replay every log file; each writer's open starts a new one) stay fast.
-  // Durability does not depend on it: it runs after synced writes.
+  // Durability does not depend on it: it runs after synced writes. Then merges level 0
+  // (MergeLevelZero).
   Status Checkpoint(uint64_t max_wal_bytes = 4ull << 20, size_t max_wal_files = 8);
+
+  // Keeps level 0 of every family short, on the calling thread: the newest level-0 table
+  // files are merged into one (a compaction within level 0) when at least four qualify
+  // (LevelZeroRunToMerge). Every checkpoint adds a level-0 file, and every read consults
+  // every level-0 file (an open reads each one's index and filters whole); moving level 0
+  // into level 1 rewrites every level-1 file a move's keys span (a deployment's whole
+  // history: 110 MB at 10^6 events). Merged files grow geometrically up to 1 MiB, so level
+  // 0 gains a file every few thousand moves instead of every 8. Returns the number of files
+  // merged away.
+  Result<size_t> MergeLevelZero();
+  // Compacts level 0 of each family holding at least `at_least` level-0 files into the
+  // levels below, on the calling thread (RocksDB compacts nothing on its own: see
+  // OptionsFor). For commands that take seconds anyway (snapshot create, the end of a bulk
+  // load) and for a checkpoint that finds level 0 at kLevelZeroFilesMax.
+  Status CompactLevelZero(size_t at_least);
+  static constexpr size_t kLevelZeroFilesMax = 12;
+  // The number of level-0 table files of the family holding `table`.
+  size_t LevelZeroFiles(Table table) const;
 
   // Compacts every family down to its last level with blob garbage collection forced, so
   // that deleted records, and blob files only they referenced, leave the disk (gc). Safe to
