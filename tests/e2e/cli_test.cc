@@ -231,6 +231,36 @@ TEST_F(CliTest, NothingIsDrawnOnStderrInAPipe) {
   EXPECT_EQ(r.err, "");
 }
 
+// Like git: output that could not be written fails the command, so that `cairn log >
+// file` on a full disk is not taken for a complete log. A reader that went away is not an
+// error of the command.
+TEST_F(CliTest, OutputLostToAFullDiskFailsTheCommandAndSaysSo) {
+  Init();
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--version"}, {"--store", box_ / "store", "status", "--json"}}) {
+    std::string command = "exec \"$0\"";
+    for (const auto& a : args) command += " '" + a + "'";
+    auto full = RunProgram({"/bin/sh", "-c", command + " > /dev/full", CAIRN_BIN});
+    EXPECT_EQ(full.exit_code, 1) << args[0] << ": " << full.err;
+    EXPECT_NE(full.err.find("cairn: error: could not write standard output"), std::string::npos)
+        << full.err;
+    auto fine = RunProgram({"/bin/sh", "-c", command + " > /dev/null", CAIRN_BIN});
+    EXPECT_EQ(fine.exit_code, 0) << args[0] << ": " << fine.err;
+    EXPECT_EQ(fine.err, "");
+  }
+  // A reader that went away before cairn wrote (the pipe's read end is closed first, and
+  // SIGPIPE is ignored, as under many CI runners): EPIPE, which is not the command's error.
+  auto gone = RunProgram({"/usr/bin/python3", "-c",
+                          "import os, subprocess, sys\n"
+                          "r, w = os.pipe(); os.close(r)\n"
+                          "p = subprocess.run([sys.argv[1], '--help'], stdout=w, "
+                          "restore_signals=False)\n"
+                          "sys.exit(p.returncode)\n",
+                          CAIRN_BIN});
+  EXPECT_EQ(gone.exit_code, 0) << gone.err;
+  EXPECT_EQ(gone.err.find("could not write"), std::string::npos) << gone.err;
+}
+
 TEST_F(CliTest, ValidateNeedsNoStoreAndReportsJson) {
   auto ok = RunCairn({"validate", WriteMinimalRelease(box_, "rel")});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
