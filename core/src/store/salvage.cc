@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <tuple>
 
 #include "cairn/attestation.h"
 #include "cairn/object.h"
@@ -372,12 +373,14 @@ class Salvager {
   // with the snapshot, which is listed); an attestation whose report was lost is listed.
   Status KeepRecordsOfKeptSnapshots() {
     std::vector<std::pair<Table, std::string>> drop;
+    std::set<std::string> logged;  // raw ids of kept snapshots with a log entry
     {
       Cursor cur = to_.NewCursor(Table::kSnapshotLog);
       for (cur.SeekToFirst(); cur.Valid(); cur.Next()) {
         auto entry = DecodeSnapshotLogEntry(cur.key(), cur.value());
         if (entry.ok()) max_snapshot_seq_ = std::max(max_snapshot_seq_, entry->seq + 1);
         if (entry.ok() && kept_.contains(std::string(entry->id.digest().Raw()))) {
+          logged.insert(std::string(entry->id.digest().Raw()));
           app_heads_[entry->app] = std::string(entry->id.digest().Raw());  // in seq order
         } else {
           drop.emplace_back(Table::kSnapshotLog, cur.key());
@@ -412,7 +415,46 @@ class Salvager {
           return true;
         }));
     for (const auto& [table, key] : drop) CAIRN_RETURN_IF_ERROR(Delete(table, key));
+    CAIRN_RETURN_IF_ERROR(IndexUnloggedSnapshots(logged));
     return Commit();
+  }
+
+  // A kept snapshot whose log entry was in a damaged block (its manifest was not) gets a new
+  // one after the others, in order of creation, with its creation as its arrival; and its
+  // content-index entry. Without them it would be in the store but in no list.
+  Status IndexUnloggedSnapshots(const std::set<std::string>& logged) {
+    std::vector<Snapshot> unlogged;
+    for (const auto& raw : kept_) {
+      if (logged.contains(raw)) continue;
+      CAIRN_ASSIGN_OR_RETURN(auto manifest, to_.Get(Table::kSnapshots, raw));
+      auto digest = Digest::FromRaw(raw);
+      if (!manifest || !digest.ok()) continue;  // kept_ holds only readable manifests
+      auto snapshot = SnapshotFromManifest(SnapshotId(*digest), *manifest);
+      if (snapshot.ok()) unlogged.push_back(std::move(*snapshot));
+    }
+    std::sort(unlogged.begin(), unlogged.end(), [](const Snapshot& a, const Snapshot& b) {
+      return std::tie(a.created_micros, a.id) < std::tie(b.created_micros, b.id);
+    });
+    std::map<std::string, int64_t> head_created;  // app -> creation of its head so far
+    for (const auto& [app, raw] : app_heads_) {
+      CAIRN_ASSIGN_OR_RETURN(auto manifest, to_.Get(Table::kSnapshots, raw));
+      auto digest = Digest::FromRaw(raw);
+      if (!manifest || !digest.ok()) continue;
+      auto head = SnapshotFromManifest(SnapshotId(*digest), *manifest);
+      if (head.ok()) head_created[app] = head->created_micros;
+    }
+    for (const Snapshot& s : unlogged) {
+      SnapshotSummary summary = SummaryOf(s, s.created_micros);
+      CAIRN_RETURN_IF_ERROR(Put(Table::kSnapshotLog, SnapshotLogKey(max_snapshot_seq_++),
+                                EncodeSnapshotLogValue(summary)));
+      CAIRN_RETURN_IF_ERROR(Put(Table::kContentIndex, ContentIndexKey(s.content, s.id), ""));
+      auto head = head_created.find(summary.app);
+      if (head == head_created.end() || head->second <= s.created_micros) {
+        app_heads_[summary.app] = std::string(s.id.digest().Raw());
+        head_created[summary.app] = s.created_micros;
+      }
+    }
+    return Status::OK();
   }
 
   Status DropUnless(Table table, std::vector<std::pair<Table, std::string>>* drop,
