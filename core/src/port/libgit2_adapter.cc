@@ -23,6 +23,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "cairn/diff.h"
@@ -1110,6 +1111,24 @@ int OnTransfer(const git_indexer_progress* stats, void* payload) {
   return 0;
 }
 
+// libgit2's local transport lists every ref of the target repository as it connects; a
+// concurrent push deleting its temporary incoming ref (GitRepository::Push) in between
+// fails that listing ("reference 'refs/cairn/incoming/…' not found") before anything was
+// transferred. The operation is then made again, up to kListingAttempts times (seen once
+// in the 160 pushes of TeamTest.RacingPromotersOverFileUrlsHaveExactlyOneWinnerPerRound).
+constexpr int kListingAttempts = 5;
+bool IncomingRefVanished(const Libgit2& lib, int rc) {
+  if (rc >= 0) return false;
+  const git_error* e = lib.error_last();
+  if (e == nullptr || e->message == nullptr) return false;
+  std::string_view why = e->message;
+  return why.find("refs/cairn/incoming/") != std::string_view::npos &&
+         why.find("not found") != std::string_view::npos;
+}
+void PauseBeforeAttempt(int attempt) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(5 * attempt));
+}
+
 bool IsLocalUrl(const std::string& url) {
   return url.starts_with("file://") || url.starts_with("/");
 }
@@ -1125,11 +1144,20 @@ Result<std::vector<GitRemoteRef>> GitRepository::ListRemote(const std::string& u
                                                             const GitTransferOptions& options) {
   const Libgit2& lib = *impl_->lib;
   DeadlineScope deadline(options.timeout);
-  CAIRN_ASSIGN_OR_RETURN(RemotePtr remote, AnonymousRemote(lib, impl_->repo, url));
-  git_remote_callbacks callbacks;
-  lib.remote_init_callbacks(&callbacks, GIT_REMOTE_CALLBACKS_VERSION);
-  int rc = lib.remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr);
-  if (rc < 0) return NetStatus(lib, rc, "connect", url, options.timeout);
+  RemotePtr remote(nullptr, RemoteDeleter{&lib});
+  for (int attempt = 1;; ++attempt) {
+    CAIRN_ASSIGN_OR_RETURN(remote, AnonymousRemote(lib, impl_->repo, url));
+    git_remote_callbacks callbacks;
+    lib.remote_init_callbacks(&callbacks, GIT_REMOTE_CALLBACKS_VERSION);
+    int rc = lib.remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, nullptr, nullptr);
+    if (IncomingRefVanished(lib, rc) && attempt < kListingAttempts) {
+      PauseBeforeAttempt(attempt);
+      continue;
+    }
+    if (rc < 0) return NetStatus(lib, rc, "connect", url, options.timeout);
+    break;
+  }
+  int rc = 0;
   const git_remote_head** heads = nullptr;
   size_t count = 0;
   rc = lib.remote_ls(&heads, &count, remote.get());
@@ -1160,6 +1188,11 @@ Status GitRepository::Fetch(const std::string& url, const std::vector<std::strin
   for (const auto& r : refspecs) specs.push_back(const_cast<char*>(r.c_str()));
   git_strarray array{specs.data(), specs.size()};
   int rc = lib.remote_fetch(remote.get(), &array, &opts, "cairn fetch");
+  for (int attempt = 2; IncomingRefVanished(lib, rc) && attempt <= kListingAttempts; ++attempt) {
+    PauseBeforeAttempt(attempt);
+    CAIRN_ASSIGN_OR_RETURN(remote, AnonymousRemote(lib, impl_->repo, url));
+    rc = lib.remote_fetch(remote.get(), &array, &opts, "cairn fetch");
+  }
   if (rc < 0) return NetStatus(lib, rc, "fetch", url, options.timeout);
   return Status::OK();
 }
@@ -1257,7 +1290,9 @@ Result<std::vector<GitPushOutcome>> GitRepository::Push(const std::string& url,
   st.updates = &updates;
   st.lib = &lib;
   int rc = 0;
-  {
+  for (int attempt = 1;; ++attempt) {  // IncomingRefVanished: made again
+    st.statuses.clear();
+    st.lost.clear();
     DeadlineScope deadline(options.timeout);
     auto remote = AnonymousRemote(lib, impl_->repo, url);
     if (!remote.ok()) {
@@ -1276,6 +1311,11 @@ Result<std::vector<GitPushOutcome>> GitRepository::Push(const std::string& url,
     for (auto& s : specs) ptrs.push_back(s.data());
     git_strarray array{ptrs.data(), ptrs.size()};
     rc = lib.remote_push(remote->get(), &array, &opts);
+    if (local && IncomingRefVanished(lib, rc) && st.statuses.empty() &&
+        attempt < kListingAttempts) {
+      PauseBeforeAttempt(attempt);
+      continue;
+    }
     if (rc < 0 && !st.lost.empty()) {
       cleanup();
       return st.lost;
@@ -1296,6 +1336,7 @@ Result<std::vector<GitPushOutcome>> GitRepository::Push(const std::string& url,
       cleanup();
       return s;
     }
+    break;
   }
   cleanup();
   for (size_t i = 0; i < updates.size(); ++i) {
