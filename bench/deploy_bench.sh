@@ -32,10 +32,12 @@ command -v git >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -
 command -v python3 >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null
 build=${CAIRN_BUILD_DIR:-$root/build}
 cmake -S "$root" -B "$build" -DCAIRN_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" -j "$(nproc)" --target cairn cairn-build-history cairn-timed-runs >/dev/null
+cmake --build "$build" -j "$(nproc)" --target cairn cairn-build-history cairn-timed-runs \
+  cairn-move-floor >/dev/null
 CAIRN=${CAIRN:-$build/bin/cairn}
 HISTORY=$build/bin/cairn-build-history
 TIMED=$build/bin/cairn-timed-runs
+FLOOR=$build/bin/cairn-move-floor
 
 # Only ever empty a directory this script made.
 marker=.cairn-deploy-bench
@@ -96,6 +98,12 @@ git_bench=(--bench git --alt "$c1" --alt "$c2" -- git -C "$g" update-ref refs/he
   git -C "$g" -c core.fsync=reference update-ref refs/heads/bench-fsync "{}" ';')
 
 git_read=(--bench git_rev_parse -- git -C "$g" rev-parse refs/heads/bench ';')
+# Two floors, timed with the promotes: starting cairn at all (`cairn --version`: loading,
+# static initialisers, CLI11), and a bare move in cairn's database (bench/move_floor.cc:
+# read-write open, one synced and acknowledged three-key batch, close) on a scratch store.
+"$CAIRN" --store "$workdir/floor-store" init >/dev/null
+floors=(--bench floor_process -- "$CAIRN" --version ';'
+  --bench floor_db_move -- "$FLOOR" "$workdir/floor-store" ';')
 promote=() rollback=() live=() status=()
 for n in "${sizes[@]}"; do
   s=$workdir/store-$n
@@ -107,7 +115,8 @@ for n in "${sizes[@]}"; do
 done
 
 echo "timing promote ($warmup warm-ups, $runs runs, interleaved with git) ..."
-"$TIMED" --runs "$runs" --warmup "$warmup" "${promote[@]}" "${git_bench[@]}" >"$workdir/promote.json"
+"$TIMED" --runs "$runs" --warmup "$warmup" "${promote[@]}" "${floors[@]}" "${git_bench[@]}" \
+  >"$workdir/promote.json"
 # Rollback walks down the stack, and a snapshot rolled back from prod is judged bad there: a
 # walk back into another stay of it needs --force. So each rollback must return to a
 # distinct snapshot: push that many distinct ones first (untimed), then time the walk down.
@@ -164,6 +173,9 @@ for g in ("promote", "rollback"):
 big = sizes[-1]
 for g, name in (("live", "live_at"), ("status", "status")):
     target(f"{name} {big} events / git rev-parse", groups[g][f"{name}_{big}"]["median"] / groups[g]["git_rev_parse"]["median"], 1.5)
+for name, what in (("floor_process", "cairn --version"), ("floor_db_move", "bare move in cairn's database")):
+    ratio = groups["promote"][name]["median"] / groups["promote"]["git_fsync"]["median"]
+    print(f"  (floor) {what} / durable git update-ref: {ratio:.2f}")
 for g in ("promote", "rollback"):
     ratio = groups[g][f"{g}_{big}"]["median"] / groups[g]["git"]["median"]
     results["ratios"][f"{g}_{big}_vs_git_unsynced"] = round(ratio, 3)
