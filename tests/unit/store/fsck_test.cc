@@ -4,6 +4,7 @@
 
 #include "cairn/ingest.h"
 #include "store/object_codec.h"
+#include "store/schema.h"
 #include "store/store_internal.h"
 #include "support/sandbox.h"
 
@@ -86,6 +87,17 @@ TEST_F(FsckTest, EditedManifestIsReported) {
   ASSERT_TRUE(r.ok());
   ASSERT_FALSE(r->ok());
   EXPECT_NE(r->problems[0].message.find("different id"), std::string::npos);
+}
+
+// A snapshot no list shows (its log entry lost) is reported, not passed over.
+TEST_F(FsckTest, SnapshotWithoutALogEntryIsReported) {
+  Delete(Table::kSnapshotLog, SnapshotLogKey(0));
+  auto r = Fsck(*store_);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->problems.size(), 1u);
+  EXPECT_EQ(r->problems[0].what, "snapshot " + snapshot_.id.Hex());
+  EXPECT_NE(r->problems[0].message.find("no entry in the snapshot log"), std::string::npos)
+      << r->problems[0].message;
 }
 
 TEST_F(FsckTest, MetaWithoutRecordIsReported) {
