@@ -936,13 +936,11 @@ Status Db::CompactLevelZero(size_t at_least) {
         meta.levels[0].files.empty()) {
       continue;
     }
-    // Into the deepest level that holds files (level 1 when none does): RocksDB adds the
-    // files of the levels in between and of that level that overlap, so that newer
-    // versions of a key always stay above older ones.
-    int output = 1;
-    for (size_t level = 1; level < meta.levels.size(); ++level) {
-      if (!meta.levels[level].files.empty()) output = static_cast<int>(level);
-    }
+    // Into level 1, with the level-1 files they overlap (RocksDB adds those): whatever
+    // lies deeper is older, so newer versions of a key stay above older ones. Level 1 may
+    // grow past its target size; nothing moves it down but gc's full compaction, and reads
+    // do not mind (one file per level is consulted for a key).
+    constexpr int output = 1;
     std::vector<std::string> inputs;
     for (const auto& f : meta.levels[0].files) inputs.push_back(f.relative_filename);
     rocksdb::CompactionOptions co;

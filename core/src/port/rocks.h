@@ -185,8 +185,8 @@ class Db {
   // 0 gains a file every few thousand moves instead of every 8. Returns the number of files
   // merged away.
   Result<size_t> MergeLevelZero();
-  // Compacts level 0 of each family holding at least `at_least` level-0 files into the
-  // levels below, on the calling thread (RocksDB compacts nothing on its own: see
+  // Compacts level 0 of each family holding at least `at_least` level-0 files into level
+  // 1, on the calling thread (RocksDB compacts nothing on its own: see
   // OptionsFor). For commands that take seconds anyway (snapshot create, the end of a bulk
   // load) and for a checkpoint that finds level 0 at kLevelZeroFilesMax.
   Status CompactLevelZero(size_t at_least);
