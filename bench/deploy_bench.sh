@@ -175,6 +175,7 @@ for g, name in (("live", "live_at"), ("status", "status")):
     target(f"{name} {big} events / git rev-parse", groups[g][f"{name}_{big}"]["median"] / groups[g]["git_rev_parse"]["median"], 1.5)
 for name, what in (("floor_process", "cairn --version"), ("floor_db_move", "bare move in cairn's database")):
     ratio = groups["promote"][name]["median"] / groups["promote"]["git_fsync"]["median"]
+    results["ratios"][f"{name}_vs_git_fsync"] = round(ratio, 3)
     print(f"  (floor) {what} / durable git update-ref: {ratio:.2f}")
 for g in ("promote", "rollback"):
     ratio = groups[g][f"{g}_{big}"]["median"] / groups[g]["git"]["median"]

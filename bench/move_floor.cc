@@ -12,6 +12,7 @@
 // keys (`move-floor…`) in its deployments, events and event-time tables.
 #include <fmt/format.h>
 
+#include <charconv>
 #include <string>
 #include <string_view>
 
@@ -37,7 +38,9 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "cairn-move-floor: {}\n", last.status().ToString());
     return 1;
   }
-  uint64_t seq = *last ? std::stoull(**last) + 1 : 1;
+  uint64_t seq = 0;  // the last batch's number, as this tool wrote it (0: none yet)
+  if (*last) std::from_chars((*last)->data(), (*last)->data() + (*last)->size(), seq);
+  seq += 1;
   std::string value = std::to_string(seq);
   cairn::Batch batch(**db);
   batch.Put(cairn::Table::kDeployments, "move-floor", value);

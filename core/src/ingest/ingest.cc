@@ -1002,7 +1002,8 @@ class Ingest {
     }
     CAIRN_RETURN_IF_ERROR(db_->Write(batch, /*sync=*/true));
     // The snapshot is durable now; this only keeps the log short for the next opener, and
-    // level 0 short for every later read (docs/architecture.md, "A short level 0").
+    // level 0 short for every later read (docs/architecture.md,
+    // "Compaction on the calling thread").
     CAIRN_RETURN_IF_ERROR(db_->Checkpoint());
     CAIRN_RETURN_IF_ERROR(db_->CompactLevelZero(/*at_least=*/4));
     if (options_.progress) options_.progress->Finish();

@@ -1157,10 +1157,9 @@ Result<std::vector<GitRemoteRef>> GitRepository::ListRemote(const std::string& u
     if (rc < 0) return NetStatus(lib, rc, "connect", url, options.timeout);
     break;
   }
-  int rc = 0;
   const git_remote_head** heads = nullptr;
   size_t count = 0;
-  rc = lib.remote_ls(&heads, &count, remote.get());
+  int rc = lib.remote_ls(&heads, &count, remote.get());
   if (rc < 0) return NetStatus(lib, rc, "list refs", url, options.timeout);
   std::vector<GitRemoteRef> out;
   for (size_t i = 0; i < count; ++i) {

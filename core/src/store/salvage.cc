@@ -426,22 +426,16 @@ class Salvager {
     std::vector<Snapshot> unlogged;
     for (const auto& raw : kept_) {
       if (logged.contains(raw)) continue;
-      CAIRN_ASSIGN_OR_RETURN(auto manifest, to_.Get(Table::kSnapshots, raw));
-      auto digest = Digest::FromRaw(raw);
-      if (!manifest || !digest.ok()) continue;  // kept_ holds only readable manifests
-      auto snapshot = SnapshotFromManifest(SnapshotId(*digest), *manifest);
-      if (snapshot.ok()) unlogged.push_back(std::move(*snapshot));
+      CAIRN_ASSIGN_OR_RETURN(auto snapshot, CopiedSnapshot(raw));
+      if (snapshot) unlogged.push_back(std::move(*snapshot));
     }
     std::sort(unlogged.begin(), unlogged.end(), [](const Snapshot& a, const Snapshot& b) {
       return std::tie(a.created_micros, a.id) < std::tie(b.created_micros, b.id);
     });
     std::map<std::string, int64_t> head_created;  // app -> creation of its head so far
     for (const auto& [app, raw] : app_heads_) {
-      CAIRN_ASSIGN_OR_RETURN(auto manifest, to_.Get(Table::kSnapshots, raw));
-      auto digest = Digest::FromRaw(raw);
-      if (!manifest || !digest.ok()) continue;
-      auto head = SnapshotFromManifest(SnapshotId(*digest), *manifest);
-      if (head.ok()) head_created[app] = head->created_micros;
+      CAIRN_ASSIGN_OR_RETURN(auto head, CopiedSnapshot(raw));
+      if (head) head_created[app] = head->created_micros;
     }
     for (const Snapshot& s : unlogged) {
       SnapshotSummary summary = SummaryOf(s, s.created_micros);
@@ -455,6 +449,17 @@ class Salvager {
       }
     }
     return Status::OK();
+  }
+
+  // The copied snapshot under raw id `raw`; nullopt when its manifest is absent or does not
+  // decode (a kept snapshot's always does: KeepCompleteSnapshots decoded it).
+  Result<std::optional<Snapshot>> CopiedSnapshot(const std::string& raw) const {
+    CAIRN_ASSIGN_OR_RETURN(auto manifest, to_.Get(Table::kSnapshots, raw));
+    auto digest = Digest::FromRaw(raw);
+    if (!manifest || !digest.ok()) return std::optional<Snapshot>();
+    auto snapshot = SnapshotFromManifest(SnapshotId(*digest), *manifest);
+    if (!snapshot.ok()) return std::optional<Snapshot>();
+    return std::optional<Snapshot>(std::move(*snapshot));
   }
 
   Status DropUnless(Table table, std::vector<std::pair<Table, std::string>>* drop,

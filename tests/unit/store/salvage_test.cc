@@ -1,5 +1,7 @@
 // Salvage (store/salvage.h, what `recover` runs on a damaged store) on a snapshot whose
 // manifest survived a damaged block but whose log entry did not.
+#include "store/salvage.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -9,7 +11,6 @@
 #include "cairn/snapshot.h"
 #include "cairn/store.h"
 #include "port/rocks.h"
-#include "store/salvage.h"
 #include "store/schema.h"
 #include "store/store_internal.h"
 #include "support/sandbox.h"
